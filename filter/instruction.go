@@ -1,0 +1,108 @@
+package filter
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// Instruction is one classic BPF instruction, laid out like the kernel's
+// struct sock_filter.
+type Instruction struct {
+	Code uint16
+	Jt   uint8
+	Jf   uint8
+	K    uint32
+}
+
+// InstructionSize is sizeof(struct sock_filter).
+const InstructionSize = 8
+
+// MaxInstructions is BPF_MAXINSNS: the kernel refuses longer seccomp programs.
+const MaxInstructions = 4096
+
+// DecodeInstructions reads raw host-endian (little-endian on x86) sock_filter
+// bytes, as libseccomp exports them and as seccomp(2) takes them.
+func DecodeInstructions(raw []byte) ([]Instruction, error) {
+	if len(raw)%InstructionSize != 0 {
+		return nil, fmt.Errorf("BPF program is %d bytes, not a multiple of %d: the file is truncated or not a raw sock_filter array", len(raw), InstructionSize)
+	}
+	insns := make([]Instruction, len(raw)/InstructionSize)
+	for i := range insns {
+		b := raw[i*InstructionSize:]
+		insns[i] = Instruction{
+			Code: binary.LittleEndian.Uint16(b[0:2]),
+			Jt:   b[2],
+			Jf:   b[3],
+			K:    binary.LittleEndian.Uint32(b[4:8]),
+		}
+	}
+	return insns, nil
+}
+
+// EncodeInstructions is the inverse of DecodeInstructions.
+func EncodeInstructions(insns []Instruction) []byte {
+	raw := make([]byte, len(insns)*InstructionSize)
+	for i, in := range insns {
+		b := raw[i*InstructionSize:]
+		binary.LittleEndian.PutUint16(b[0:2], in.Code)
+		b[2] = in.Jt
+		b[3] = in.Jf
+		binary.LittleEndian.PutUint32(b[4:8], in.K)
+	}
+	return raw
+}
+
+// Classic BPF opcode fields (linux/filter.h, linux/bpf_common.h).
+const (
+	bpfLD   = 0x00
+	bpfLDX  = 0x01
+	bpfST   = 0x02
+	bpfSTX  = 0x03
+	bpfALU  = 0x04
+	bpfJMP  = 0x05
+	bpfRET  = 0x06
+	bpfMISC = 0x07
+
+	bpfW   = 0x00
+	bpfH   = 0x08
+	bpfB   = 0x10
+	bpfIMM = 0x00
+	bpfABS = 0x20
+	bpfIND = 0x40
+	bpfMEM = 0x60
+	bpfLEN = 0x80
+	bpfMSH = 0xa0
+
+	bpfADD = 0x00
+	bpfSUB = 0x10
+	bpfMUL = 0x20
+	bpfDIV = 0x30
+	bpfOR  = 0x40
+	bpfAND = 0x50
+	bpfLSH = 0x60
+	bpfRSH = 0x70
+	bpfNEG = 0x80
+	bpfMOD = 0x90
+	bpfXOR = 0xa0
+
+	bpfJA   = 0x00
+	bpfJEQ  = 0x10
+	bpfJGT  = 0x20
+	bpfJGE  = 0x30
+	bpfJSET = 0x40
+
+	bpfK = 0x00
+	bpfX = 0x08
+	bpfA = 0x10
+
+	bpfTAX = 0x00
+	bpfTXA = 0x80
+
+	bpfMemWords = 16 // BPF_MEMWORDS: scratch memory slots
+)
+
+// Constructors used by the code that emits instructions (the ENOSYS stub).
+func stmt(code uint16, k uint32) Instruction { return Instruction{Code: code, K: k} }
+func jump(code uint16, k uint32, jt, jf uint8) Instruction {
+	return Instruction{Code: code, Jt: jt, Jf: jf, K: k}
+}
