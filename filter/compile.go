@@ -1,0 +1,283 @@
+package filter
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	libseccomp "github.com/seccomp/libseccomp-golang"
+	"golang.org/x/sys/unix"
+)
+
+// Optimize levels of libseccomp's SCMP_FLTATR_CTL_OPTIMIZE.
+const (
+	OptimizeLinear     = 1 // libseccomp's default: rules in priority order
+	OptimizeBinaryTree = 2 // syscall numbers dispatched through a binary tree
+)
+
+// Options tune compilation; the zero value compiles the profile as written.
+type Options struct {
+	// Arches, when not empty, replaces the profile's architectures.
+	Arches []specs.Arch
+	// Optimize selects libseccomp's layout: OptimizeLinear (default) or
+	// OptimizeBinaryTree.
+	Optimize int
+}
+
+// defaultErrno is what SCMP_ACT_ERRNO returns when the profile names no
+// errno: EPERM, shown to users as "Operation not permitted".
+const defaultErrno = uint(unix.EPERM)
+
+// Compile turns a profile into a loadable program. The profile should have
+// passed spec.ValidateProfile; Compile still refuses anything it cannot
+// express exactly, because a filter that silently differs from its profile
+// is the failure sysgate exists to prevent.
+func Compile(profile *specs.LinuxSeccomp, opts Options) (*Program, error) {
+	if profile == nil {
+		return nil, errors.New("no seccomp profile to compile")
+	}
+	defaultAction, err := scmpAction(profile.DefaultAction, profile.DefaultErrnoRet)
+	if err != nil {
+		return nil, fmt.Errorf("defaultAction: %w", err)
+	}
+	if profile.DefaultAction == specs.ActNotify {
+		return nil, errors.New("defaultAction: SCMP_ACT_NOTIFY cannot be the default action: the runtime's own syscalls would wait for a listener that is not there yet")
+	}
+	archList, err := effectiveArches(profile, opts)
+	if err != nil {
+		return nil, err
+	}
+	flagBits, err := filterFlags(profile)
+	if err != nil {
+		return nil, err
+	}
+
+	f, err := libseccomp.NewFilter(defaultAction)
+	if err != nil {
+		return nil, fmt.Errorf("libseccomp: creating a filter: %w", err)
+	}
+	defer f.Release()
+	// A process that enters through an ABI the profile does not list has no
+	// rules to obey; kill the whole process rather than one thread, so that a
+	// multi-threaded program cannot keep running half-dead.
+	if err := f.SetBadArchAction(libseccomp.ActKillProcess); err != nil {
+		return nil, fmt.Errorf("libseccomp: setting the bad-arch action: %w", err)
+	}
+	if opts.Optimize == OptimizeBinaryTree {
+		if err := f.SetOptimize(OptimizeBinaryTree); err != nil {
+			return nil, fmt.Errorf("libseccomp: binary-tree layout needs libseccomp >= 2.5: %w", err)
+		}
+	}
+	for _, arch := range archList {
+		if err := f.AddArch(arches[arch]); err != nil {
+			return nil, fmt.Errorf("libseccomp: adding architecture %s: %w", arch, err)
+		}
+	}
+
+	ignored, err := addRules(f, profile)
+	if err != nil {
+		return nil, err
+	}
+	insns, err := exportBPF(f)
+	if err != nil {
+		return nil, err
+	}
+	stub, err := enosysStub(profile, archList)
+	if err != nil {
+		return nil, err
+	}
+	prog := &Program{
+		Instructions:     append(stub, insns...),
+		StubLength:       len(stub),
+		Flags:            flagBits,
+		Arches:           archList,
+		ListenerPath:     profile.ListenerPath,
+		ListenerMetadata: profile.ListenerMetadata,
+		Ignored:          ignored,
+	}
+	if n := len(prog.Instructions); n > MaxInstructions {
+		return nil, fmt.Errorf("the compiled filter has %d instructions, more than the kernel's limit of %d: split rules with many argument conditions or drop architectures", n, MaxInstructions)
+	}
+	return prog, nil
+}
+
+// effectiveArches is the native arch followed by the requested ones, each
+// once, in a stable order.
+func effectiveArches(profile *specs.LinuxSeccomp, opts Options) ([]specs.Arch, error) {
+	requested := profile.Architectures
+	if len(opts.Arches) > 0 {
+		requested = opts.Arches
+	}
+	native, err := nativeArch()
+	if err != nil {
+		return nil, err
+	}
+	list := []specs.Arch{native}
+	for i, a := range requested {
+		if !IsKnownArch(a) {
+			return nil, fmt.Errorf("architectures[%d]: %q is not supported; sysgate compiles for %v", i, a, KnownArches())
+		}
+		if !slices.Contains(list, a) {
+			list = append(list, a)
+		}
+	}
+	return list, nil
+}
+
+func nativeArch() (specs.Arch, error) {
+	native, err := libseccomp.GetNativeArch()
+	if err != nil {
+		return "", fmt.Errorf("libseccomp: native architecture: %w", err)
+	}
+	for name, a := range arches {
+		if a == native {
+			return name, nil
+		}
+	}
+	return "", fmt.Errorf("this machine's architecture %s is not one sysgate compiles for (%v)", native, KnownArches())
+}
+
+// filterFlags maps the profile's flags to seccomp(2) bits. An absent flags
+// field means what runc (>= 1.2) and crun do: SPEC_ALLOW, so that loading a
+// filter does not force speculative-store-bypass mitigation on the process.
+func filterFlags(profile *specs.LinuxSeccomp) (uint, error) {
+	var bits uint
+	if profile.Flags == nil {
+		bits = flagSpecAllow
+	}
+	for i, name := range profile.Flags {
+		bit, ok := flags[name]
+		if !ok {
+			return 0, fmt.Errorf("flags[%d]: unknown flag %q; known flags are %v", i, name, KnownFlags())
+		}
+		bits |= bit
+	}
+	if usesNotify(profile) {
+		bits |= flagNewListener
+		// With TSYNC the kernel returns either a listener fd or a thread id;
+		// TSYNC_ESRCH makes it report a sync failure as ESRCH instead.
+		if bits&flagTSync != 0 {
+			bits |= flagTSyncESRCH
+		}
+	}
+	return bits, nil
+}
+
+func usesNotify(profile *specs.LinuxSeccomp) bool {
+	for _, rule := range profile.Syscalls {
+		if rule.Action == specs.ActNotify {
+			return true
+		}
+	}
+	return false
+}
+
+// scmpAction maps a profile action and its errno to libseccomp. errnoRet is
+// meaningful only for ERRNO and TRACE: the runtime spec says a runtime MUST
+// refuse it elsewhere, and so do we.
+func scmpAction(action specs.LinuxSeccompAction, errnoRet *uint) (libseccomp.ScmpAction, error) {
+	a, ok := actions[action]
+	if !ok {
+		return 0, fmt.Errorf("unknown action %q; known actions are %v", action, KnownActions())
+	}
+	switch a {
+	case libseccomp.ActErrno, libseccomp.ActTrace:
+		code := defaultErrno
+		if errnoRet != nil {
+			code = *errnoRet
+		}
+		if code > 4095 {
+			return 0, fmt.Errorf("errno %d of %s is above the kernel's MAX_ERRNO (4095)", code, action)
+		}
+		return a.SetReturnCode(int16(code)), nil
+	default:
+		if errnoRet != nil {
+			return 0, fmt.Errorf("errnoRet is set on %s, but only SCMP_ACT_ERRNO and SCMP_ACT_TRACE return an errno", action)
+		}
+		return a, nil
+	}
+}
+
+// addRules adds the profile's rules the way runc does, so that a profile
+// means the same under sysgate as under runc: one rule per name; rules equal
+// to the default action are left out (libseccomp refuses them); conditions
+// on distinct argument indexes are ANDed in one rule, but when an index
+// repeats every condition becomes a rule of its own, i.e. they are ORed
+// (containerd's default profile relies on this for clone and personality).
+func addRules(f *libseccomp.ScmpFilter, profile *specs.LinuxSeccomp) (ignored []string, err error) {
+	defaultAction, _ := scmpAction(profile.DefaultAction, profile.DefaultErrnoRet)
+	for i, rule := range profile.Syscalls {
+		where := fmt.Sprintf("syscalls[%d]", i)
+		action, err := scmpAction(rule.Action, rule.ErrnoRet)
+		if err != nil {
+			return nil, fmt.Errorf("%s.action: %w", where, err)
+		}
+		if action == defaultAction {
+			continue
+		}
+		conds, orConds, err := conditions(rule.Args)
+		if err != nil {
+			return nil, fmt.Errorf("%s.args: %w", where, err)
+		}
+		for j, name := range rule.Names {
+			call, err := libseccomp.GetSyscallFromName(name)
+			if err != nil {
+				if !slices.Contains(ignored, name) {
+					ignored = append(ignored, name)
+				}
+				continue
+			}
+			if err := addRule(f, call, action, conds, orConds); err != nil {
+				return nil, fmt.Errorf("%s.names[%d] %q with %s: libseccomp refused the rule: %w (is the same syscall given conflicting rules elsewhere in the profile?)", where, j, name, rule.Action, err)
+			}
+		}
+	}
+	return ignored, nil
+}
+
+func addRule(f *libseccomp.ScmpFilter, call libseccomp.ScmpSyscall, action libseccomp.ScmpAction, conds []libseccomp.ScmpCondition, orConds bool) error {
+	switch {
+	case len(conds) == 0:
+		return f.AddRule(call, action)
+	case orConds:
+		for _, c := range conds {
+			if err := f.AddRuleConditional(call, action, []libseccomp.ScmpCondition{c}); err != nil {
+				return err
+			}
+		}
+		return nil
+	default:
+		return f.AddRuleConditional(call, action, conds)
+	}
+}
+
+// conditions converts argument conditions; or reports that an argument index
+// repeats, which makes the conditions alternatives rather than a conjunction.
+func conditions(args []specs.LinuxSeccompArg) (conds []libseccomp.ScmpCondition, or bool, err error) {
+	seen := map[uint]bool{}
+	for k, arg := range args {
+		op, ok := operators[arg.Op]
+		if !ok {
+			return nil, false, fmt.Errorf("[%d].op: unknown operator %q; known operators are %v", k, arg.Op, KnownOperators())
+		}
+		if arg.Index > 5 {
+			return nil, false, fmt.Errorf("[%d].index: %d is out of range: syscalls have arguments 0 to 5", k, arg.Index)
+		}
+		var c libseccomp.ScmpCondition
+		if op == libseccomp.CompareMaskedEqual {
+			c, err = libseccomp.MakeCondition(arg.Index, op, arg.Value, arg.ValueTwo)
+		} else {
+			c, err = libseccomp.MakeCondition(arg.Index, op, arg.Value)
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("[%d]: libseccomp: %w", k, err)
+		}
+		if seen[arg.Index] {
+			or = true
+		}
+		seen[arg.Index] = true
+		conds = append(conds, c)
+	}
+	return conds, or, nil
+}
