@@ -1,0 +1,119 @@
+package filter
+
+import (
+	"fmt"
+	"slices"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Explanation is the interpreter's verdict on one syscall of one ABI.
+type Explanation struct {
+	Arch    specs.Arch `json:"arch"`
+	Syscall string     `json:"syscall"`
+	Nr      int32      `json:"nr"`
+	// Action is the verdict, e.g. "SCMP_ACT_ERRNO(1)"; when the verdict
+	// depends on the arguments it is "depends on arguments".
+	Action string `json:"action"`
+	// Actions lists every distinct verdict seen over the sampled arguments.
+	Actions []string `json:"actions"`
+}
+
+// highestSyscallNr bounds the syscall numbers explained per ABI; x86
+// numbers stay well below it.
+const highestSyscallNr = 1024
+
+// Explain runs the compiled program in the interpreter for every syscall
+// libseccomp can name on arch (or only the one called only, if given). The
+// arguments are sampled from the profile's own conditions, so that a verdict
+// that depends on them shows up as more than one action.
+func Explain(p *Program, profile *specs.LinuxSeccomp, arch specs.Arch, only string) ([]Explanation, error) {
+	audit, base, err := AuditArch(arch)
+	if err != nil {
+		return nil, err
+	}
+	samples := argSamples(profile)
+	var out []Explanation
+	for n := int32(0); n < highestSyscallNr; n++ {
+		nr := base | n
+		name, ok := SyscallName(nr, arch)
+		if !ok || (only != "" && name != only) {
+			continue
+		}
+		e, err := explainOne(p, samples, arch, audit, nr, name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	if only != "" && len(out) == 0 {
+		return nil, fmt.Errorf("%q is not a syscall libseccomp knows on %s", only, arch)
+	}
+	if only == "" {
+		// One number past the table stands for every syscall newer than
+		// libseccomp knows.
+		e, err := explainOne(p, samples, arch, audit, base|highestSyscallNr, fmt.Sprintf("(unknown nr %d)", highestSyscallNr))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func explainOne(p *Program, samples [][6]uint64, arch specs.Arch, audit uint32, nr int32, name string) (Explanation, error) {
+	e := Explanation{Arch: arch, Syscall: name, Nr: nr &^ X32SyscallBit}
+	for _, args := range samples {
+		ret, _, err := Run(p.Instructions, SeccompData{Nr: nr, Arch: audit, Args: args})
+		if err != nil {
+			return e, fmt.Errorf("interpreting the filter for %s on %s: %w", name, arch, err)
+		}
+		if a := RetName(ret); !slices.Contains(e.Actions, a) {
+			e.Actions = append(e.Actions, a)
+		}
+	}
+	e.Action = e.Actions[0]
+	if len(e.Actions) > 1 {
+		e.Action = "depends on arguments"
+	}
+	return e, nil
+}
+
+// AuditArch maps an architecture to the seccomp_data.arch value the kernel
+// reports and the bits every syscall number of that ABI carries.
+func AuditArch(arch specs.Arch) (audit uint32, nrBits int32, err error) {
+	switch arch {
+	case specs.ArchX86_64:
+		return AuditArchX86_64, 0, nil
+	case specs.ArchX32:
+		return AuditArchX86_64, X32SyscallBit, nil
+	case specs.ArchX86:
+		return AuditArchI386, 0, nil
+	}
+	return 0, 0, fmt.Errorf("architecture %q is not one sysgate compiles for (%v)", arch, KnownArches())
+}
+
+// argSamples builds argument vectors that cross every boundary the profile's
+// conditions draw: each compared value, its neighbours, and the masked
+// values, placed at the condition's index, plus all-zero and all-one vectors.
+func argSamples(profile *specs.LinuxSeccomp) [][6]uint64 {
+	samples := [][6]uint64{{}, {^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}}
+	if profile == nil {
+		return samples
+	}
+	for _, rule := range profile.Syscalls {
+		for _, arg := range rule.Args {
+			if arg.Index > 5 {
+				continue
+			}
+			for _, v := range []uint64{arg.Value, arg.Value - 1, arg.Value + 1, arg.ValueTwo, arg.Value | arg.ValueTwo, ^arg.Value} {
+				var s [6]uint64
+				s[arg.Index] = v
+				if !slices.Contains(samples, s) {
+					samples = append(samples, s)
+				}
+			}
+		}
+	}
+	return samples
+}
