@@ -88,3 +88,15 @@ func kernelRelease() string {
 	}
 	return unix.ByteSliceToString(u.Release[:])
 }
+
+// KernelFlags lists the SECCOMP_FILTER_FLAG_* names this kernel accepts.
+func KernelFlags() []string {
+	var out []string
+	for name, bit := range flagNames() {
+		if KernelFlagSupported(bit) {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The main job, for now: the same mkdir under a profile that blocks it and
+# unconfined. Exits non-zero if either side does not behave.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+profile=docs/examples/block-mkdir.json
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+echo "== sysgate version"
+bin/sysgate version
+
+echo
+echo "== validate $profile"
+bin/sysgate profile validate "$profile" || exit 1
+
+echo
+echo "== under the profile: sysgate exec --profile $profile -- mkdir $work/blocked"
+if bin/sysgate exec --profile "$profile" -- mkdir "$work/blocked"; then
+	echo "FAIL: mkdir succeeded under a profile that blocks it" >&2
+	exit 1
+fi
+[ ! -e "$work/blocked" ] || { echo "FAIL: the directory exists" >&2; exit 1; }
+
+echo
+echo "== unconfined: mkdir $work/allowed"
+mkdir "$work/allowed" && echo "created $work/allowed" || { echo "FAIL: unconfined mkdir failed" >&2; exit 1; }
+
+echo
+echo "== what the profile does to mkdir, per ABI (computed by the BPF interpreter)"
+bin/sysgate profile explain "$profile" --syscall mkdir
+echo
+echo "demo: OK"
