@@ -73,13 +73,23 @@ var buildOnce struct {
 	err  error
 }
 
-// BuildForTest builds the probe once per test binary, into a directory made
+// PrebuiltEnv names a prebuilt probe to use instead of building one: test
+// binaries run inside VM guests, where there is no compiler.
+const PrebuiltEnv = "SYSGATE_PROBE"
+
+// BuildForTest returns $SYSGATE_PROBE when set, or builds the probe once per test binary, into a directory made
 // with os.MkdirTemp (not tb.TempDir, which would vanish with the first test
 // that asked), and returns its path. A failure is fatal: gcc and the static
 // libc are part of the project's setup, so a missing compiler is a broken
 // machine, not a reason to skip.
 func BuildForTest(tb testing.TB) string {
 	tb.Helper()
+	if path := os.Getenv(PrebuiltEnv); path != "" {
+		if _, err := os.Stat(path); err != nil {
+			tb.Fatalf("%s=%s: %v", PrebuiltEnv, path, err)
+		}
+		return path
+	}
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "sysgate-probe-")
 		if err != nil {
