@@ -153,6 +153,9 @@ func filterFlags(profile *specs.LinuxSeccomp) (uint, error) {
 		}
 		bits |= bit
 	}
+	if bits&flagWaitKillableRecv != 0 && !usesNotify(profile) {
+		return 0, fmt.Errorf("flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV applies to user notification, but no rule uses SCMP_ACT_NOTIFY; remove the flag or add the NOTIFY rule")
+	}
 	if usesNotify(profile) {
 		bits |= flagNewListener
 		// With TSYNC the kernel returns either a listener fd or a thread id;

@@ -14,6 +14,10 @@ import (
 // without installing anything: EFAULT means the flag was accepted, EINVAL
 // that it is unknown.
 func KernelFlagSupported(bit uint) bool {
+	// The kernel takes WAIT_KILLABLE_RECV only together with NEW_LISTENER.
+	if bit&flagWaitKillableRecv != 0 {
+		bit |= flagNewListener
+	}
 	_, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(bit), 0)
 	return errno == unix.EFAULT
 }

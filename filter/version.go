@@ -2,9 +2,6 @@ package filter
 
 // #cgo pkg-config: libseccomp
 // #include <seccomp.h>
-// static const unsigned sysgate_scmp_build_major = SCMP_VER_MAJOR;
-// static const unsigned sysgate_scmp_build_minor = SCMP_VER_MINOR;
-// static const unsigned sysgate_scmp_build_micro = SCMP_VER_MICRO;
 import "C"
 
 import (
@@ -23,5 +20,5 @@ func LibseccompVersion() string {
 // LibseccompBuildVersion is the version of the libseccomp headers sysgate was
 // compiled against; it decides which libseccomp features the binary can use.
 func LibseccompBuildVersion() string {
-	return fmt.Sprintf("%d.%d.%d", C.sysgate_scmp_build_major, C.sysgate_scmp_build_minor, C.sysgate_scmp_build_micro)
+	return fmt.Sprintf("%d.%d.%d", C.SCMP_VER_MAJOR, C.SCMP_VER_MINOR, C.SCMP_VER_MICRO)
 }
