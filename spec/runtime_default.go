@@ -1,0 +1,145 @@
+package spec
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/containerd/containerd/v2/contrib/seccomp"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// DefaultCapabilities is the capability set containerd gives a container
+// that neither adds nor drops any: containerd's pkg/oci defaultUnixCaps,
+// which is unexported, copied in its order. The CRI plugin starts every
+// Kubernetes container from it, so RuntimeDefault(DefaultCapabilities) is
+// the profile such a container gets.
+var DefaultCapabilities = []string{
+	"CAP_CHOWN",
+	"CAP_DAC_OVERRIDE",
+	"CAP_FSETID",
+	"CAP_FOWNER",
+	"CAP_MKNOD",
+	"CAP_NET_RAW",
+	"CAP_SETGID",
+	"CAP_SETUID",
+	"CAP_SETFCAP",
+	"CAP_SETPCAP",
+	"CAP_NET_BIND_SERVICE",
+	"CAP_SYS_CHROOT",
+	"CAP_KILL",
+	"CAP_AUDIT_WRITE",
+}
+
+// RuntimeDefault returns containerd's default seccomp profile for a
+// container whose bounding set holds capabilities, exactly as containerd
+// builds it (contrib/seccomp.DefaultProfile) so that a Pod asking for
+// RuntimeDefault gets what the kubelet documents. Capability names must be
+// spelled as in an OCI spec ("CAP_SYS_ADMIN"); ParseCapabilities
+// normalizes user input. DefaultProfile reads only the bounding set: a
+// capability outside it can never be raised, so its syscalls stay denied.
+//
+// Like containerd's, the profile depends on the machine it is built on: its
+// architectures follow GOARCH (x86_64, x86 and x32 on amd64) and ptrace is
+// allowed to everyone on kernels since 4.8. Build it on the node that runs
+// the container.
+func RuntimeDefault(capabilities []string) *specs.LinuxSeccomp {
+	caps := append([]string(nil), capabilities...)
+	sp := &specs.Spec{
+		Process: &specs.Process{
+			Capabilities: &specs.LinuxCapabilities{
+				Bounding:  caps,
+				Effective: caps,
+				Permitted: caps,
+			},
+		},
+	}
+	return seccomp.DefaultProfile(sp)
+}
+
+// capabilityNames is every Linux capability, indexed by number
+// (linux/capability.h, up to CAP_LAST_CAP = CAP_CHECKPOINT_RESTORE, Linux
+// 5.9).
+var capabilityNames = [...]string{
+	"CAP_CHOWN",
+	"CAP_DAC_OVERRIDE",
+	"CAP_DAC_READ_SEARCH",
+	"CAP_FOWNER",
+	"CAP_FSETID",
+	"CAP_KILL",
+	"CAP_SETGID",
+	"CAP_SETUID",
+	"CAP_SETPCAP",
+	"CAP_LINUX_IMMUTABLE",
+	"CAP_NET_BIND_SERVICE",
+	"CAP_NET_BROADCAST",
+	"CAP_NET_ADMIN",
+	"CAP_NET_RAW",
+	"CAP_IPC_LOCK",
+	"CAP_IPC_OWNER",
+	"CAP_SYS_MODULE",
+	"CAP_SYS_RAWIO",
+	"CAP_SYS_CHROOT",
+	"CAP_SYS_PTRACE",
+	"CAP_SYS_PACCT",
+	"CAP_SYS_ADMIN",
+	"CAP_SYS_BOOT",
+	"CAP_SYS_NICE",
+	"CAP_SYS_RESOURCE",
+	"CAP_SYS_TIME",
+	"CAP_SYS_TTY_CONFIG",
+	"CAP_MKNOD",
+	"CAP_LEASE",
+	"CAP_AUDIT_WRITE",
+	"CAP_AUDIT_CONTROL",
+	"CAP_SETFCAP",
+	"CAP_MAC_OVERRIDE",
+	"CAP_MAC_ADMIN",
+	"CAP_SYSLOG",
+	"CAP_WAKE_ALARM",
+	"CAP_BLOCK_SUSPEND",
+	"CAP_AUDIT_READ",
+	"CAP_PERFMON",
+	"CAP_BPF",
+	"CAP_CHECKPOINT_RESTORE",
+}
+
+func isCapability(name string) bool {
+	for _, c := range capabilityNames {
+		if c == name {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseCapabilities parses a comma-separated capability list from the
+// command line, accepting "CAP_SYS_ADMIN", "sys_admin" and other case
+// variants, and returns the names in OCI spelling ("CAP_SYS_ADMIN"), without
+// repeats, in the order given. An empty or blank list is no capabilities.
+// Unknown names are refused, since RuntimeDefault would silently ignore a
+// misspelled one.
+func ParseCapabilities(list string) ([]string, error) {
+	out := []string{}
+	if strings.Trim(list, " \t") == "" {
+		return out, nil
+	}
+	seen := make(map[string]bool)
+	for i, item := range strings.Split(list, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			return nil, fmt.Errorf("capability list %q: item %d is empty; separate capabilities with single commas", list, i+1)
+		}
+		name := strings.ToUpper(item)
+		if !strings.HasPrefix(name, "CAP_") {
+			name = "CAP_" + name
+		}
+		if !isCapability(name) {
+			return nil, fmt.Errorf("capability list: %q is not a Linux capability; use names such as CAP_SYS_ADMIN or sys_admin (see capabilities(7))", item)
+		}
+		if !seen[name] {
+			seen[name] = true
+			out = append(out, name)
+		}
+	}
+	return out, nil
+}

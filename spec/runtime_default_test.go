@@ -1,0 +1,211 @@
+package spec
+
+import (
+	"reflect"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// allows reports whether some rule allows the syscall unconditionally.
+func allows(p *specs.LinuxSeccomp, name string) bool {
+	for _, r := range p.Syscalls {
+		if r.Action == specs.ActAllow && len(r.Args) == 0 && slices.Contains(r.Names, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// mentionsAllow reports whether any rule, conditional or not, allows the
+// syscall.
+func mentionsAllow(p *specs.LinuxSeccomp, name string) bool {
+	for _, r := range p.Syscalls {
+		if r.Action == specs.ActAllow && slices.Contains(r.Names, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestRuntimeDefault(t *testing.T) {
+	p := RuntimeDefault(DefaultCapabilities)
+	if p.DefaultAction != specs.ActErrno {
+		t.Errorf("defaultAction %s, want SCMP_ACT_ERRNO", p.DefaultAction)
+	}
+	if p.DefaultErrnoRet != nil {
+		t.Errorf("defaultErrnoRet %d, want none (EPERM)", *p.DefaultErrnoRet)
+	}
+	if runtime.GOARCH == "amd64" && !reflect.DeepEqual(p.Architectures, x86Arches) {
+		t.Errorf("architectures %v, want %v", p.Architectures, x86Arches)
+	}
+	for _, name := range []string{"read", "write", "openat", "execve", "exit_group", "chroot"} {
+		if !allows(p, name) {
+			t.Errorf("%s is not allowed with the default capabilities", name)
+		}
+	}
+	for _, name := range []string{"mount", "umount2", "unshare", "setns", "reboot", "init_module", "bpf", "open_by_handle_at", "clone3"} {
+		if mentionsAllow(p, name) {
+			t.Errorf("%s is allowed with the default capabilities", name)
+		}
+	}
+	// Without CAP_SYS_ADMIN clone is allowed only without namespace flags,
+	// and clone3, whose flags seccomp cannot see, fails with ENOSYS so that
+	// libc falls back to clone.
+	if allows(p, "clone") || !mentionsAllow(p, "clone") {
+		t.Error("clone should be allowed only conditionally")
+	}
+	var clone3 *specs.LinuxSyscall
+	for i, r := range p.Syscalls {
+		if slices.Contains(r.Names, "clone3") {
+			clone3 = &p.Syscalls[i]
+		}
+	}
+	if clone3 == nil || clone3.Action != specs.ActErrno || clone3.ErrnoRet == nil || *clone3.ErrnoRet != uint(unix.ENOSYS) {
+		t.Errorf("clone3 rule %+v, want SCMP_ACT_ERRNO with ENOSYS", clone3)
+	}
+}
+
+func TestRuntimeDefaultCapabilities(t *testing.T) {
+	tests := []struct {
+		add         string
+		allowed     []string
+		stillDenied []string
+	}{
+		{"CAP_SYS_ADMIN", []string{"mount", "umount2", "unshare", "setns", "clone", "clone3", "sethostname"}, []string{"reboot", "init_module"}},
+		{"CAP_SYS_BOOT", []string{"reboot"}, []string{"mount"}},
+		{"CAP_SYS_MODULE", []string{"init_module", "finit_module", "delete_module"}, []string{"mount"}},
+		{"CAP_DAC_READ_SEARCH", []string{"open_by_handle_at"}, []string{"mount"}},
+		{"CAP_SYS_TIME", []string{"settimeofday", "clock_settime"}, []string{"mount"}},
+		{"CAP_BPF", []string{"bpf"}, []string{"mount", "perf_event_open"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.add, func(t *testing.T) {
+			caps := append(slices.Clone(DefaultCapabilities), tt.add)
+			p := RuntimeDefault(caps)
+			for _, name := range tt.allowed {
+				if !allows(p, name) {
+					t.Errorf("%s is not allowed with %s", name, tt.add)
+				}
+			}
+			for _, name := range tt.stillDenied {
+				if mentionsAllow(p, name) {
+					t.Errorf("%s is allowed with only %s added", name, tt.add)
+				}
+			}
+		})
+	}
+}
+
+func TestRuntimeDefaultDoesNotKeepItsArgument(t *testing.T) {
+	caps := []string{"CAP_SYS_ADMIN"}
+	p := RuntimeDefault(caps)
+	caps[0] = "CAP_CHOWN"
+	if !allows(p, "mount") {
+		t.Fatal("mount not allowed")
+	}
+	if !allows(RuntimeDefault([]string{"CAP_SYS_ADMIN"}), "mount") {
+		t.Fatal("the profile depends on an earlier call")
+	}
+}
+
+// The profile containerd gives containers must pass sysgate's validator
+// whatever their capabilities, or RuntimeDefault Pods could not start.
+func TestRuntimeDefaultValidates(t *testing.T) {
+	for name, caps := range map[string][]string{
+		"no caps":       nil,
+		"default caps":  DefaultCapabilities,
+		"CAP_SYS_ADMIN": append(slices.Clone(DefaultCapabilities), "CAP_SYS_ADMIN"),
+		"all caps":      capabilityNames[:],
+	} {
+		t.Run(name, func(t *testing.T) {
+			for _, f := range ValidateProfile(RuntimeDefault(caps)) {
+				if f.Severity == Error {
+					t.Errorf("%s", f)
+				}
+			}
+		})
+	}
+}
+
+func TestDefaultCapabilities(t *testing.T) {
+	if len(DefaultCapabilities) != 14 {
+		t.Errorf("%d default capabilities, want containerd's 14", len(DefaultCapabilities))
+	}
+	for _, c := range DefaultCapabilities {
+		if !isCapability(c) {
+			t.Errorf("%q is not a capability", c)
+		}
+	}
+	for _, c := range []string{"CAP_SYS_ADMIN", "CAP_NET_ADMIN", "CAP_SYS_PTRACE", "CAP_SYS_BOOT"} {
+		if slices.Contains(DefaultCapabilities, c) {
+			t.Errorf("%s is not a default capability", c)
+		}
+	}
+}
+
+func TestCapabilityNames(t *testing.T) {
+	if len(capabilityNames) != unix.CAP_LAST_CAP+1 {
+		t.Errorf("%d capabilities, want CAP_LAST_CAP+1 = %d", len(capabilityNames), unix.CAP_LAST_CAP+1)
+	}
+	for name, nr := range map[string]int{
+		"CAP_CHOWN":              unix.CAP_CHOWN,
+		"CAP_NET_RAW":            unix.CAP_NET_RAW,
+		"CAP_SYS_ADMIN":          unix.CAP_SYS_ADMIN,
+		"CAP_MKNOD":              unix.CAP_MKNOD,
+		"CAP_SYSLOG":             unix.CAP_SYSLOG,
+		"CAP_BPF":                unix.CAP_BPF,
+		"CAP_CHECKPOINT_RESTORE": unix.CAP_CHECKPOINT_RESTORE,
+	} {
+		if capabilityNames[nr] != name {
+			t.Errorf("capability %d is %s, want %s", nr, capabilityNames[nr], name)
+		}
+	}
+}
+
+func TestParseCapabilities(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+		err  string
+	}{
+		{in: "", want: []string{}},
+		{in: "  ", want: []string{}},
+		{in: "CAP_SYS_ADMIN", want: []string{"CAP_SYS_ADMIN"}},
+		{in: "sys_admin", want: []string{"CAP_SYS_ADMIN"}},
+		{in: "Sys_Admin, cap_net_raw ,SYSLOG", want: []string{"CAP_SYS_ADMIN", "CAP_NET_RAW", "CAP_SYSLOG"}},
+		{in: "sys_admin,CAP_SYS_ADMIN,chown", want: []string{"CAP_SYS_ADMIN", "CAP_CHOWN"}},
+		{in: "checkpoint_restore", want: []string{"CAP_CHECKPOINT_RESTORE"}},
+		{in: "CAP_SYS_ADMN", err: `"CAP_SYS_ADMN" is not a Linux capability`},
+		{in: "chown,admin", err: `"admin" is not a Linux capability`},
+		{in: "CAP_", err: "not a Linux capability"},
+		{in: "ALL", err: "not a Linux capability"},
+		{in: "chown,,kill", err: "item 2 is empty"},
+		{in: "chown,", err: "item 2 is empty"},
+		{in: ",", err: "item 1 is empty"},
+	}
+	for _, tt := range tests {
+		got, err := ParseCapabilities(tt.in)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("ParseCapabilities(%q) = %v, %v; want error containing %q", tt.in, got, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("ParseCapabilities(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+	// Every capability parses in both spellings.
+	for _, c := range capabilityNames {
+		short := strings.ToLower(strings.TrimPrefix(c, "CAP_"))
+		got, err := ParseCapabilities(c + "," + short)
+		if err != nil || !slices.Equal(got, []string{c}) {
+			t.Errorf("ParseCapabilities(%q) = %q, %v", c+","+short, got, err)
+		}
+	}
+}

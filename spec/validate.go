@@ -1,0 +1,343 @@
+package spec
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/sysgate/sysgate/filter"
+)
+
+// Severity says whether a Finding stops the profile (Error) or only deserves
+// a look (Warning).
+type Severity int
+
+const (
+	Error Severity = iota
+	Warning
+)
+
+func (s Severity) String() string {
+	switch s {
+	case Error:
+		return "error"
+	case Warning:
+		return "warning"
+	}
+	return "Severity(" + strconv.Itoa(int(s)) + ")"
+}
+
+// Finding is one problem in a profile. Path is a JSON path in the same
+// spelling as ProfileError's, such as "syscalls[4].names[2]"; Message says
+// what is wrong and what to do about it.
+type Finding struct {
+	Severity Severity
+	Path     string
+	Message  string
+}
+
+func (f Finding) String() string {
+	if f.Path == "" {
+		return f.Severity.String() + ": " + f.Message
+	}
+	return f.Severity.String() + ": " + f.Path + ": " + f.Message
+}
+
+const (
+	// maxErrno is the kernel's MAX_ERRNO: a larger return value is not an
+	// error number to userspace.
+	maxErrno = 4095
+	// maxArgIndex: a syscall has at most six arguments.
+	maxArgIndex = 5
+	// maxRules bounds the rule count: the kernel refuses a filter longer than
+	// BPF_MAXINSNS (4096) instructions, and every rule costs at least one.
+	maxRules = 4096
+	// eperm is the errno the runtimes return when SCMP_ACT_ERRNO or
+	// SCMP_ACT_TRACE carries no errnoRet.
+	eperm = 1
+)
+
+// ValidateProfile checks a parsed profile against what the compiler in
+// package filter, libseccomp and the kernel accept, and against common
+// mistakes that they accept silently. Errors mean the profile must not be
+// used; warnings mean it will work, perhaps not as its author meant. The
+// findings are sorted: errors first, then by path, indices in numeric order.
+func ValidateProfile(p *specs.LinuxSeccomp) []Finding {
+	if p == nil {
+		return []Finding{{Severity: Error, Message: "no profile; give a seccomp profile"}}
+	}
+	v := &validator{p: p}
+	v.checkDefault()
+	v.checkArchitectures()
+	v.checkFlags()
+	v.checkListener()
+	v.checkRules()
+	slices.SortStableFunc(v.findings, func(a, b Finding) int {
+		return cmp.Or(
+			cmp.Compare(a.Severity, b.Severity),
+			comparePaths(a.Path, b.Path),
+			strings.Compare(a.Message, b.Message),
+		)
+	})
+	return v.findings
+}
+
+type validator struct {
+	p        *specs.LinuxSeccomp
+	findings []Finding
+}
+
+func (v *validator) errorf(path, format string, args ...any) {
+	v.findings = append(v.findings, Finding{Severity: Error, Path: path, Message: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) warnf(path, format string, args ...any) {
+	v.findings = append(v.findings, Finding{Severity: Warning, Path: path, Message: fmt.Sprintf(format, args...)})
+}
+
+func listOf(names []string) string { return strings.Join(names, ", ") }
+
+// takesErrno reports whether errnoRet means anything for the action: the
+// runtime-spec says errnoRet MUST only be set for these, though runc ignores
+// it elsewhere.
+func takesErrno(a specs.LinuxSeccompAction) bool {
+	return a == specs.ActErrno || a == specs.ActTrace
+}
+
+func (v *validator) checkDefault() {
+	p := v.p
+	switch {
+	case p.DefaultAction == "":
+		v.errorf("defaultAction", "missing; set the action for syscalls no rule matches, usually SCMP_ACT_ERRNO (one of %s)", listOf(filter.KnownActions()))
+	case !filter.IsKnownAction(p.DefaultAction):
+		v.errorf("defaultAction", "%q is not a seccomp action; use one of %s", clip(string(p.DefaultAction)), listOf(filter.KnownActions()))
+	case p.DefaultAction == specs.ActNotify:
+		v.errorf("defaultAction", "SCMP_ACT_NOTIFY cannot be the default action: the runtime itself makes syscalls (write, to send the listener fd) after the filter is loaded; use it on specific rules")
+	case p.DefaultAction == specs.ActAllow || p.DefaultAction == specs.ActLog:
+		v.warnf("defaultAction", "%s makes the profile a denylist: syscalls added to new kernels are allowed; prefer SCMP_ACT_ERRNO with rules that allow what the workload needs", p.DefaultAction)
+	}
+	if p.DefaultErrnoRet != nil {
+		if p.DefaultAction != "" && !takesErrno(p.DefaultAction) {
+			v.errorf("defaultErrnoRet", "set with defaultAction %s, which returns no errno; remove it or use SCMP_ACT_ERRNO or SCMP_ACT_TRACE", clip(string(p.DefaultAction)))
+		}
+		if *p.DefaultErrnoRet > maxErrno {
+			v.errorf("defaultErrnoRet", "%d is larger than the largest errno (%d); use an errno such as 1 (EPERM) or 38 (ENOSYS)", *p.DefaultErrnoRet, maxErrno)
+		}
+	}
+}
+
+func (v *validator) checkArchitectures() {
+	arches := v.p.Architectures
+	seen := make(map[specs.Arch]bool)
+	for i, a := range arches {
+		path := joinIndex("architectures", i)
+		switch {
+		case !filter.IsKnownArch(a):
+			v.errorf(path, "%q is not supported: sysgate compiles filters for the x86 family only (%s); remove it", clip(string(a)), listOf(filter.KnownArches()))
+		case seen[a]:
+			v.warnf(path, "%s is listed twice; remove one", a)
+		}
+		seen[a] = true
+	}
+	// Under a filter that does not list an ABI, libseccomp's bad-arch
+	// action kills the caller.
+	if len(arches) == 0 {
+		v.warnf("architectures", "none listed, so the filter covers only the native x86_64 ABI: processes that use the x86 or x32 entry points are killed; list SCMP_ARCH_X86_64, SCMP_ARCH_X86 and SCMP_ARCH_X32 to give them the same rules")
+		return
+	}
+	if !seen[specs.ArchX86_64] {
+		return
+	}
+	var missing []string
+	for _, a := range []specs.Arch{specs.ArchX86, specs.ArchX32} {
+		if !seen[a] {
+			missing = append(missing, string(a))
+		}
+	}
+	if len(missing) > 0 {
+		v.warnf("architectures", "SCMP_ARCH_X86_64 is listed without %s: processes that use those entry points are killed; list them to give them the same rules", strings.Join(missing, " or "))
+	}
+}
+
+func (v *validator) checkFlags() {
+	for i, f := range v.p.Flags {
+		if !filter.IsKnownFlag(f) {
+			v.errorf(joinIndex("flags", i), "%q is not a flag sysgate can set; use one of %s, or remove it", clip(string(f)), listOf(filter.KnownFlags()))
+		}
+	}
+}
+
+func (v *validator) checkListener() {
+	if v.p.ListenerMetadata != "" && v.p.ListenerPath == "" {
+		v.errorf("listenerMetadata", "set without listenerPath; the metadata is sent to the listener, so set listenerPath or remove listenerMetadata")
+	}
+}
+
+// verdict is a rule's action as libseccomp sees it: SCMP_ACT_KILL is
+// SCMP_ACT_KILL_THREAD, and the errno is part of an ERRNO or TRACE action.
+type verdict struct {
+	action specs.LinuxSeccompAction
+	errno  uint
+}
+
+func verdictOf(a specs.LinuxSeccompAction, errnoRet *uint) verdict {
+	if a == specs.ActKill {
+		a = specs.ActKillThread
+	}
+	v := verdict{action: a}
+	if takesErrno(a) {
+		v.errno = eperm
+		if errnoRet != nil {
+			v.errno = *errnoRet
+		}
+	}
+	return v
+}
+
+func (v verdict) String() string {
+	if takesErrno(v.action) {
+		return fmt.Sprintf("%s (errno %d)", v.action, v.errno)
+	}
+	return string(v.action)
+}
+
+// firstUse records the first rule that gave a syscall its action.
+type firstUse struct {
+	rule    int
+	verdict verdict
+}
+
+func (v *validator) checkRules() {
+	p := v.p
+	if len(p.Syscalls) > maxRules {
+		v.errorf("syscalls", "%d rules, more than %d: the kernel limits a filter to %d BPF instructions; merge rules that share an action and arguments", len(p.Syscalls), maxRules, maxRules)
+	}
+	defaultVerdict := verdictOf(p.DefaultAction, p.DefaultErrnoRet)
+	defaultKnown := filter.IsKnownAction(p.DefaultAction)
+	first := make(map[string]firstUse)
+	known := make(map[string]bool)
+	for i, rule := range p.Syscalls {
+		path := joinIndex("syscalls", i)
+		actionOK := v.checkRuleAction(path, rule)
+		v.checkArgs(path, rule.Args)
+
+		if len(rule.Names) == 0 {
+			v.errorf(path+".names", "no syscall names; name the syscalls this rule applies to, or remove the rule")
+		}
+		rv := verdictOf(rule.Action, rule.ErrnoRet)
+		// libseccomp refuses a rule that repeats the default action, and
+		// the runtimes skip it.
+		noEffect := actionOK && defaultKnown && rv == defaultVerdict
+		if noEffect {
+			v.warnf(path+".action", "%s is also the default action, so the rule has no effect; remove it or change its action", rv)
+		}
+		inRule := make(map[string]bool)
+		for j, name := range rule.Names {
+			npath := joinIndex(path+".names", j)
+			if name == "" {
+				v.errorf(npath, "empty syscall name; remove it")
+				continue
+			}
+			if inRule[name] {
+				v.warnf(npath, "%q is listed twice in this rule; remove one", clip(name))
+				continue
+			}
+			inRule[name] = true
+			isKnown, checked := known[name]
+			if !checked {
+				isKnown = filter.IsKnownSyscall(name)
+				known[name] = isKnown
+			}
+			if !isKnown {
+				v.warnf(npath, "%q is not a syscall known to libseccomp on x86_64/x86/x32; it will be ignored: check the spelling", clip(name))
+			}
+			if rule.Action == specs.ActNotify && name == "write" {
+				v.errorf(npath, "SCMP_ACT_NOTIFY on write would deadlock the runtime, which needs write to send the listener fd; give write another action")
+			}
+			if !actionOK || noEffect {
+				continue
+			}
+			if prev, ok := first[name]; !ok {
+				first[name] = firstUse{rule: i, verdict: rv}
+			} else if prev.verdict != rv {
+				v.errorf(npath, "%q has action %s here but %s in syscalls[%d]; libseccomp refuses two actions for one syscall, even with different args: give every rule for it the same action", clip(name), rv, prev.verdict, prev.rule)
+			}
+		}
+	}
+}
+
+// checkRuleAction reports whether the rule's action is one the compiler
+// knows, after checking the action and its errnoRet.
+func (v *validator) checkRuleAction(path string, rule specs.LinuxSyscall) bool {
+	ok := false
+	switch {
+	case rule.Action == "":
+		v.errorf(path+".action", "missing; set the action for these syscalls, one of %s", listOf(filter.KnownActions()))
+	case !filter.IsKnownAction(rule.Action):
+		v.errorf(path+".action", "%q is not a seccomp action; use one of %s", clip(string(rule.Action)), listOf(filter.KnownActions()))
+	default:
+		ok = true
+		if rule.Action == specs.ActNotify && v.p.ListenerPath == "" {
+			v.errorf(path+".action", "SCMP_ACT_NOTIFY needs a listener: set listenerPath to the socket of the agent that handles the notifications")
+		}
+	}
+	if rule.ErrnoRet != nil {
+		if rule.Action != "" && !takesErrno(rule.Action) {
+			v.errorf(path+".errnoRet", "set with action %s, which returns no errno; remove it or use SCMP_ACT_ERRNO or SCMP_ACT_TRACE", clip(string(rule.Action)))
+		}
+		if *rule.ErrnoRet > maxErrno {
+			v.errorf(path+".errnoRet", "%d is larger than the largest errno (%d); use an errno such as 1 (EPERM) or 38 (ENOSYS)", *rule.ErrnoRet, maxErrno)
+		}
+	}
+	return ok
+}
+
+func (v *validator) checkArgs(path string, args []specs.LinuxSeccompArg) {
+	for k, arg := range args {
+		apath := joinIndex(path+".args", k)
+		if arg.Index > maxArgIndex {
+			v.errorf(apath+".index", "%d is not an argument index: syscalls have arguments 0 to %d", arg.Index, maxArgIndex)
+		}
+		switch {
+		case arg.Op == "":
+			v.errorf(apath+".op", "missing; set the comparison, one of %s", listOf(filter.KnownOperators()))
+		case !filter.IsKnownOperator(arg.Op):
+			v.errorf(apath+".op", "%q is not a comparison operator; use one of %s", clip(string(arg.Op)), listOf(filter.KnownOperators()))
+		case arg.ValueTwo != 0 && arg.Op != specs.OpMaskedEqual:
+			v.warnf(apath+".valueTwo", "only SCMP_CMP_MASKED_EQ reads valueTwo, so it is ignored with %s; remove it, or use SCMP_CMP_MASKED_EQ with value as the mask", arg.Op)
+		}
+	}
+}
+
+// comparePaths orders JSON paths so that runs of digits compare as numbers:
+// syscalls[2] sorts before syscalls[10], as in the file.
+func comparePaths(a, b string) int {
+	for a != "" && b != "" {
+		da, db := digitPrefix(a), digitPrefix(b)
+		if da > 0 && db > 0 {
+			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
+			if c := cmp.Or(cmp.Compare(len(na), len(nb)), strings.Compare(na, nb)); c != 0 {
+				return c
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		if c := cmp.Compare(a[0], b[0]); c != 0 {
+			return c
+		}
+		a, b = a[1:], b[1:]
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+func digitPrefix(s string) int {
+	i := 0
+	for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+		i++
+	}
+	return i
+}
