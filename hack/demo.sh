@@ -2,6 +2,7 @@
 # The main job, for now: the same mkdir under a profile that blocks it and
 # unconfined. Exits non-zero if either side does not behave.
 set -uo pipefail
+exec 2>&1
 cd "$(dirname "$0")/.."
 profile=docs/examples/block-mkdir.json
 work=$(mktemp -d)

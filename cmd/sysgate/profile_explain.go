@@ -1,0 +1,76 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sysgate/sysgate/filter"
+)
+
+func runExplain(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("profile explain", "[--arch A] [--syscall NAME] [--output text|json] FILE", stdout)
+	archName := fs.String("arch", "", "explain only this architecture (x86_64, x86 or x32); default: every architecture the filter covers")
+	syscall := fs.String("syscall", "", "explain only this syscall")
+	output := outputFlag(fs)
+	files, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := checkOutput(*output); err != nil {
+		return err
+	}
+	if len(files) != 1 {
+		return fmt.Errorf("%w: name exactly one profile file", errUsage)
+	}
+	profile, prog, err := compileFile(files[0], filter.Options{}, stderr)
+	if err != nil {
+		return err
+	}
+	archList := prog.Arches
+	if *archName != "" {
+		if archList, err = parseArches(*archName); err != nil {
+			return err
+		}
+	}
+
+	var all []filter.Explanation
+	for _, arch := range archList {
+		var ex []filter.Explanation
+		ex, err = filter.Explain(prog, profile, arch, *syscall)
+		if err != nil {
+			return err
+		}
+		all = append(all, ex...)
+	}
+	if *output == "json" {
+		return writeJSON(stdout, all)
+	}
+	return printExplanations(stdout, all)
+}
+
+func printExplanations(w io.Writer, all []filter.Explanation) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ARCH\tSYSCALL\tNR\tACTION")
+	for _, e := range all {
+		action := e.Action
+		if len(e.Actions) > 1 {
+			action = fmt.Sprintf("%s: %v", e.Action, e.Actions)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", shortArch(e.Arch), e.Syscall, e.Nr, action)
+	}
+	return tw.Flush()
+}
+
+func shortArch(a specs.Arch) string {
+	switch a {
+	case specs.ArchX86_64:
+		return "x86_64"
+	case specs.ArchX86:
+		return "x86"
+	case specs.ArchX32:
+		return "x32"
+	}
+	return string(a)
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sysgate/sysgate/filter"
+	"github.com/sysgate/sysgate/spec"
+)
+
+// compileFile loads, validates and compiles a profile. A profile with any
+// validation error is refused before libseccomp sees it; warnings go to
+// stderr so they are seen but do not stop the command.
+func compileFile(path string, opts filter.Options, stderr io.Writer) (*specs.LinuxSeccomp, *filter.Program, error) {
+	profile, err := spec.LoadProfile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	var problems []string
+	for _, f := range spec.ValidateProfile(profile) {
+		if f.Severity == spec.Error {
+			problems = append(problems, fmt.Sprintf("%s: %s: %s", path, f.Path, f.Message))
+		} else {
+			fmt.Fprintf(stderr, "warning: %s: %s: %s\n", path, f.Path, f.Message)
+		}
+	}
+	if len(problems) > 0 {
+		return nil, nil, fmt.Errorf("invalid profile:\n  %s", strings.Join(problems, "\n  "))
+	}
+	prog, err := filter.Compile(profile, opts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return profile, prog, nil
+}
+
+// parseArches reads a comma-separated architecture list; "x86_64", "x86" and
+// "x32" are accepted as well as the SCMP_ARCH_ names.
+func parseArches(list string) ([]specs.Arch, error) {
+	if list == "" {
+		return nil, nil
+	}
+	var out []specs.Arch
+	for _, name := range strings.Split(list, ",") {
+		name = strings.TrimSpace(name)
+		arch := specs.Arch(strings.ToUpper(name))
+		if !strings.HasPrefix(string(arch), "SCMP_ARCH_") {
+			arch = "SCMP_ARCH_" + arch
+		}
+		if !filter.IsKnownArch(arch) {
+			return nil, fmt.Errorf("%w: unknown architecture %q; use x86_64, x86 or x32", errUsage, name)
+		}
+		out = append(out, arch)
+	}
+	return out, nil
+}
+
+func parseOptimize(name string) (int, error) {
+	switch name {
+	case "linear":
+		return filter.OptimizeLinear, nil
+	case "tree":
+		return filter.OptimizeBinaryTree, nil
+	}
+	return 0, fmt.Errorf("%w: --optimize must be linear or tree, not %q", errUsage, name)
+}

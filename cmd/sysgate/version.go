@@ -1,0 +1,47 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/sysgate/sysgate/filter"
+	"golang.org/x/sys/unix"
+)
+
+type versionInfo struct {
+	Sysgate         string   `json:"sysgate"`
+	Libseccomp      string   `json:"libseccomp"`
+	LibseccompBuild string   `json:"libseccompBuild"`
+	Kernel          string   `json:"kernel"`
+	KernelActions   []string `json:"kernelActions"`
+	KernelFlags     []string `json:"kernelFlags"`
+}
+
+func runVersion(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("version", "[--output text|json]", stdout)
+	output := outputFlag(fs)
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := checkOutput(*output); err != nil {
+		return err
+	}
+	var u unix.Utsname
+	_ = unix.Uname(&u)
+	info := versionInfo{
+		Sysgate:         version,
+		Libseccomp:      filter.LibseccompVersion(),
+		LibseccompBuild: filter.LibseccompBuildVersion(),
+		Kernel:          unix.ByteSliceToString(u.Release[:]),
+		KernelActions:   filter.KernelActions(),
+		KernelFlags:     filter.KernelFlags(),
+	}
+	if *output == "json" {
+		return writeJSON(stdout, info)
+	}
+	fmt.Fprintf(stdout, "sysgate:          %s\nlibseccomp:       %s (built against %s)\nkernel:           %s\nkernel actions:   %s\nkernel flags:     %s\n",
+		info.Sysgate, info.Libseccomp, info.LibseccompBuild, info.Kernel,
+		strings.Join(info.KernelActions, " "), strings.Join(info.KernelFlags, " "))
+	return nil
+}
