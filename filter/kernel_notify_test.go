@@ -1,0 +1,172 @@
+package filter_test
+
+// User notification end to end, the way a container runtime does it: the
+// helper loads a SCMP_ACT_NOTIFY filter, hands the listener fd to an agent
+// over listenerPath (filter.SendListener) and execs the probe; the test is the
+// agent, answering with SECCOMP_IOCTL_NOTIF_RECV/SEND.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unsafe"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sysgate/sysgate/filter"
+	"github.com/sysgate/sysgate/integration/probe"
+	"golang.org/x/sys/unix"
+)
+
+// struct seccomp_notif and struct seccomp_notif_resp (linux/seccomp.h);
+// x/sys/unix has the ioctl numbers but not the types.
+type seccompNotif struct {
+	ID    uint64
+	Pid   uint32
+	Flags uint32
+	Data  filter.SeccompData
+}
+
+type seccompNotifResp struct {
+	ID    uint64
+	Val   int64
+	Error int32
+	Flags uint32
+}
+
+func TestKernelUserNotification(t *testing.T) {
+	requireSeccomp(t)
+	if !filter.KernelActionSupported(filter.RetUserNotif) {
+		t.Skip("this kernel does not implement SECCOMP_RET_USER_NOTIF (Linux >= 5.0)")
+	}
+	probePath := probe.BuildForTest(t)
+	const profile = `{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"],
+		"listenerPath":"set by the test","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_NOTIFY"}]}`
+	_, prog := compileJSON(t, profile)
+	if !prog.NeedsListener() {
+		t.Fatalf("a NOTIFY profile compiled without NEW_LISTENER: flags %v", prog.FlagNames())
+	}
+	for _, tc := range []struct {
+		name   string
+		abi    string
+		nr     int64 // in the ABI's own table
+		arch   uint32
+		answer seccompNotifResp
+		want   string
+	}{
+		{"agent answers EXDEV", probe.ABINative, 83, filter.AuditArchX86_64, seccompNotifResp{Error: -int32(unix.EXDEV)}, "errno:EXDEV"},
+		{"agent fakes success", probe.ABINative, 83, filter.AuditArchX86_64, seccompNotifResp{Val: 0}, "allowed"},
+		{"i386 call reaches the agent", probe.ABII386, 39, filter.AuditArchI386, seccompNotifResp{Error: -int32(unix.EXDEV)}, "errno:EXDEV"},
+		{"agent lets it continue", probe.ABINative, 83, filter.AuditArchX86_64, seccompNotifResp{Flags: unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE}, "allowed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			target := filepath.Join(dir, "made")
+			sock := filepath.Join(dir, "agent.sock")
+			ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			bpf := filepath.Join(dir, "filter.bpf")
+			if err := os.WriteFile(bpf, prog.Bytes(), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cmd := helperCommand(ctx, helperNotify, bpf, fmt.Sprint(prog.Flags), sock, "--",
+				probePath, "--abi", tc.abi, fmt.Sprint(tc.nr), "s:"+target, "493")
+			var stdout, stderr strings.Builder
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			agentErr := make(chan error, 1)
+			go func() { agentErr <- answerOne(ln, cmd.Process.Pid, tc.nr, tc.arch, tc.answer) }()
+			waitErr := cmd.Wait()
+			if err := <-agentErr; err != nil {
+				t.Errorf("agent: %v", err)
+			}
+			if waitErr != nil {
+				t.Fatalf("helper/probe: %v; stderr: %s", waitErr, stderr.String())
+			}
+			r, err := probe.Parse([]byte(stdout.String()), cmd.ProcessState)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := r.Outcome(); got != tc.want {
+				t.Errorf("probe: %s, want %s", got, tc.want)
+			}
+			_, statErr := os.Stat(target)
+			if made, wantMade := statErr == nil, tc.answer.Flags&unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE != 0; made != wantMade {
+				t.Errorf("directory created = %v, want %v (only CONTINUE runs the real mkdir)", made, wantMade)
+			}
+		})
+	}
+}
+
+// answerOne accepts the runtime's connection, checks the OCI container
+// process state that comes with the fd, and answers one notification.
+func answerOne(ln *net.UnixListener, pid int, nr int64, arch uint32, resp seccompNotifResp) error {
+	ln.SetDeadline(time.Now().Add(20 * time.Second))
+	conn, err := ln.AcceptUnix()
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	msg, oob := make([]byte, 64<<10), make([]byte, unix.CmsgSpace(4))
+	n, oobn, _, _, err := conn.ReadMsgUnix(msg, oob)
+	if err != nil {
+		return err
+	}
+	var state specs.ContainerProcessState
+	if err := json.Unmarshal(msg[:n], &state); err != nil {
+		return fmt.Errorf("container process state: %w", err)
+	}
+	if len(state.Fds) != 1 || state.Fds[0] != specs.SeccompFdName || state.Pid != pid || state.Metadata != "sysgate-kernel-test" {
+		return fmt.Errorf("container process state %+v: want fds [%s], pid %d and the metadata", state, specs.SeccompFdName, pid)
+	}
+	cmsgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(cmsgs) != 1 {
+		return fmt.Errorf("no SCM_RIGHTS message (%v)", err)
+	}
+	fds, err := unix.ParseUnixRights(&cmsgs[0])
+	if err != nil || len(fds) != 1 {
+		return fmt.Errorf("SCM_RIGHTS: %v %v", fds, err)
+	}
+	fd := fds[0]
+	defer unix.Close(fd)
+
+	// RECV blocks until a notification arrives; poll first so that a probe
+	// that never calls cannot hang the test.
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	if k, err := unix.Poll(pfd, 20000); err != nil || k != 1 {
+		return fmt.Errorf("no notification within 20 s (poll: %d, %v)", k, err)
+	}
+	var req seccompNotif
+	if err := ioctlPtr(fd, unix.SECCOMP_IOCTL_NOTIF_RECV, unsafe.Pointer(&req)); err != nil {
+		return fmt.Errorf("SECCOMP_IOCTL_NOTIF_RECV: %w", err)
+	}
+	if int64(req.Data.Nr) != nr || req.Data.Arch != arch || int(req.Pid) != pid {
+		return fmt.Errorf("notification nr %d arch %#x pid %d, want nr %d arch %#x pid %d", req.Data.Nr, req.Data.Arch, req.Pid, nr, arch, pid)
+	}
+	resp.ID = req.ID
+	if err := ioctlPtr(fd, unix.SECCOMP_IOCTL_NOTIF_SEND, unsafe.Pointer(&resp)); err != nil {
+		return fmt.Errorf("SECCOMP_IOCTL_NOTIF_SEND: %w", err)
+	}
+	return nil
+}
+
+func ioctlPtr(fd int, req uint, arg unsafe.Pointer) error {
+	_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(req), uintptr(arg))
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
