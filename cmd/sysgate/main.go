@@ -34,6 +34,7 @@ var commands = map[string]command{
 	"profile explain":  {"show the effective action for each syscall", runExplain},
 	"profile default":  {"print the RuntimeDefault profile for a capability set", runDefault},
 	"exec":             {"run a command under a profile", runExec},
+	"resolve":          {"show the profile sysgate-runc would give a bundle, changing nothing", runResolve},
 	"version":          {"print sysgate's, libseccomp's and the kernel's versions", runVersion},
 }
 

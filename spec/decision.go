@@ -1,0 +1,264 @@
+package spec
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Decision is which seccomp profile a container gets, and why.
+type Decision struct {
+	Container Container   `json:"container"`
+	Source    string      `json:"source"`         // the decision table row that decided
+	Type      ProfileType `json:"type"`           // what the container runs with
+	Ref       string      `json:"ref,omitempty"`  // the reference as written, e.g. localhost/profiles/audit.json
+	From      string      `json:"from,omitempty"` // the annotation key or policy key that asked
+	// ProfilePath is the file the profile was read from (Localhost, or the
+	// node's runtime_default file).
+	ProfilePath string `json:"profilePath,omitempty"`
+	// Digest is sha256 of the final profile's JSON; empty when unconfined.
+	Digest string `json:"digest,omitempty"`
+	Audit  bool   `json:"audit,omitempty"` // the policy's audit mode turned denials into LOG
+	Reason string `json:"reason"`
+	// Profile is the final profile; nil when unconfined.
+	Profile *specs.LinuxSeccomp `json:"-"`
+}
+
+// decisionRow is one line of the decision table: if Ask finds a request,
+// it decides.
+type decisionRow struct {
+	source string
+	why    string
+	ask    func(in decisionInput) (request, bool, error)
+}
+
+// request is what a row found: a profile reference and who made it.
+type request struct {
+	ref  ProfileRef
+	from string
+}
+
+type decisionInput struct {
+	spec      *specs.Spec
+	container Container
+	policy    Policy
+}
+
+// decisionTable is sysgate's whole decision, in precedence order. The first
+// row that finds a request decides. docs/decision.md explains each row.
+var decisionTable = []decisionRow{
+	{"spec", "the bundle already has linux.seccomp (the CRI rendered the Pod's fields, or the client its own profile); fields win over annotations", askSpec},
+	{"sandbox", "a Pod sandbox (pause) container gets RuntimeDefault, as the kubelet asks for every sandbox; Pod annotations are for the Pod's containers", askSandbox},
+	{"privileged policy", "a privileged container follows the policy's privileged key (Kubernetes runs it unconfined)", askPrivileged},
+	{"container annotation", "the container-level annotation overrides the Pod-level one", askContainerAnnotation},
+	{"pod annotation", "the Pod-level annotation applies to every container of the Pod", askPodAnnotation},
+	{"cri-o annotation", "CRI-O records the profile type it was asked for", askCRIO},
+	{"node default", "nothing asked for a profile: the node default applies, like the kubelet's --seccomp-default", askNodeDefault},
+}
+
+// keptRef marks the spec row: the profile in the bundle stays as it is.
+const keptRef = "(bundle)"
+
+func askSpec(in decisionInput) (request, bool, error) {
+	if in.spec.Linux == nil || in.spec.Linux.Seccomp == nil {
+		return request{}, false, nil
+	}
+	return request{ref: ProfileRef{Type: TypeRendered}, from: "linux.seccomp"}, true, nil
+}
+
+func askSandbox(in decisionInput) (request, bool, error) {
+	return request{ref: ProfileRef{Type: TypeRuntimeDefault}, from: "sandbox container"}, in.container.Sandbox, nil
+}
+
+func askPrivileged(in decisionInput) (request, bool, error) {
+	if !in.container.Privileged {
+		return request{}, false, nil
+	}
+	ref, err := ParseProfileRef(in.policy.Privileged)
+	return request{ref: ref, from: "policy privileged"}, true, err
+}
+
+func askContainerAnnotation(in decisionInput) (request, bool, error) {
+	if in.container.Name == "" {
+		return request{}, false, nil
+	}
+	return annotationRequest(in.spec, AnnotationContainerSeccompPrefix+in.container.Name)
+}
+
+func askPodAnnotation(in decisionInput) (request, bool, error) {
+	return annotationRequest(in.spec, AnnotationPodSeccomp)
+}
+
+func annotationRequest(s *specs.Spec, key string) (request, bool, error) {
+	value, ok := s.Annotations[key]
+	if !ok {
+		return request{}, false, nil
+	}
+	ref, err := ParseProfileRef(value)
+	if err != nil {
+		return request{}, true, fmt.Errorf("annotation %s: %w", key, err)
+	}
+	return request{ref: ref, from: "annotation " + key}, true, nil
+}
+
+// askCRIO maps CRI-O's record; its Localhost value is absolute (the kubelet
+// joined it to its root), so it must lie under the profile root.
+func askCRIO(in decisionInput) (request, bool, error) {
+	value, ok := in.spec.Annotations[AnnotationCRIOSeccompProfilePath]
+	if !ok || value == "" {
+		return request{}, false, nil
+	}
+	from := "annotation " + AnnotationCRIOSeccompProfilePath
+	switch value {
+	case "Unconfined", "unconfined":
+		return request{ref: ProfileRef{Type: TypeUnconfined}, from: from}, true, nil
+	case "RuntimeDefault", "runtime/default", "docker/default":
+		return request{ref: ProfileRef{Type: TypeRuntimeDefault}, from: from}, true, nil
+	}
+	rel, err := filepath.Rel(in.policy.ProfileRoot, filepath.Clean(value))
+	if !filepath.IsAbs(value) || err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return request{}, true, fmt.Errorf("annotation %s: %q is not Unconfined, RuntimeDefault or a profile under the profile root %s", AnnotationCRIOSeccompProfilePath, value, in.policy.ProfileRoot)
+	}
+	return request{ref: ProfileRef{Type: TypeLocalhost, Path: rel}, from: from}, true, nil
+}
+
+func askNodeDefault(in decisionInput) (request, bool, error) {
+	ref, err := ParseProfileRef(in.policy.Default)
+	return request{ref: ref, from: "policy default"}, true, err
+}
+
+// Decide works out the container's profile from the bundle's spec and the
+// node's policy. It reads Localhost and runtime_default files but changes
+// nothing; the result still has to pass CheckDecision and compile.
+func Decide(id string, s *specs.Spec, policy Policy) (Decision, error) {
+	in := decisionInput{spec: s, container: DescribeContainer(id, s), policy: policy}
+	for _, row := range decisionTable {
+		req, found, err := row.ask(in)
+		if err != nil {
+			return Decision{Container: in.container, Source: row.source}, err
+		}
+		if !found {
+			continue
+		}
+		d := Decision{Container: in.container, Source: row.source, From: req.from, Reason: row.why}
+		if err := d.materialize(req.ref, s, policy); err != nil {
+			return d, err
+		}
+		return d, nil
+	}
+	panic("the node default row always decides")
+}
+
+// materialize turns the reference into the final profile.
+func (d *Decision) materialize(ref ProfileRef, s *specs.Spec, policy Policy) error {
+	d.Type = ref.Type
+	switch ref.Type {
+	case TypeRendered:
+		d.Ref = keptRef
+		d.Profile = s.Linux.Seccomp
+		if digestOf(d.Profile) == digestOf(runtimeDefaultFor(s)) {
+			d.Type = TypeRuntimeDefault
+		}
+	case TypeRuntimeDefault:
+		d.Ref = ref.String()
+		if policy.RuntimeDefault != "" {
+			p, err := LoadProfile(policy.RuntimeDefault)
+			if err != nil {
+				return fmt.Errorf("policy runtime_default (asked by %s): %w", d.From, err)
+			}
+			d.Profile, d.ProfilePath = p, policy.RuntimeDefault
+		} else {
+			d.Profile = runtimeDefaultFor(s)
+		}
+	case TypeLocalhost:
+		d.Ref = ref.String()
+		full, p, err := LoadLocalhost(policy.ProfileRoot, ref.Path)
+		d.ProfilePath = full
+		if err != nil {
+			return fmt.Errorf("%s asked for %s: %w", d.From, d.Ref, err)
+		}
+		d.Profile = p
+	case TypeUnconfined:
+		d.Ref = ref.String()
+	}
+	if d.Profile != nil && policy.Audit {
+		d.Profile, d.Audit = auditProfile(d.Profile), true
+	}
+	d.Digest = digestOf(d.Profile)
+	return nil
+}
+
+// runtimeDefaultFor is containerd's RuntimeDefault for this container's own
+// capabilities, identical to what containerd's CRI would render.
+func runtimeDefaultFor(s *specs.Spec) *specs.LinuxSeccomp {
+	var caps []string
+	if s.Process != nil && s.Process.Capabilities != nil {
+		caps = s.Process.Capabilities.Bounding
+	}
+	return RuntimeDefault(caps)
+}
+
+// auditProfile makes a learning copy: whatever the default would deny is
+// logged and allowed instead; explicit rules stay.
+func auditProfile(p *specs.LinuxSeccomp) *specs.LinuxSeccomp {
+	out := *p
+	switch p.DefaultAction {
+	case specs.ActErrno, specs.ActKill, specs.ActKillThread, specs.ActKillProcess, specs.ActTrap:
+		out.DefaultAction = specs.ActLog
+		out.DefaultErrnoRet = nil
+	}
+	return &out
+}
+
+// CheckDecision applies the policy's unconfined rule.
+func CheckDecision(d Decision, policy Policy) (warning string, err error) {
+	if d.Type != TypeUnconfined {
+		return "", nil
+	}
+	who := d.Container.describe()
+	switch {
+	case policy.Unconfined == UnconfinedDeny && policy.Exempt(d.Container.Namespace):
+		return fmt.Sprintf("%s runs unconfined (%s); allowed because namespace %q is exempt", who, d.From, d.Container.Namespace), nil
+	case policy.Unconfined == UnconfinedDeny:
+		return "", fmt.Errorf("refusing to create %s unconfined: %s asked for it and policy %s says unconfined = \"deny\"; give the container a seccomp profile (RuntimeDefault or Localhost) or add its namespace to exempt_namespaces", who, d.From, policyName(policy))
+	case policy.Unconfined == UnconfinedAudit:
+		return fmt.Sprintf("%s runs unconfined (%s)", who, d.From), nil
+	}
+	return "", nil
+}
+
+func policyName(p Policy) string {
+	if p.Path == "" {
+		return "(defaults)"
+	}
+	return p.Path
+}
+
+func (c Container) describe() string {
+	switch {
+	case c.Namespace != "" && c.Name != "":
+		return fmt.Sprintf("container %q of pod %s/%s", c.Name, c.Namespace, c.Pod)
+	case c.ID != "":
+		return fmt.Sprintf("container %s", c.ID)
+	}
+	return "the container"
+}
+
+// digestOf is the sha256 of the profile's JSON encoding, which is stable
+// for equal profiles (encoding/json orders struct fields).
+func digestOf(p *specs.LinuxSeccomp) string {
+	if p == nil {
+		return ""
+	}
+	data, err := json.Marshal(p)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(data)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,116 @@
+package spec
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// LoadLocalhost opens a Localhost profile strictly inside root and parses
+// it. The path has been checked lexically (CheckLocalhostPath); opening with
+// RESOLVE_BENEATH also keeps symlinks, including ones in the middle of the
+// path, from leading out of the root. It returns the full path it read, for
+// error messages and the decision record.
+func LoadLocalhost(root, rel string) (string, *specs.LinuxSeccomp, error) {
+	full := filepath.Join(root, rel)
+	if err := CheckLocalhostPath(rel); err != nil {
+		return full, nil, err
+	}
+	f, err := openBeneath(root, rel)
+	if err != nil {
+		return full, nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxProfileSize+1))
+	if err != nil {
+		return full, nil, fmt.Errorf("reading %s: %w", full, err)
+	}
+	if len(data) > MaxProfileSize {
+		return full, nil, &ProfileError{File: full, Problem: fmt.Sprintf("larger than %d bytes; seccomp profiles are a few tens of KB", MaxProfileSize)}
+	}
+	profile, err := ParseProfile(data)
+	if err != nil {
+		var pe *ProfileError
+		if errors.As(err, &pe) {
+			pe.File = full
+		}
+		return full, nil, err
+	}
+	return full, profile, nil
+}
+
+func openBeneath(root, rel string) (*os.File, error) {
+	full := filepath.Join(root, rel)
+	dir, err := os.Open(root)
+	if err != nil {
+		return nil, fmt.Errorf("profile root %s: %w", root, err)
+	}
+	defer dir.Close()
+	fd, err := unix.Openat2(int(dir.Fd()), rel, &unix.OpenHow{
+		Flags:   unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NOCTTY,
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS,
+	})
+	switch {
+	case err == nil:
+	case errors.Is(err, unix.EXDEV):
+		return nil, fmt.Errorf("%s resolves outside the profile root %s (a symlink leads out of it); put the profile itself under the root", full, root)
+	case errors.Is(err, unix.ENOSYS):
+		return openBeneathFallback(root, rel)
+	case errors.Is(err, unix.ENOENT):
+		return nil, fmt.Errorf("%s does not exist; install the profile on this node under %s", full, root)
+	default:
+		return nil, fmt.Errorf("opening %s: %w", full, err)
+	}
+	f := os.NewFile(uintptr(fd), full)
+	if err := checkRegular(f, full); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// openBeneathFallback serves kernels older than 5.6 (no openat2): resolve
+// symlinks, then check the result is still under the root.
+func openBeneathFallback(root, rel string) (*os.File, error) {
+	full := filepath.Join(root, rel)
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return nil, fmt.Errorf("profile root %s: %w", root, err)
+	}
+	real, err := filepath.EvalSymlinks(full)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s does not exist; install the profile on this node under %s", full, root)
+		}
+		return nil, fmt.Errorf("resolving %s: %w", full, err)
+	}
+	if !strings.HasPrefix(real, realRoot+string(filepath.Separator)) {
+		return nil, fmt.Errorf("%s resolves to %s, outside the profile root %s", full, real, root)
+	}
+	f, err := os.Open(real)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", full, err)
+	}
+	if err := checkRegular(f, full); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+func checkRegular(f *os.File, full string) error {
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("%s: %w", full, err)
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file", full)
+	}
+	return nil
+}

@@ -1,0 +1,167 @@
+package spec
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	toml "github.com/pelletier/go-toml/v2"
+)
+
+// DefaultPolicyPath is where the node's policy lives; SYSGATE_CONFIG
+// overrides it.
+const (
+	DefaultPolicyPath = "/etc/sysgate/config.toml"
+	PolicyPathEnv     = "SYSGATE_CONFIG"
+)
+
+// What the policy says to do with a container whose final decision is
+// Unconfined.
+const (
+	UnconfinedAllow = "allow" // run it, like Kubernetes
+	UnconfinedDeny  = "deny"  // refuse to create it, unless its namespace is exempt
+	UnconfinedAudit = "audit" // run it, but warn and record it
+)
+
+// Policy is the node's seccomp policy, read from TOML. Every field has a
+// default, so a node without a policy file is hardened (RuntimeDefault for
+// every container that asks for nothing).
+type Policy struct {
+	// Runtime is the real OCI runtime sysgate hands over to.
+	Runtime string `toml:"runtime"`
+	// ProfileRoot is where Localhost profiles are resolved, like the
+	// kubelet's <root-dir>/seccomp.
+	ProfileRoot string `toml:"profile_root"`
+	// Default is the profile for containers that ask for none:
+	// "runtime/default", "localhost/<path>" or "unconfined".
+	Default string `toml:"default"`
+	// RuntimeDefault, if set, is a profile file that replaces containerd's
+	// built-in RuntimeDefault profile on this node.
+	RuntimeDefault string `toml:"runtime_default"`
+	// Privileged is the profile for privileged containers (all
+	// capabilities, no masked paths), which Kubernetes runs unconfined.
+	Privileged string `toml:"privileged"`
+	// Unconfined is allow, deny or audit.
+	Unconfined string `toml:"unconfined"`
+	// ExemptNamespaces may run unconfined containers when Unconfined is deny.
+	ExemptNamespaces []string `toml:"exempt_namespaces"`
+	// Audit turns every ERRNO and KILL default action into LOG, to learn what
+	// a workload needs before enforcing.
+	Audit bool `toml:"audit"`
+	// DecisionLog, if set, is a file that receives one JSON line per decision.
+	DecisionLog string `toml:"decision_log"`
+
+	// Path is the file the policy came from; empty for the defaults.
+	Path string `toml:"-"`
+}
+
+// DefaultPolicy is the policy of a node without a policy file.
+func DefaultPolicy() Policy {
+	return Policy{
+		Runtime:     "/usr/sbin/runc",
+		ProfileRoot: "/var/lib/kubelet/seccomp",
+		Default:     "runtime/default",
+		Privileged:  "unconfined",
+		Unconfined:  UnconfinedAllow,
+	}
+}
+
+// PolicyPath is the policy file to read: $SYSGATE_CONFIG or the default.
+func PolicyPath() string {
+	if p := os.Getenv(PolicyPathEnv); p != "" {
+		return p
+	}
+	return DefaultPolicyPath
+}
+
+// LoadPolicy reads and checks a policy file. A missing file means the
+// defaults; a file that exists but cannot be read or is invalid is an
+// error, so that a typo never silently weakens the node.
+func LoadPolicy(path string) (Policy, error) {
+	p := DefaultPolicy()
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return p, nil
+	}
+	if err != nil {
+		return p, fmt.Errorf("policy %s: %w", path, err)
+	}
+	dec := toml.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		var strict *toml.StrictMissingError
+		var decodeErr *toml.DecodeError
+		switch {
+		case errors.As(err, &strict):
+			return p, fmt.Errorf("policy %s: unknown key: %s; known keys are runtime, profile_root, default, runtime_default, privileged, unconfined, exempt_namespaces, audit, decision_log", path, strict.String())
+		case errors.As(err, &decodeErr):
+			row, col := decodeErr.Position()
+			return p, fmt.Errorf("policy %s:%d:%d: %s", path, row, col, decodeErr.Error())
+		}
+		return p, fmt.Errorf("policy %s: %w", path, err)
+	}
+	p.Path = path
+	if err := p.check(); err != nil {
+		return p, fmt.Errorf("policy %s: %w", path, err)
+	}
+	return p, nil
+}
+
+func (p Policy) check() error {
+	if p.Runtime == "" {
+		return errors.New("runtime: must name the real OCI runtime, e.g. /usr/sbin/runc")
+	}
+	if !filepath.IsAbs(p.ProfileRoot) {
+		return fmt.Errorf("profile_root: %q must be an absolute directory", p.ProfileRoot)
+	}
+	for key, value := range map[string]string{"default": p.Default, "privileged": p.Privileged} {
+		if _, err := ParseProfileRef(value); err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+	}
+	if p.RuntimeDefault != "" && !filepath.IsAbs(p.RuntimeDefault) {
+		return fmt.Errorf("runtime_default: %q must be an absolute path to a profile file", p.RuntimeDefault)
+	}
+	switch p.Unconfined {
+	case UnconfinedAllow, UnconfinedDeny, UnconfinedAudit:
+	default:
+		return fmt.Errorf("unconfined: %q must be allow, deny or audit", p.Unconfined)
+	}
+	return nil
+}
+
+// Exempt reports whether a namespace may run unconfined under "deny".
+func (p Policy) Exempt(namespace string) bool {
+	for _, ns := range p.ExemptNamespaces {
+		if ns == namespace && ns != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// RuntimeOnly reads just the runtime key. The wrapper's passthrough commands
+// (state, kill, delete: called many times per container) need only that, and
+// must not pay for checking the whole policy.
+func RuntimeOnly(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return DefaultPolicy().Runtime, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("policy %s: %w", path, err)
+	}
+	var p struct {
+		Runtime string `toml:"runtime"`
+	}
+	if err := toml.Unmarshal(data, &p); err != nil {
+		return "", fmt.Errorf("policy %s: %w", path, err)
+	}
+	if p.Runtime == "" {
+		return DefaultPolicy().Runtime, nil
+	}
+	return p.Runtime, nil
+}

@@ -1,0 +1,79 @@
+package spec
+
+import (
+	"fmt"
+	"path"
+	"strings"
+)
+
+// ProfileType is the Kubernetes seccomp profile type a decision ends in.
+type ProfileType string
+
+const (
+	TypeRuntimeDefault ProfileType = "RuntimeDefault"
+	TypeLocalhost      ProfileType = "Localhost"
+	TypeUnconfined     ProfileType = "Unconfined"
+	// Rendered is a profile the CRI or client already put in the bundle
+	// that is not the RuntimeDefault profile (a Localhost profile rendered by
+	// containerd, or podman's own default).
+	TypeRendered ProfileType = "Rendered"
+)
+
+// ProfileRef is a profile named the way annotations and the policy name
+// it: "runtime/default", "docker/default", "unconfined" or
+// "localhost/<relative path>".
+type ProfileRef struct {
+	Type ProfileType
+	// Path is the Localhost profile's path relative to the profile root.
+	Path string
+}
+
+func (r ProfileRef) String() string {
+	switch r.Type {
+	case TypeLocalhost:
+		return "localhost/" + r.Path
+	case TypeUnconfined:
+		return "unconfined"
+	}
+	return "runtime/default"
+}
+
+// ParseProfileRef reads a profile reference. Localhost paths must stay
+// inside the profile root, as the Kubernetes API requires of
+// localhostProfile: relative, without "..".
+func ParseProfileRef(s string) (ProfileRef, error) {
+	switch s {
+	case "runtime/default", "docker/default":
+		return ProfileRef{Type: TypeRuntimeDefault}, nil
+	case "unconfined":
+		return ProfileRef{Type: TypeUnconfined}, nil
+	}
+	rel, ok := strings.CutPrefix(s, "localhost/")
+	if !ok {
+		return ProfileRef{}, fmt.Errorf("%q is not a seccomp profile; use runtime/default, docker/default, unconfined or localhost/<path relative to the profile root>", s)
+	}
+	if err := CheckLocalhostPath(rel); err != nil {
+		return ProfileRef{}, err
+	}
+	return ProfileRef{Type: TypeLocalhost, Path: rel}, nil
+}
+
+// CheckLocalhostPath refuses what the Kubernetes API refuses in
+// localhostProfile, plus NUL bytes: the symlink check happens when the file
+// is opened.
+func CheckLocalhostPath(rel string) error {
+	switch {
+	case rel == "":
+		return fmt.Errorf("localhost profile path is empty; name a file relative to the profile root, e.g. localhost/profiles/audit.json")
+	case strings.ContainsRune(rel, 0):
+		return fmt.Errorf("localhost profile path %q contains a NUL byte", rel)
+	case path.IsAbs(rel):
+		return fmt.Errorf("localhost profile path %q must be relative to the profile root, not absolute", rel)
+	}
+	for _, elem := range strings.Split(rel, "/") {
+		if elem == ".." {
+			return fmt.Errorf("localhost profile path %q must not contain \"..\"", rel)
+		}
+	}
+	return nil
+}

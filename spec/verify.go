@@ -1,0 +1,35 @@
+package spec
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/sysgate/sysgate/filter"
+)
+
+// Verify proves the decided profile is one the runtime will load exactly:
+// it must pass validation without errors and compile with libseccomp. A
+// profile that fails here would otherwise fail inside runc or crun with
+// their message, or, worse, be loaded differently from what it says.
+func (d Decision) Verify() error {
+	if d.Profile == nil {
+		return nil
+	}
+	where := d.Ref
+	if d.ProfilePath != "" {
+		where = d.ProfilePath
+	}
+	var problems []string
+	for _, f := range ValidateProfile(d.Profile) {
+		if f.Severity == Error {
+			problems = append(problems, f.Path+": "+f.Message)
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("the seccomp profile %s (asked by %s) is invalid: %s", where, d.From, strings.Join(problems, "; "))
+	}
+	if _, err := filter.Compile(d.Profile, filter.Options{}); err != nil {
+		return fmt.Errorf("the seccomp profile %s (asked by %s) does not compile: %w", where, d.From, err)
+	}
+	return nil
+}
