@@ -63,8 +63,9 @@ func DescribeContainer(id string, s *specs.Spec) Container {
 }
 
 // isPrivileged recognises what containerd, CRI-O and podman produce for a
-// privileged container: every capability the kernel has in the bounding
-// set, and nothing masked or read-only in /proc.
+// privileged container: every capability the runtime itself holds in the
+// bounding set (containerd's WithAllCurrentCapabilities), and nothing masked
+// or read-only in /proc.
 func isPrivileged(s *specs.Spec) bool {
 	if s.Process == nil || s.Process.Capabilities == nil {
 		return false
@@ -73,7 +74,7 @@ func isPrivileged(s *specs.Spec) bool {
 		return false
 	}
 	bounding := s.Process.Capabilities.Bounding
-	for _, name := range capabilityNames[:kernelCapCount()] {
+	for _, name := range CurrentCapabilities() {
 		if !slices.Contains(bounding, name) {
 			return false
 		}
@@ -81,17 +82,29 @@ func isPrivileged(s *specs.Spec) bool {
 	return true
 }
 
-// kernelCapCount is how many capabilities this kernel has (cap_last_cap+1),
-// bounded by the names we know.
-func kernelCapCount() int {
-	n := len(capabilityNames)
-	data, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
+// CurrentCapabilities lists the capabilities in this process's bounding set
+// (CapBnd in /proc/self/status), which is what a privileged container gets.
+func CurrentCapabilities() []string {
+	data, err := os.ReadFile("/proc/self/status")
 	if err != nil {
-		return n
+		return capabilityNames[:]
 	}
-	last, err := strconv.Atoi(strings.TrimSpace(string(data)))
-	if err != nil || last+1 > n || last < 0 {
-		return n
+	for _, line := range strings.Split(string(data), "\n") {
+		hex, ok := strings.CutPrefix(line, "CapBnd:")
+		if !ok {
+			continue
+		}
+		mask, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
+		if err != nil {
+			break
+		}
+		var names []string
+		for bit, name := range capabilityNames {
+			if mask&(1<<bit) != 0 {
+				names = append(names, name)
+			}
+		}
+		return names
 	}
-	return last + 1
+	return capabilityNames[:]
 }
