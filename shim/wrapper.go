@@ -74,7 +74,7 @@ func applyDecision(inv Invocation, policy spec.Policy, stderr io.Writer) error {
 	if warning != "" {
 		report(inv, stderr, slog.LevelWarn, warning)
 	}
-	if err := d.Verify(); err != nil {
+	if err := d.Verify(policy.Cache()); err != nil {
 		return fmt.Errorf("container %s: %w", inv.ContainerID, err)
 	}
 	out, changed, err := bundle.Rendered(d)

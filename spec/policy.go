@@ -7,8 +7,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	toml "github.com/pelletier/go-toml/v2"
+	"github.com/sysgate/sysgate/filter"
 )
 
 // DefaultPolicyPath is where the node's policy lives; SYSGATE_CONFIG
@@ -53,6 +56,9 @@ type Policy struct {
 	Audit bool `toml:"audit"`
 	// DecisionLog, if set, is a file that receives one JSON line per decision.
 	DecisionLog string `toml:"decision_log"`
+	// CacheDir holds compiled filters, so that each profile is compiled once
+	// per node rather than once per container; empty disables the cache.
+	CacheDir string `toml:"cache_dir"`
 
 	// Path is the file the policy came from; empty for the defaults.
 	Path string `toml:"-"`
@@ -66,6 +72,7 @@ func DefaultPolicy() Policy {
 		Default:     "runtime/default",
 		Privileged:  "unconfined",
 		Unconfined:  UnconfinedAllow,
+		CacheDir:    "/var/cache/sysgate/bpf",
 	}
 }
 
@@ -95,8 +102,15 @@ func LoadPolicy(path string) (Policy, error) {
 		var strict *toml.StrictMissingError
 		var decodeErr *toml.DecodeError
 		switch {
-		case errors.As(err, &strict):
-			return p, fmt.Errorf("policy %s: unknown key: %s; known keys are runtime, profile_root, default, runtime_default, privileged, unconfined, exempt_namespaces, audit, decision_log", path, strict.String())
+		case errors.As(err, &strict) && len(strict.Errors) > 0:
+			// strict.String() is a multi-line source excerpt; name the
+			// keys on one line, placed like the other errors.
+			keys := make([]string, len(strict.Errors))
+			for i, e := range strict.Errors {
+				keys[i] = strconv.Quote(strings.Join(e.Key(), "."))
+			}
+			row, col := strict.Errors[0].Position()
+			return p, fmt.Errorf("policy %s:%d:%d: unknown key %s; known keys are runtime, profile_root, default, runtime_default, privileged, unconfined, exempt_namespaces, audit, decision_log, cache_dir", path, row, col, strings.Join(keys, ", "))
 		case errors.As(err, &decodeErr):
 			row, col := decodeErr.Position()
 			return p, fmt.Errorf("policy %s:%d:%d: %s", path, row, col, decodeErr.Error())
@@ -122,6 +136,9 @@ func (p Policy) check() error {
 			return fmt.Errorf("%s: %w", key, err)
 		}
 	}
+	if p.CacheDir != "" && !filepath.IsAbs(p.CacheDir) {
+		return fmt.Errorf("cache_dir: %q must be an absolute directory (or empty to disable the cache)", p.CacheDir)
+	}
 	if p.RuntimeDefault != "" && !filepath.IsAbs(p.RuntimeDefault) {
 		return fmt.Errorf("runtime_default: %q must be an absolute path to a profile file", p.RuntimeDefault)
 	}
@@ -131,6 +148,14 @@ func (p Policy) check() error {
 		return fmt.Errorf("unconfined: %q must be allow, deny or audit", p.Unconfined)
 	}
 	return nil
+}
+
+// Cache is the policy's compiled-filter cache; nil when disabled.
+func (p Policy) Cache() *filter.Cache {
+	if p.CacheDir == "" {
+		return nil
+	}
+	return &filter.Cache{Dir: p.CacheDir}
 }
 
 // Exempt reports whether a namespace may run unconfined under "deny".

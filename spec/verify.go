@@ -11,8 +11,14 @@ import (
 // it must pass validation without errors and compile with libseccomp. A
 // profile that fails here would otherwise fail inside runc or crun with
 // their message, or, worse, be loaded differently from what it says.
-func (d Decision) Verify() error {
+//
+// A hit in cache (which may be nil) proves both at once: only profiles that
+// passed are stored.
+func (d Decision) Verify(cache *filter.Cache) error {
 	if d.Profile == nil {
+		return nil
+	}
+	if _, hit := cache.Lookup(d.Profile, filter.Options{}); hit {
 		return nil
 	}
 	where := d.Ref
@@ -28,7 +34,7 @@ func (d Decision) Verify() error {
 	if len(problems) > 0 {
 		return fmt.Errorf("the seccomp profile %s (asked by %s) is invalid: %s", where, d.From, strings.Join(problems, "; "))
 	}
-	if _, err := filter.Compile(d.Profile, filter.Options{}); err != nil {
+	if _, _, err := cache.Compile(d.Profile, filter.Options{}); err != nil {
 		return fmt.Errorf("the seccomp profile %s (asked by %s) does not compile: %w", where, d.From, err)
 	}
 	return nil

@@ -51,7 +51,9 @@ func wrapper(t testing.TB) string {
 			return
 		}
 		wrapperPath = filepath.Join(toolsDir, "sysgate-runc")
-		out, err := exec.Command("go", "build", "-o", wrapperPath, "github.com/sysgate/sysgate/cmd/sysgate-runc").CombinedOutput()
+		// Built like `make build` (static), so benchmarks measure what ships.
+		out, err := exec.Command("go", "build", "-tags", "netgo,osusergo", "-ldflags", "-linkmode external -extldflags -static",
+			"-o", wrapperPath, "github.com/sysgate/sysgate/cmd/sysgate-runc").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build sysgate-runc: %v\n%s", err, out)
 		}
@@ -90,7 +92,7 @@ func runtimes(t testing.TB) []runtime {
 // node is one test node: a policy file, a Localhost profile root and a
 // runtime state directory.
 type node struct {
-	t           *testing.T
+	t           testing.TB
 	rt          runtime
 	policyPath  string
 	profileRoot string
@@ -98,7 +100,7 @@ type node struct {
 	logPath     string
 }
 
-func newNode(t *testing.T, rt runtime, policy string) *node {
+func newNode(t testing.TB, rt runtime, policy string) *node {
 	t.Helper()
 	dir := t.TempDir()
 	n := &node{
@@ -116,7 +118,7 @@ func newNode(t *testing.T, rt runtime, policy string) *node {
 }
 
 func (n *node) writePolicy(extra string) {
-	body := fmt.Sprintf("runtime = %q\nprofile_root = %q\n%s\n", n.rt.path, n.profileRoot, extra)
+	body := fmt.Sprintf("runtime = %q\nprofile_root = %q\ncache_dir = %q\n%s\n", n.rt.path, n.profileRoot, filepath.Join(filepath.Dir(n.policyPath), "cache"), extra)
 	if err := os.WriteFile(n.policyPath, []byte(body), 0o644); err != nil {
 		n.t.Fatal(err)
 	}

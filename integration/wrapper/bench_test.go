@@ -1,0 +1,95 @@
+package wrapper
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/sysgate/sysgate/integration/bundle"
+	"github.com/sysgate/sysgate/spec"
+)
+
+// The benchmarks interleave the bare runtime and the wrapper in every
+// iteration and report medians and the median of the paired ratios, which
+// is robust against the other load on a shared machine. Run them with
+// `make bench`; they assert nothing about time.
+
+// BenchmarkCreateStartDelete: a RuntimeDefault container (rendered by the
+// CRI, as containerd does) through the wrapper vs the bare runtime.
+func BenchmarkCreateStartDelete(b *testing.B) {
+	requireRoot(b)
+	for _, rt := range runtimes(b) {
+		b.Run(rt.name, func(b *testing.B) {
+			n := newBenchNode(b, rt)
+			dir := n.bundle(bundle.Options{Args: []string{"true"}, Seccomp: spec.RuntimeDefault(bundle.DefaultCapabilities),
+				Annotations: podAnnotations("default", "bench", "app", nil)})
+			cycle := func(bare bool) time.Duration {
+				id := newID("bench")
+				start := time.Now()
+				for _, args := range [][]string{{"create", "--bundle", dir, id}, {"start", id}, {"delete", "--force", id}} {
+					if r := n.cmd(bare, args...); r.code != 0 {
+						b.Fatalf("%v: %s", args, r)
+					}
+				}
+				return time.Since(start)
+			}
+			cycle(false) // the first create records the decision in the bundle
+			pairedRatio(b, func() time.Duration { return cycle(true) }, func() time.Duration { return cycle(false) })
+		})
+	}
+}
+
+// BenchmarkPassthrough: `state`, which the shim calls many times per
+// container; the wrapper must only exec the runtime.
+func BenchmarkPassthrough(b *testing.B) {
+	requireRoot(b)
+	rt := runtimes(b)[0]
+	n := newBenchNode(b, rt)
+	dir := n.bundle(bundle.Options{Args: []string{"sleep", "600"}})
+	id := newID("pass")
+	if r := n.cmd(false, "create", "--bundle", dir, id); r.code != 0 {
+		b.Fatalf("create: %s", r)
+	}
+	b.Cleanup(func() { n.cmd(true, "delete", "--force", id) })
+	timed := func(bare bool) time.Duration {
+		start := time.Now()
+		if r := n.cmd(bare, "state", id); r.code != 0 {
+			b.Fatalf("state: %s", r)
+		}
+		return time.Since(start)
+	}
+	pairedRatio(b, func() time.Duration { return timed(true) }, func() time.Duration { return timed(false) })
+}
+
+func pairedRatio(b *testing.B, bare, wrapped func() time.Duration) {
+	b.Helper()
+	var bareT, wrappedT, ratios []float64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		// Alternate which goes first, so neither always runs warm.
+		var x, y time.Duration
+		if i%2 == 0 {
+			x, y = bare(), wrapped()
+		} else {
+			y, x = wrapped(), bare()
+		}
+		bareT = append(bareT, float64(x.Microseconds())/1000)
+		wrappedT = append(wrappedT, float64(y.Microseconds())/1000)
+		ratios = append(ratios, float64(y)/float64(x))
+	}
+	b.StopTimer()
+	b.ReportMetric(median(bareT), "bare-ms")
+	b.ReportMetric(median(wrappedT), "wrapped-ms")
+	b.ReportMetric(median(ratios), "ratio")
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	return s[len(s)/2]
+}
+
+func newBenchNode(b *testing.B, rt runtime) *node { return newNode(b, rt, "") }
