@@ -53,41 +53,50 @@ func Main(args []string, stderr io.Writer) int {
 	return execRuntime(inv, policy.Runtime, args, stderr)
 }
 
-// applyDecision decides and rewrites the bundle. Nothing is written until
-// every check has passed, so on error config.json is what the caller gave.
+// applyDecision is Prepare for a runtime command line.
 func applyDecision(inv Invocation, policy spec.Policy, stderr io.Writer) error {
 	if _, err := lookRuntime(policy.Runtime); err != nil {
 		return err
 	}
-	bundle, err := spec.ReadBundle(inv.Bundle)
+	warn := func(msg string) { report(inv, stderr, slog.LevelWarn, msg) }
+	_, err := Prepare(inv.Bundle, inv.ContainerID, policy, warn)
+	return err
+}
+
+// Prepare decides a container's profile and rewrites its bundle. Nothing
+// is written until every check has passed, so on error config.json is what
+// the caller gave. warn receives what must be said but does not stop the
+// container. The containerd shim calls this before it creates the task.
+func Prepare(bundleDir, id string, policy spec.Policy, warn func(string)) (spec.Decision, error) {
+	bundle, err := spec.ReadBundle(bundleDir)
 	if err != nil {
-		return err
+		return spec.Decision{}, err
 	}
-	d, err := spec.Decide(inv.ContainerID, bundle.Spec, policy)
+	d, err := spec.Decide(id, bundle.Spec, policy)
 	if err != nil {
-		return fmt.Errorf("container %s: %w", inv.ContainerID, err)
+		return d, fmt.Errorf("container %s: %w", id, err)
 	}
 	warning, err := spec.CheckDecision(d, policy)
 	if err != nil {
-		return err
+		return d, err
 	}
 	if warning != "" {
-		report(inv, stderr, slog.LevelWarn, warning)
+		warn(warning)
 	}
 	if err := d.Verify(policy.Cache()); err != nil {
-		return fmt.Errorf("container %s: %w", inv.ContainerID, err)
+		return d, fmt.Errorf("container %s: %w", id, err)
 	}
 	out, changed, err := bundle.Rendered(d)
 	if err != nil {
-		return err
+		return d, err
 	}
 	if changed {
 		if err := bundle.WriteConfig(out); err != nil {
-			return err
+			return d, err
 		}
 	}
-	logDecision(inv, policy, d, stderr)
-	return nil
+	logDecision(policy, d, warn)
+	return d, nil
 }
 
 // decisionRecord is one line of the policy's decision_log.
@@ -106,7 +115,7 @@ type decisionRecord struct {
 // logDecision appends to the decision log. A log that cannot be written is
 // a warning, not a refusal: the container already has its filter, and a
 // full disk must not stop every Pod on the node.
-func logDecision(inv Invocation, policy spec.Policy, d spec.Decision, stderr io.Writer) {
+func logDecision(policy spec.Policy, d spec.Decision, warn func(string)) {
 	if policy.DecisionLog == "" {
 		return
 	}
@@ -122,7 +131,7 @@ func logDecision(inv Invocation, policy spec.Policy, d spec.Decision, stderr io.
 		}
 	}
 	if err != nil {
-		report(inv, stderr, slog.LevelWarn, fmt.Sprintf("decision_log %s: %v", policy.DecisionLog, err))
+		warn(fmt.Sprintf("decision_log %s: %v", policy.DecisionLog, err))
 	}
 }
 
