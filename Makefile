@@ -45,3 +45,4 @@ bench: deps
 
 clean:
 	rm -rf bin
+-include integration/vm/vm.mk

@@ -67,7 +67,7 @@ func TestKernelUserNotification(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			target := filepath.Join(dir, "made")
-			sock := filepath.Join(dir, "agent.sock")
+			sock := filepath.Join(shortTempDir(t), "agent.sock")
 			ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
 			if err != nil {
 				t.Fatal(err)
@@ -109,6 +109,21 @@ func TestKernelUserNotification(t *testing.T) {
 			}
 		})
 	}
+}
+
+// shortTempDir is a directory for a unix socket: sun_path holds 108 bytes,
+// fewer than t.TempDir's names under a long TMPDIR.
+func shortTempDir(t *testing.T) string {
+	base := os.TempDir()
+	if len(base) > 40 {
+		base = "/tmp"
+	}
+	dir, err := os.MkdirTemp(base, "sgn-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
 }
 
 // answerOne accepts the runtime's connection, checks the OCI container

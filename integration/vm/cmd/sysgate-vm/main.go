@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/sysgate/sysgate/integration/vm"
+)
+
+func main() {
+	cache := flag.String("cache", envOr("SYSGATE_VM_CACHE", "/var/cache/sysgate-vm"), "kernels and private apt state, kept between runs ($SYSGATE_VM_CACHE)")
+	mirror := flag.String("mirror", envOr("SYSGATE_VM_MIRROR", "http://deb.debian.org/debian"), "Debian archive to fetch kernels from ($SYSGATE_VM_MIRROR)")
+	payload := flag.String("payload", "", "directory with the static filter.test, sysgate-probe and mkdir32")
+	busybox := flag.String("busybox", "/bin/busybox", "static busybox for the initramfs (Debian package busybox-static)")
+	out := flag.String("out", "", "work directory for the initramfs and serial logs (default: PAYLOAD/run)")
+	reportPath := flag.String("report", "", "write the Markdown matrix here (e.g. docs/kernel-matrix.md)")
+	kernels := flag.String("kernels", envOr("SYSGATE_VM_KERNELS", ""), "comma-separated labels to boot (default: all of "+labels()+") ($SYSGATE_VM_KERNELS)")
+	jobs := flag.Int("jobs", 2, "boots at once; each guest has one vCPU")
+	timeout := flag.Duration("timeout", 5*time.Minute, "limit per boot (and for the host run)")
+	accel := flag.String("accel", envOr("SYSGATE_VM_ACCEL", "auto"), "auto, kvm or tcg ($SYSGATE_VM_ACCEL)")
+	machine := flag.String("machine", "pc", "qemu machine: pc (bzImage through SeaBIOS) or microvm")
+	host := flag.Bool("host", true, "also run the tests on the host kernel")
+	flag.Parse()
+	if *payload == "" {
+		fmt.Fprintln(os.Stderr, "sysgate-vm: -payload is required")
+		os.Exit(2)
+	}
+	specs, err := selectKernels(*kernels)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sysgate-vm:", err)
+		os.Exit(2)
+	}
+	// The host run starts filter.test from a temporary directory.
+	if abs, err := filepath.Abs(*payload); err == nil {
+		*payload = abs
+	}
+	if *out == "" {
+		*out = filepath.Join(*payload, "run")
+	}
+	if *accel == "auto" {
+		*accel = ""
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cfg := vm.Config{
+		CacheDir: *cache, Mirror: *mirror, Kernels: specs, OutDir: *out, Jobs: *jobs, Timeout: *timeout,
+		Accel: *accel, Machine: *machine, Host: *host, Report: *reportPath,
+		Payload: vm.Payload{
+			Busybox:    *busybox,
+			FilterTest: filepath.Join(*payload, "filter.test"),
+			Probe:      filepath.Join(*payload, "sysgate-probe"),
+			Mkdir32:    filepath.Join(*payload, "mkdir32"),
+		},
+	}
+	_, ok, err := vm.RunMatrix(ctx, cfg, os.Stdout)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sysgate-vm:", err)
+		os.Exit(2)
+	}
+	if !ok {
+		fmt.Println("sysgate-vm: FAIL (details above; serial logs in " + filepath.Join(*out, "logs") + ")")
+		os.Exit(1)
+	}
+	fmt.Println("sysgate-vm: PASS")
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func labels() string {
+	var l []string
+	for _, k := range vm.DefaultKernels {
+		l = append(l, k.Label)
+	}
+	return strings.Join(l, ",")
+}
+
+func selectKernels(list string) ([]vm.KernelSpec, error) {
+	if list == "" {
+		return vm.DefaultKernels, nil
+	}
+	var out []vm.KernelSpec
+	for _, want := range strings.Split(list, ",") {
+		found := false
+		for _, k := range vm.DefaultKernels {
+			if k.Label == strings.TrimSpace(want) {
+				out = append(out, k)
+				found = true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("unknown kernel %q; known: %s", want, labels())
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what the VM tiers need on Debian 12, as root, only when missing
+# (the same contract as hack/install-deps.sh, which covers building and the
+# plain tests).
+#   install-deps.sh vm       qemu and the initramfs inputs (make test-vm)
+#   install-deps.sh vagrant  also Vagrant, vagrant-libvirt, libvirt and the box builder
+set -euo pipefail
+
+packages=(
+	qemu-system-x86         # the guests (TCG when there is no usable KVM)
+	busybox-static          # the initramfs userland
+	gcc-multilib            # mkdir32, the real i386 binary of the ABI tests
+	libseccomp-dev          # the static libseccomp.a inside filter.test
+	debian-archive-keyring  # verifies the suites the kernel fetcher lists
+	ca-certificates
+)
+if [ "${1:-vm}" = vagrant ]; then
+	packages+=(
+		vagrant vagrant-libvirt libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
+		dnsmasq-base iptables ebtables   # libvirt's default NAT network
+		debootstrap fdisk qemu-utils e2fsprogs dosfstools  # make vagrant-box
+		rsync openssh-client
+	)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+	if [ "$(id -u)" != 0 ]; then
+		echo "integration/vm/install-deps.sh: missing Debian packages: ${missing[*]}; run as root or install them" >&2
+		exit 1
+	fi
+	echo "integration/vm/install-deps.sh: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

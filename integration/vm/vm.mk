@@ -1,0 +1,39 @@
+# Kernel-level test tiers (docs/vm.md). Included by the main Makefile; every
+# target installs what it needs through integration/vm/install-deps.sh.
+#
+#   make test-vm        kernel matrix: host + Debian kernels under qemu, writes docs/kernel-matrix.md
+#   make vagrant-box    builds the offline Vagrant box from Debian's archive
+#   make test-vagrant   up, test, collect, destroy with the Vagrantfile (SYSGATE_BOX=local offline)
+
+VM_DIR      := integration/vm
+VM_OUT      ?= $(VM_DIR)/_out
+VM_PAYLOAD  := $(VM_OUT)/payload
+VM_REPORT   ?= docs/kernel-matrix.md
+VM_ARGS     ?=
+
+.PHONY: vm-deps vm-payload test-vm vagrant-deps vagrant-box test-vagrant
+
+vm-deps:
+	@$(VM_DIR)/install-deps.sh vm
+
+# The guest payload: everything static, so guests need no toolchain or
+# shared libraries (Vagrant boxes get the same files).
+vm-payload: deps vm-deps
+	@mkdir -p $(VM_PAYLOAD)
+	CGO_ENABLED=1 $(GO) test -c -tags $(STATIC_TAGS) -o $(VM_PAYLOAD)/filter.test \
+		-ldflags "-linkmode external -extldflags '-static'" ./filter/
+	gcc -static -O2 -Wall -Werror -o $(VM_PAYLOAD)/sysgate-probe integration/probe/src/probe.c
+	gcc -m32 -static -O2 -Wall -Werror -o $(VM_PAYLOAD)/mkdir32 filter/testdata/mkdir32.c
+	$(GO) build -o $(VM_OUT)/sysgate-vm ./$(VM_DIR)/cmd/sysgate-vm
+
+test-vm: vm-payload
+	$(VM_OUT)/sysgate-vm -payload $(VM_PAYLOAD) -out $(VM_OUT)/run -report $(VM_REPORT) $(VM_ARGS)
+
+vagrant-deps:
+	@$(VM_DIR)/install-deps.sh vagrant
+
+vagrant-box: vagrant-deps
+	$(VM_DIR)/vagrant/mkbox.sh $(VM_OUT)/box
+
+test-vagrant: vm-payload vagrant-deps
+	$(VM_DIR)/vagrant/test-vagrant.sh $(VM_PAYLOAD) $(VM_OUT)/vagrant
