@@ -210,6 +210,10 @@ func scmpAction(action specs.LinuxSeccompAction, errnoRet *uint) (libseccomp.Scm
 // (containerd's default profile relies on this for clone and personality).
 func addRules(f *libseccomp.ScmpFilter, profile *specs.LinuxSeccomp) (ignored []string, err error) {
 	defaultAction, _ := scmpAction(profile.DefaultAction, profile.DefaultErrnoRet)
+	// libseccomp accepts two unconditional rules with different actions for
+	// one syscall on a single-arch filter and keeps one of them; refuse
+	// instead of guessing which the author meant.
+	unconditional := map[string]libseccomp.ScmpAction{}
 	for i, rule := range profile.Syscalls {
 		where := fmt.Sprintf("syscalls[%d]", i)
 		action, err := scmpAction(rule.Action, rule.ErrnoRet)
@@ -224,6 +228,12 @@ func addRules(f *libseccomp.ScmpFilter, profile *specs.LinuxSeccomp) (ignored []
 			return nil, fmt.Errorf("%s.args: %w", where, err)
 		}
 		for j, name := range rule.Names {
+			if len(conds) == 0 {
+				if prev, seen := unconditional[name]; seen && prev != action {
+					return nil, fmt.Errorf("%s.names[%d] %q: %s conflicts with %s given to it by an earlier rule; give each syscall one action", where, j, name, action, prev)
+				}
+				unconditional[name] = action
+			}
 			call, err := libseccomp.GetSyscallFromName(name)
 			if err != nil {
 				if !slices.Contains(ignored, name) {

@@ -1,0 +1,214 @@
+package filter_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sysgate/sysgate/filter"
+	"github.com/sysgate/sysgate/spec"
+	"golang.org/x/sys/unix"
+)
+
+func parse(t testing.TB, js string) *specs.LinuxSeccomp {
+	t.Helper()
+	var p specs.LinuxSeccomp
+	if err := json.Unmarshal([]byte(js), &p); err != nil {
+		t.Fatal(err)
+	}
+	return &p
+}
+
+func TestCompileRefuses(t *testing.T) {
+	for _, tc := range []struct{ name, profile, want string }{
+		{"unknown default action", `{"defaultAction":"SCMP_ACT_PERHAPS"}`, "defaultAction"},
+		{"NOTIFY default", `{"defaultAction":"SCMP_ACT_NOTIFY"}`, "SCMP_ACT_NOTIFY cannot be the default"},
+		{"errnoRet on ALLOW", `{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","errnoRet":1}]}`, "syscalls[0].action: errnoRet is set on SCMP_ACT_ALLOW"},
+		{"errno above MAX_ERRNO", `{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":5000}`, "MAX_ERRNO"},
+		{"unknown operator", `{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":1,"op":"SCMP_CMP_ABOUT"}]}]}`, "syscalls[0].args: [0].op"},
+		{"arg index 6", `{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO","args":[{"index":6,"value":1,"op":"SCMP_CMP_EQ"}]}]}`, "[0].index: 6 is out of range"},
+		{"unknown flag", `{"defaultAction":"SCMP_ACT_ERRNO","flags":["SECCOMP_FILTER_FLAG_TURBO"]}`, "flags[0]"},
+		{"non-x86 arch", `{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_ARM"]}`, "architectures[0]"},
+		{"WAIT_KILLABLE_RECV without NOTIFY", `{"defaultAction":"SCMP_ACT_ERRNO","flags":["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"]}`, "no rule uses SCMP_ACT_NOTIFY"},
+		{"conflicting errnos", `{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO"},{"names":["mkdir"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}`, `syscalls[1].names[0] "mkdir"`},
+		{"conflicting actions", `{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86"],"syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO"},{"names":["mkdir"],"action":"SCMP_ACT_KILL"}]}`, `syscalls[1].names[0] "mkdir"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := filter.Compile(parse(t, tc.profile), filter.Options{})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestCompileFlags(t *testing.T) {
+	for _, tc := range []struct {
+		name, profile string
+		want          []string
+	}{
+		{"absent flags mean SPEC_ALLOW", `{"defaultAction":"SCMP_ACT_ERRNO"}`, []string{"SECCOMP_FILTER_FLAG_SPEC_ALLOW"}},
+		{"explicit empty flags mean none", `{"defaultAction":"SCMP_ACT_ERRNO","flags":[]}`, []string{}},
+		{"LOG and TSYNC", `{"defaultAction":"SCMP_ACT_ERRNO","flags":["SECCOMP_FILTER_FLAG_LOG","SECCOMP_FILTER_FLAG_TSYNC"]}`, []string{"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG"}},
+		{"NOTIFY adds NEW_LISTENER", `{"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"/run/a","flags":[],"syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_NOTIFY"}]}`, []string{"SECCOMP_FILTER_FLAG_NEW_LISTENER"}},
+		{"NOTIFY with TSYNC adds TSYNC_ESRCH", `{"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"/run/a","flags":["SECCOMP_FILTER_FLAG_TSYNC"],"syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_NOTIFY"}]}`, []string{"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_NEW_LISTENER", "SECCOMP_FILTER_FLAG_TSYNC_ESRCH"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prog, err := filter.Compile(parse(t, tc.profile), filter.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := prog.FlagNames(); strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Errorf("flags %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCompileArchesAndIgnored(t *testing.T) {
+	prog, err := filter.Compile(parse(t, `{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86","SCMP_ARCH_X86"],
+		"syscalls":[{"names":["read","no_such_syscall"],"action":"SCMP_ACT_ALLOW"}]}`), filter.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := prog.Arches; len(got) != 2 || got[0] != specs.ArchX86_64 || got[1] != specs.ArchX86 {
+		t.Errorf("arches %v: want the native arch first, each once", got)
+	}
+	if len(prog.Ignored) != 1 || prog.Ignored[0] != "no_such_syscall" {
+		t.Errorf("ignored %v", prog.Ignored)
+	}
+	override, err := filter.Compile(parse(t, `{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86"]}`), filter.Options{Arches: []specs.Arch{specs.ArchX32}})
+	if err != nil || len(override.Arches) != 2 || override.Arches[1] != specs.ArchX32 {
+		t.Errorf("--arch override: %v %v", override.Arches, err)
+	}
+}
+
+// TestENOSYSStub checks the stub's verdicts per ABI through the interpreter:
+// numbers above the profile's highest return ENOSYS, numbers below take the
+// profile's action, and permissive profiles get no stub.
+func TestENOSYSStub(t *testing.T) {
+	enosys := filter.RetErrno | uint32(unix.ENOSYS)
+	eperm := filter.RetErrno | uint32(unix.EPERM)
+	profile := parse(t, `{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"],
+		"syscalls":[{"names":["read","write","getppid"],"action":"SCMP_ACT_ALLOW"}]}`)
+	prog, err := filter.Compile(profile, filter.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prog.StubLength == 0 {
+		t.Fatal("no ENOSYS stub")
+	}
+	for _, tc := range []struct {
+		arch specs.Arch
+		nr   int32
+		want uint32
+	}{
+		{specs.ArchX86_64, 110, filter.RetAllow}, // getppid, the highest named
+		{specs.ArchX86_64, 83, eperm},            // mkdir, below it
+		{specs.ArchX86_64, 111, enosys},
+		{specs.ArchX86_64, 435, enosys},
+		{specs.ArchX86, 64, filter.RetAllow}, // getppid on i386
+		{specs.ArchX86, 39, eperm},
+		{specs.ArchX86, 65, enosys},
+		{specs.ArchX32, 110, filter.RetAllow},
+		{specs.ArchX32, 83, eperm},
+		{specs.ArchX32, 200, enosys},
+	} {
+		audit, bits, _ := filter.AuditArch(tc.arch)
+		ret, _, err := filter.Run(prog.Instructions, filter.SeccompData{Nr: tc.nr | bits, Arch: audit})
+		if err != nil || ret != tc.want {
+			t.Errorf("%s nr %d: %s, want %s (%v)", tc.arch, tc.nr, filter.RetName(ret), filter.RetName(tc.want), err)
+		}
+	}
+	for _, permissive := range []string{
+		`{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO"}]}`,
+		`{"defaultAction":"SCMP_ACT_LOG","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO"}]}`,
+		`{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":38,"syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]}`,
+	} {
+		if prog, err := filter.Compile(parse(t, permissive), filter.Options{}); err != nil || prog.StubLength != 0 {
+			t.Errorf("%s: stub of %d instructions (%v)", permissive, prog.StubLength, err)
+		}
+	}
+}
+
+// TestTreeMatchesLinear: the binary-tree layout gives the same verdict as
+// the linear one for every (arch, syscall) and sampled arguments, on
+// containerd's RuntimeDefault profile with every capability.
+func TestTreeMatchesLinear(t *testing.T) {
+	profile := spec.RuntimeDefault(spec.CurrentCapabilities())
+	linear, err := filter.Compile(profile, filter.Options{Optimize: filter.OptimizeLinear})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := filter.Compile(profile, filter.Options{Optimize: filter.OptimizeBinaryTree})
+	if err != nil {
+		t.Fatal(err)
+	}
+	compared := assertSameVerdicts(t, profile, linear, tree)
+	t.Logf("%d verdicts compared; linear %d instructions, tree %d", compared, len(linear.Instructions), len(tree.Instructions))
+}
+
+// assertSameVerdicts runs both programs over every syscall number of every
+// x86 ABI (plus numbers past the tables) with argument samples.
+func assertSameVerdicts(t *testing.T, profile *specs.LinuxSeccomp, a, b *filter.Program) int {
+	t.Helper()
+	samples := [][6]uint64{{}, {^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}}
+	for _, rule := range profile.Syscalls {
+		for _, arg := range rule.Args {
+			for _, v := range []uint64{arg.Value, arg.Value - 1, arg.Value + 1, arg.Value | arg.ValueTwo} {
+				var s [6]uint64
+				s[arg.Index] = v
+				samples = append(samples, s)
+			}
+		}
+	}
+	n := 0
+	for _, arch := range []specs.Arch{specs.ArchX86_64, specs.ArchX86, specs.ArchX32} {
+		audit, bits, _ := filter.AuditArch(arch)
+		for _, nr := range syscallNumbersToCompare() {
+			for _, args := range samples {
+				d := filter.SeccompData{Nr: nr | bits, Arch: audit, Args: args}
+				ra, _, errA := filter.Run(a.Instructions, d)
+				rb, _, errB := filter.Run(b.Instructions, d)
+				if errA != nil || errB != nil || ra != rb {
+					t.Fatalf("%s nr %d args %x: %s vs %s (%v %v)", arch, nr, args, filter.RetName(ra), filter.RetName(rb), errA, errB)
+				}
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// BenchmarkCompileRuntimeDefault compiles containerd's default profile for
+// x86_64, x86 and x32, as every container start without a cache would.
+func BenchmarkCompileRuntimeDefault(b *testing.B) {
+	profile := spec.RuntimeDefault(spec.DefaultCapabilities)
+	for _, layout := range []struct {
+		name string
+		opt  int
+	}{{"linear", filter.OptimizeLinear}, {"tree", filter.OptimizeBinaryTree}} {
+		b.Run(layout.name, func(b *testing.B) {
+			var insns int
+			for i := 0; i < b.N; i++ {
+				prog, err := filter.Compile(profile, filter.Options{Optimize: layout.opt})
+				if err != nil {
+					b.Fatal(err)
+				}
+				insns = len(prog.Instructions)
+			}
+			b.ReportMetric(float64(insns), "instructions")
+		})
+	}
+}
+
+// syscallNumbersToCompare covers every x86 syscall table and a few numbers
+// far past them.
+func syscallNumbersToCompare() []int32 {
+	var nrs []int32
+	for nr := int32(0); nr < 560; nr++ {
+		nrs = append(nrs, nr)
+	}
+	return append(nrs, 1000, 4095, 0x3fffffff)
+}
