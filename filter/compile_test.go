@@ -2,6 +2,7 @@ package filter_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -211,4 +212,53 @@ func syscallNumbersToCompare() []int32 {
 		nrs = append(nrs, nr)
 	}
 	return append(nrs, 1000, 4095, 0x3fffffff)
+}
+
+// TestJoinedMatchesJoint: sysgate's per-arch compile joined by its own arch
+// dispatch gives the same verdicts as libseccomp's joint program, for
+// several arch sets and both layouts.
+func TestJoinedMatchesJoint(t *testing.T) {
+	rd := spec.RuntimeDefault(spec.CurrentCapabilities())
+	profiles := map[string]*specs.LinuxSeccomp{
+		"RuntimeDefault": rd,
+		"x86_64 only":    parse(t, `{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64"],"syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO"}]}`),
+		"x86_64 and x32": parse(t, `{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":5,"architectures":["SCMP_ARCH_X32"],"syscalls":[{"names":["read","write","getppid"],"action":"SCMP_ACT_ALLOW"},{"names":["personality"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":8,"op":"SCMP_CMP_EQ"},{"index":0,"value":0,"op":"SCMP_CMP_EQ"}]}]}`),
+		"x86_64 and x86": parse(t, `{"defaultAction":"SCMP_ACT_KILL_PROCESS","architectures":["SCMP_ARCH_X86"],"syscalls":[{"names":["read","socketcall","_llseek"],"action":"SCMP_ACT_ALLOW"},{"names":["mkdir"],"action":"SCMP_ACT_TRAP"}]}`),
+	}
+	for name, profile := range profiles {
+		for _, opt := range []int{filter.OptimizeLinear, filter.OptimizeBinaryTree} {
+			t.Run(fmt.Sprintf("%s/optimize=%d", name, opt), func(t *testing.T) {
+				joint, err := filter.Compile(profile, filter.Options{Optimize: opt, Joint: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				joined, err := filter.Compile(profile, filter.Options{Optimize: opt})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if joined.StubLength != joint.StubLength || strings.Join(joined.Ignored, ",") != strings.Join(joint.Ignored, ",") {
+					t.Errorf("stub %d vs %d, ignored %v vs %v", joined.StubLength, joint.StubLength, joined.Ignored, joint.Ignored)
+				}
+				assertSameVerdicts(t, profile, joint, joined)
+			})
+		}
+	}
+}
+
+// BenchmarkCompileJoint is libseccomp's joint three-arch export, the cost
+// sysgate's per-arch compile avoids.
+func BenchmarkCompileJoint(b *testing.B) {
+	profile := spec.RuntimeDefault(spec.DefaultCapabilities)
+	for _, layout := range []struct {
+		name string
+		opt  int
+	}{{"linear", filter.OptimizeLinear}, {"tree", filter.OptimizeBinaryTree}} {
+		b.Run(layout.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := filter.Compile(profile, filter.Options{Optimize: layout.opt, Joint: true}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -9,11 +9,12 @@ import (
 )
 
 func runCompile(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("profile compile", "[--arch LIST] [-o OUT] [--format raw|disasm] [--optimize linear|tree] FILE", stdout)
+	fs := newFlags("profile compile", "[--arch LIST] [-o OUT] [--format raw|disasm] [--optimize tree|linear] [--joint] FILE", stdout)
 	archList := fs.String("arch", "", "comma-separated architectures (x86_64,x86,x32) instead of the profile's; the native one is always included")
 	out := fs.String("o", "", "write to this file instead of standard output")
 	format := fs.String("format", "raw", "raw: the sock_filter array seccomp(2) loads; disasm: a readable listing")
-	optimize := fs.String("optimize", "linear", "libseccomp layout: linear or tree (binary tree)")
+	optimize := fs.String("optimize", "tree", "libseccomp layout: tree (binary tree) or linear")
+	joint := fs.Bool("joint", false, "have libseccomp compile all architectures in one filter (slower; same verdicts)")
 	files, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -31,6 +32,7 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 	if opts.Optimize, err = parseOptimize(*optimize); err != nil {
 		return err
 	}
+	opts.Joint = *joint
 	_, prog, err := compileFile(files[0], opts, stderr)
 	if err != nil {
 		return err
