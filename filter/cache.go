@@ -35,7 +35,7 @@ const DefaultCacheBytes = 64 << 20
 
 // cacheFormat changes whenever the compiler's output for the same input
 // may change (the stub, the rule translation, the entry layout).
-const cacheFormat = "sysgate-bpf-v1"
+const cacheFormat = "sysgate-bpf-v2"
 
 var cacheMagic = []byte("SGBPF\x01")
 
@@ -98,8 +98,8 @@ func CacheKey(profile *specs.LinuxSeccomp, opts Options) (string, error) {
 	h := sha256.New()
 	// json.Marshal drops an empty flags list; absent and empty flags compile
 	// differently, so say which.
-	fmt.Fprintf(h, "%s\nlibseccomp %s\nkernel %s\narches %v\noptimize %d\nflags-absent %t\n",
-		cacheFormat, LibseccompVersion(), kernelRelease(), opts.Arches, opts.Optimize, profile.Flags == nil)
+	fmt.Fprintf(h, "%s\nlibseccomp %s\nkernel %s\narches %v\noptimize %d\njoint %t\nflags-absent %t\n",
+		cacheFormat, LibseccompVersion(), kernelRelease(), opts.Arches, opts.optimize(), opts.Joint, profile.Flags == nil)
 	h.Write(data)
 	return hex.EncodeToString(h.Sum(nil)), nil
 }

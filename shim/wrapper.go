@@ -83,10 +83,15 @@ func Prepare(bundleDir, id string, policy spec.Policy, warn func(string)) (spec.
 	if warning != "" {
 		warn(warning)
 	}
-	if err := d.Verify(policy.Cache()); err != nil {
+	prog, err := d.Verify(policy.Cache())
+	if err != nil {
 		return d, fmt.Errorf("container %s: %w", id, err)
 	}
-	out, changed, err := bundle.Rendered(d)
+	var bpf []byte
+	if prog != nil && policy.HandsOverBPF() {
+		bpf = prog.Bytes()
+	}
+	out, changed, err := bundle.Rendered(d, bpf)
 	if err != nil {
 		return d, err
 	}

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,10 @@ import (
 // second create on the same bundle changes nothing and `runc state` /
 // `crictl inspect` show the decision.
 const AnnotationDecision = "io.github.sysgate.seccomp"
+
+// AnnotationCrunBPF hands crun a compiled filter: crun loads it instead of
+// compiling linux.seccomp itself.
+const AnnotationCrunBPF = "run.oci.seccomp_bpf_data"
 
 // MaxConfigSize bounds config.json; real ones are tens of KB.
 const MaxConfigSize = 16 << 20
@@ -65,10 +70,13 @@ type recordedDecision struct {
 }
 
 // Rendered returns config.json with the decision applied: linux.seccomp set
-// (or removed when unconfined) and the decision recorded. Fields sysgate
-// does not know are carried over as they are. changed is false when the
-// result equals the input, e.g. on a second create.
-func (b *Bundle) Rendered(d Decision) (out []byte, changed bool, err error) {
+// (or removed when unconfined) and the decision recorded. With bpf (for
+// crun), the compiled program goes in AnnotationCrunBPF; without, any such
+// annotation the client set is removed, since crun would load it in place
+// of the decided profile. Fields sysgate does not know are carried over as
+// they are. changed is false when the result equals the input, e.g. on a
+// second create.
+func (b *Bundle) Rendered(d Decision, bpf []byte) (out []byte, changed bool, err error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(b.Raw, &top); err != nil {
 		return nil, false, fmt.Errorf("%s: %w", b.ConfigPath(), err)
@@ -85,9 +93,10 @@ func (b *Bundle) Rendered(d Decision) (out []byte, changed bool, err error) {
 	switch {
 	case d.Profile == nil:
 		delete(linux, "seccomp")
-	case d.Source == "spec" && !d.Audit:
+	case d.Source == "spec" && !d.Audit && d.ProfilePath == "":
 		// Keep the rendered profile byte for byte: re-encoding would lose
-		// distinctions such as "flags": [] versus no flags at all.
+		// distinctions such as "flags": [] versus no flags at all. (A
+		// ProfilePath means the node's runtime_default file replaced it.)
 	default:
 		if linux["seccomp"], err = json.Marshal(d.Profile); err != nil {
 			return nil, false, err
@@ -107,6 +116,11 @@ func (b *Bundle) Rendered(d Decision) (out []byte, changed bool, err error) {
 			return nil, false, err
 		}
 		annotations[AnnotationDecision] = string(record)
+	}
+	if bpf != nil {
+		annotations[AnnotationCrunBPF] = base64.StdEncoding.EncodeToString(bpf)
+	} else {
+		delete(annotations, AnnotationCrunBPF)
 	}
 	if top["annotations"], err = json.Marshal(annotations); err != nil {
 		return nil, false, err
@@ -171,7 +185,13 @@ func jsonError(data []byte, err error) error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syntax):
-		return fmt.Errorf("%s: %v", position(data, int(syntax.Offset)), err)
+		// Offset counts the offending byte (as in firstValue), except at
+		// the end of the input, where there is none.
+		off := int(syntax.Offset)
+		if syntax.Error() != "unexpected end of JSON input" {
+			off--
+		}
+		return fmt.Errorf("%s: %v", position(data, off), err)
 	case errors.As(err, &typ):
 		return fmt.Errorf("%s: field %s: cannot use %s as %s", position(data, int(typ.Offset)), typ.Field, typ.Value, typ.Type)
 	}

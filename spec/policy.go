@@ -56,6 +56,11 @@ type Policy struct {
 	Audit bool `toml:"audit"`
 	// DecisionLog, if set, is a file that receives one JSON line per decision.
 	DecisionLog string `toml:"decision_log"`
+	// RuntimeKind is "runc" or "crun"; empty means: crun if the runtime's
+	// file name starts with "crun". sysgate hands crun the compiled filter
+	// (AnnotationCrunBPF), so crun neither compiles it again nor loads a
+	// filter without sysgate's ENOSYS stub.
+	RuntimeKind string `toml:"runtime_kind"`
 	// CacheDir holds compiled filters, so that each profile is compiled once
 	// per node rather than once per container; empty disables the cache.
 	CacheDir string `toml:"cache_dir"`
@@ -110,7 +115,7 @@ func LoadPolicy(path string) (Policy, error) {
 				keys[i] = strconv.Quote(strings.Join(e.Key(), "."))
 			}
 			row, col := strict.Errors[0].Position()
-			return p, fmt.Errorf("policy %s:%d:%d: unknown key %s; known keys are runtime, profile_root, default, runtime_default, privileged, unconfined, exempt_namespaces, audit, decision_log, cache_dir", path, row, col, strings.Join(keys, ", "))
+			return p, fmt.Errorf("policy %s:%d:%d: unknown key %s; known keys are runtime, profile_root, default, runtime_default, privileged, unconfined, exempt_namespaces, audit, decision_log, cache_dir, runtime_kind", path, row, col, strings.Join(keys, ", "))
 		case errors.As(err, &decodeErr):
 			row, col := decodeErr.Position()
 			return p, fmt.Errorf("policy %s:%d:%d: %s", path, row, col, decodeErr.Error())
@@ -142,12 +147,26 @@ func (p Policy) check() error {
 	if p.RuntimeDefault != "" && !filepath.IsAbs(p.RuntimeDefault) {
 		return fmt.Errorf("runtime_default: %q must be an absolute path to a profile file", p.RuntimeDefault)
 	}
+	switch p.RuntimeKind {
+	case "", "runc", "crun":
+	default:
+		return fmt.Errorf("runtime_kind: %q must be runc or crun (or absent: guessed from the runtime's name)", p.RuntimeKind)
+	}
 	switch p.Unconfined {
 	case UnconfinedAllow, UnconfinedDeny, UnconfinedAudit:
 	default:
 		return fmt.Errorf("unconfined: %q must be allow, deny or audit", p.Unconfined)
 	}
 	return nil
+}
+
+// HandsOverBPF reports whether the real runtime takes sysgate's compiled
+// filter.
+func (p Policy) HandsOverBPF() bool {
+	if p.RuntimeKind != "" {
+		return p.RuntimeKind == "crun"
+	}
+	return strings.HasPrefix(filepath.Base(p.Runtime), "crun")
 }
 
 // Cache is the policy's compiled-filter cache; nil when disabled.

@@ -13,13 +13,13 @@ import (
 // their message, or, worse, be loaded differently from what it says.
 //
 // A hit in cache (which may be nil) proves both at once: only profiles that
-// passed are stored.
-func (d Decision) Verify(cache *filter.Cache) error {
+// passed are stored. It returns the compiled program; nil when unconfined.
+func (d Decision) Verify(cache *filter.Cache) (*filter.Program, error) {
 	if d.Profile == nil {
-		return nil
+		return nil, nil
 	}
-	if _, hit := cache.Lookup(d.Profile, filter.Options{}); hit {
-		return nil
+	if prog, hit := cache.Lookup(d.Profile, filter.Options{}); hit {
+		return prog, nil
 	}
 	where := d.Ref
 	if d.ProfilePath != "" {
@@ -32,10 +32,11 @@ func (d Decision) Verify(cache *filter.Cache) error {
 		}
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("the seccomp profile %s (asked by %s) is invalid: %s", where, d.From, strings.Join(problems, "; "))
+		return nil, fmt.Errorf("the seccomp profile %s (asked by %s) is invalid: %s", where, d.From, strings.Join(problems, "; "))
 	}
-	if _, _, err := cache.Compile(d.Profile, filter.Options{}); err != nil {
-		return fmt.Errorf("the seccomp profile %s (asked by %s) does not compile: %w", where, d.From, err)
+	prog, _, err := cache.Compile(d.Profile, filter.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("the seccomp profile %s (asked by %s) does not compile: %w", where, d.From, err)
 	}
-	return nil
+	return prog, nil
 }

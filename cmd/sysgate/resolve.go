@@ -51,7 +51,7 @@ func runResolve(args []string, stdout, stderr io.Writer) error {
 	}
 	r.Warning, err = spec.CheckDecision(d, policy)
 	if err == nil {
-		err = d.Verify(nil) // resolve changes nothing, not even the cache
+		_, err = d.Verify(nil) // resolve changes nothing, not even the cache
 	}
 	r.Verified = err == nil
 	if err != nil {
