@@ -17,6 +17,10 @@ type Explanation struct {
 	Action string `json:"action"`
 	// Actions lists every distinct verdict seen over the sampled arguments.
 	Actions []string `json:"actions"`
+	// KernelCached: the kernel's action cache allows this syscall without
+	// running the filter (x86_64 and x86 only; x32 numbers are never
+	// cached).
+	KernelCached bool `json:"kernelCached"`
 }
 
 // highestSyscallNr bounds the syscall numbers explained per ABI; x86
@@ -72,6 +76,7 @@ func explainOne(p *Program, samples [][6]uint64, arch specs.Arch, audit uint32, 
 			e.Actions = append(e.Actions, a)
 		}
 	}
+	e.KernelCached = arch != specs.ArchX32 && ConstantAllow(p.Instructions, audit, nr)
 	e.Action = e.Actions[0]
 	if len(e.Actions) > 1 {
 		e.Action = "depends on arguments"

@@ -52,15 +52,32 @@ func runExplain(args []string, stdout, stderr io.Writer) error {
 
 func printExplanations(w io.Writer, all []filter.Explanation) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ARCH\tSYSCALL\tNR\tACTION")
+	fmt.Fprintln(tw, "ARCH\tSYSCALL\tNR\tACTION\tKERNEL CACHE")
+	cached := map[specs.Arch][2]int{}
 	for _, e := range all {
 		action := e.Action
 		if len(e.Actions) > 1 {
 			action = fmt.Sprintf("%s: %v", e.Action, e.Actions)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", shortArch(e.Arch), e.Syscall, e.Nr, action)
+		c := cached[e.Arch]
+		c[1]++
+		cache := "-"
+		if e.KernelCached {
+			cache = "cached"
+			c[0]++
+		}
+		cached[e.Arch] = c
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", shortArch(e.Arch), e.Syscall, e.Nr, action, cache)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, arch := range []specs.Arch{specs.ArchX86_64, specs.ArchX86} {
+		if c, ok := cached[arch]; ok && c[1] > 1 {
+			fmt.Fprintf(w, "%s: the kernel's action cache answers %d of %d syscalls without running the filter\n", shortArch(arch), c[0], c[1])
+		}
+	}
+	return nil
 }
 
 func shortArch(a specs.Arch) string {
