@@ -53,19 +53,61 @@ func openBeneath(root, rel string) (*os.File, error) {
 	}
 	defer dir.Close()
 	fd, err := unix.Openat2(int(dir.Fd()), rel, &unix.OpenHow{
-		Flags:   unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NOCTTY,
+		Flags:   openFlags,
 		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS,
 	})
 	switch {
 	case err == nil:
 	case errors.Is(err, unix.EXDEV):
-		return nil, fmt.Errorf("%s resolves outside the profile root %s (a symlink leads out of it); put the profile itself under the root", full, root)
+		// RESOLVE_BENEATH refuses every absolute symlink, even one that
+		// points back inside the root.
+		return openResolvedBeneath(dir, root, rel)
 	case errors.Is(err, unix.ENOSYS):
 		return openBeneathFallback(root, rel)
 	case errors.Is(err, unix.ENOENT):
 		return nil, fmt.Errorf("%s does not exist; install the profile on this node under %s", full, root)
 	default:
 		return nil, fmt.Errorf("opening %s: %w", full, err)
+	}
+	f := os.NewFile(uintptr(fd), full)
+	if err := checkRegular(f, full); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// openFlags open a profile for reading. O_NONBLOCK keeps a FIFO from
+// blocking the open until a writer comes (checkRegular then refuses it); it
+// changes nothing for a regular file.
+const openFlags = unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NOCTTY | unix.O_NONBLOCK
+
+// openResolvedBeneath serves paths with absolute symlinks: it resolves the
+// path, refuses it if the result lies outside the root, and otherwise opens
+// the result beneath the root following no symlink at all, so that one
+// swapped in meanwhile cannot lead out.
+func openResolvedBeneath(dir *os.File, root, rel string) (*os.File, error) {
+	full := filepath.Join(root, rel)
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return nil, fmt.Errorf("profile root %s: %w", root, err)
+	}
+	real, err := filepath.EvalSymlinks(full)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s does not exist; install the profile on this node under %s", full, root)
+		}
+		return nil, fmt.Errorf("resolving %s: %w", full, err)
+	}
+	if !strings.HasPrefix(real, realRoot+string(filepath.Separator)) {
+		return nil, fmt.Errorf("%s resolves to %s, outside the profile root %s (a symlink leads out of it); put the profile itself under the root", full, real, root)
+	}
+	fd, err := unix.Openat2(int(dir.Fd()), strings.TrimPrefix(real, realRoot+string(filepath.Separator)), &unix.OpenHow{
+		Flags:   openFlags,
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("opening %s (resolved to %s): %w", full, real, err)
 	}
 	f := os.NewFile(uintptr(fd), full)
 	if err := checkRegular(f, full); err != nil {
@@ -93,7 +135,7 @@ func openBeneathFallback(root, rel string) (*os.File, error) {
 	if !strings.HasPrefix(real, realRoot+string(filepath.Separator)) {
 		return nil, fmt.Errorf("%s resolves to %s, outside the profile root %s", full, real, root)
 	}
-	f, err := os.Open(real)
+	f, err := os.OpenFile(real, openFlags, 0)
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", full, err)
 	}
