@@ -163,15 +163,23 @@ func (d *Decision) materialize(ref ProfileRef, s *specs.Spec, policy Policy) err
 		d.Profile = s.Linux.Seccomp
 		if digestOf(d.Profile) == digestOf(runtimeDefaultFor(s)) {
 			d.Type = TypeRuntimeDefault
+			// This is containerd's built-in RuntimeDefault, rendered for a
+			// RuntimeDefault field: the node's runtime_default file replaces
+			// it here too, or the file would never reach a Pod that uses the
+			// field (containerd#11040).
+			if policy.RuntimeDefault != "" {
+				d.Ref = ProfileRef{Type: TypeRuntimeDefault}.String()
+				if err := d.loadRuntimeDefault(policy); err != nil {
+					return err
+				}
+			}
 		}
 	case TypeRuntimeDefault:
 		d.Ref = ref.String()
 		if policy.RuntimeDefault != "" {
-			p, err := LoadProfile(policy.RuntimeDefault)
-			if err != nil {
-				return fmt.Errorf("policy runtime_default (asked by %s): %w", d.From, err)
+			if err := d.loadRuntimeDefault(policy); err != nil {
+				return err
 			}
-			d.Profile, d.ProfilePath = p, policy.RuntimeDefault
 		} else {
 			d.Profile = runtimeDefaultFor(s)
 		}
@@ -190,6 +198,16 @@ func (d *Decision) materialize(ref ProfileRef, s *specs.Spec, policy Policy) err
 		d.Profile, d.Audit = auditProfile(d.Profile), true
 	}
 	d.Digest = digestOf(d.Profile)
+	return nil
+}
+
+// loadRuntimeDefault makes the node's runtime_default file the profile.
+func (d *Decision) loadRuntimeDefault(policy Policy) error {
+	p, err := LoadProfile(policy.RuntimeDefault)
+	if err != nil {
+		return fmt.Errorf("policy runtime_default (asked by %s): %w", d.From, err)
+	}
+	d.Profile, d.ProfilePath = p, policy.RuntimeDefault
 	return nil
 }
 
