@@ -1,0 +1,541 @@
+package spec
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// bundleConfig is a config.json as a CRI would write it, pretty-printed,
+// with fields sysgate does not know at the top level and inside linux, a
+// number no float64 holds and an escaped string: all must survive a
+// rewrite. annotations are extra annotation lines; seccomp, if not empty,
+// is the raw linux.seccomp value.
+func bundleConfig(annotations map[string]string, seccomp string) string {
+	var b strings.Builder
+	b.WriteString(`{
+  "ociVersion": "1.2.0",
+  "vendorExtension": {"b": [1, 2.50, "caf\u00e9"], "a": true, "n": null, "big": 18446744073709551615},
+  "process": {
+    "terminal": false,
+    "user": {"uid": 0, "gid": 0},
+    "args": ["sh", "-c", "true"],
+    "cwd": "/",
+    "capabilities": {
+      "bounding": ` + mustMarshal(DefaultCapabilities) + `,
+      "effective": ` + mustMarshal(DefaultCapabilities) + `,
+      "permitted": ` + mustMarshal(DefaultCapabilities) + `
+    }
+  },
+  "root": {"path": "rootfs", "readonly": true},
+  "annotations": `)
+	a := map[string]string{
+		keyContainerdType:      "container",
+		keyContainerdName:      "app",
+		keyContainerdPod:       "web-1",
+		keyContainerdNamespace: "shop",
+	}
+	for k, v := range annotations {
+		a[k] = v
+	}
+	b.WriteString(mustMarshal(a))
+	b.WriteString(`,
+  "linux": {
+    "someFutureField": {"x": 1},
+    "namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "network", "path": "/var/run/netns/cni-1"}],
+    "maskedPaths": ["/proc/kcore", "/proc/keys"],
+    "readonlyPaths": ["/proc/sys"]`)
+	if seccomp != "" {
+		b.WriteString(`,
+    "seccomp": ` + seccomp)
+	}
+	b.WriteString("\n  }\n}\n")
+	return b.String()
+}
+
+func mustMarshal(v any) string {
+	data, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(data)
+}
+
+// writeBundle makes a bundle directory with config.json.
+func writeBundle(t testing.TB, config string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func compact(t testing.TB, raw string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, []byte(raw)); err != nil {
+		t.Fatalf("compacting %s: %v", raw, err)
+	}
+	return buf.String()
+}
+
+// fields splits a JSON object into its members.
+func fields(t testing.TB, data []byte) map[string]json.RawMessage {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatalf("%v in %s", err, data)
+	}
+	return m
+}
+
+func TestReadBundle(t *testing.T) {
+	config := bundleConfig(nil, "")
+	dir := writeBundle(t, config)
+	b, err := ReadBundle(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Dir != dir || b.ConfigPath() != filepath.Join(dir, "config.json") || string(b.Raw) != config {
+		t.Errorf("bundle %q, config path %q, raw equal %v", b.Dir, b.ConfigPath(), string(b.Raw) == config)
+	}
+	if b.Spec.Process == nil || !reflect.DeepEqual(b.Spec.Process.Capabilities.Bounding, DefaultCapabilities) ||
+		b.Spec.Annotations[keyContainerdName] != "app" || b.Spec.Linux.Seccomp != nil {
+		t.Errorf("spec not parsed: %+v", b.Spec)
+	}
+}
+
+func TestReadBundleErrors(t *testing.T) {
+	huge := make([]byte, MaxConfigSize+1)
+	for i := range huge {
+		huge[i] = ' '
+	}
+	for _, tc := range []struct {
+		name   string
+		config string // "-" for no config.json at all
+		want   []string
+	}{
+		{"stray comma", "{\n  \"ociVersion\": \"1.2.0\",\n  \"process\": {\"args\": [\"sh\",]}\n}\n",
+			[]string{"is not a valid OCI runtime config", "line 3, column 29: invalid character ']'"}},
+		{"not JSON at all", "ociVersion: 1.2.0\n", []string{"line 1, column 1: invalid character 'o'"}},
+		{"bad character at the end", `{"ociVersion": x`, []string{"line 1, column 16: invalid character 'x'"}},
+		{"truncated", "{\n  \"ociVersion\": \"1.2.0\",", []string{"line 2, column 25: unexpected end of JSON input"}},
+		{"empty file", "", []string{"line 1, column 1: unexpected end of JSON input"}},
+		{"trailing garbage", "{}\n}", []string{"line 2, column 1: invalid character '}' after top-level value"}},
+		{"process is a string", "{\n  \"process\": \"sh\"\n}", []string{"line 2, column", "field process: cannot use string as specs.Process"}},
+		{"args is a number", "{\"process\": {\"args\": 5}}", []string{"field process.args: cannot use number as []string"}},
+		{"annotation value is a number", "{\"annotations\": {\"a\": 1}}", []string{"line 1, column 24: field annotations: cannot use number as string"}},
+		{"seccomp is an array", "{\"linux\": {\"seccomp\": []}}", []string{"field linux.seccomp: cannot use array as specs.LinuxSeccomp"}},
+		{"larger than the limit", string(huge), []string{"is larger than 16777216 bytes"}},
+		{"no config.json", "-", []string{"config.json: no such file or directory"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tc.config != "-" {
+				dir = writeBundle(t, tc.config)
+			}
+			b, err := ReadBundle(dir)
+			if err == nil {
+				t.Fatalf("accepted: %+v", b.Spec)
+			}
+			if b != nil {
+				t.Error("a bundle came back with the error")
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, filepath.Join(dir, "config.json")) {
+				t.Errorf("error %q does not name %s", msg, filepath.Join(dir, "config.json"))
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q\ndoes not contain %q", msg, w)
+				}
+			}
+		})
+	}
+	t.Run("missing directory", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "gone")
+		_, err := ReadBundle(dir)
+		if err == nil || !strings.Contains(err.Error(), "bundle "+dir) || !strings.Contains(err.Error(), "no such file or directory") {
+			t.Errorf("err = %v, want it to name the bundle %s and say it does not exist", err, dir)
+		}
+	})
+}
+
+// decideBundle reads dir and decides with policy.
+func decideBundle(t testing.TB, dir string, policy Policy) (*Bundle, Decision) {
+	t.Helper()
+	b, err := ReadBundle(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Decide("c1", b.Spec, policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, d
+}
+
+func recorded(t testing.TB, out []byte) recordedDecision {
+	t.Helper()
+	var annotations map[string]string
+	if err := json.Unmarshal(fields(t, out)["annotations"], &annotations); err != nil {
+		t.Fatal(err)
+	}
+	raw, ok := annotations[AnnotationDecision]
+	if !ok {
+		t.Fatalf("no %s annotation in %s", AnnotationDecision, out)
+	}
+	var r recordedDecision
+	if err := json.Unmarshal([]byte(raw), &r); err != nil {
+		t.Fatalf("%s = %q: %v", AnnotationDecision, raw, err)
+	}
+	return r
+}
+
+// checkUnknownFieldsKept compares what sysgate does not own, member by
+// member, with the input.
+func checkUnknownFieldsKept(t *testing.T, in string, out []byte) {
+	t.Helper()
+	inTop, outTop := fields(t, []byte(in)), fields(t, out)
+	for key, raw := range inTop {
+		if key == "linux" || key == "annotations" {
+			continue
+		}
+		if got, want := string(outTop[key]), compact(t, string(raw)); got != want {
+			t.Errorf("%s: got %s, want %s", key, got, want)
+		}
+	}
+	if len(outTop) != len(inTop) {
+		t.Errorf("top-level members: got %d, want %d", len(outTop), len(inTop))
+	}
+	inLinux, outLinux := fields(t, inTop["linux"]), fields(t, outTop["linux"])
+	for key, raw := range inLinux {
+		if key == "seccomp" {
+			continue
+		}
+		if got, want := string(outLinux[key]), compact(t, string(raw)); got != want {
+			t.Errorf("linux.%s: got %s, want %s", key, got, want)
+		}
+	}
+	var inAnn, outAnn map[string]string
+	json.Unmarshal(inTop["annotations"], &inAnn)
+	json.Unmarshal(outTop["annotations"], &outAnn)
+	for k, v := range inAnn {
+		if k != AnnotationDecision && outAnn[k] != v {
+			t.Errorf("annotation %s: got %q, want %q", k, outAnn[k], v)
+		}
+	}
+}
+
+func TestRendered(t *testing.T) {
+	root, _ := decisionRoot(t)
+	policy := DefaultPolicy()
+	policy.ProfileRoot = root
+
+	t.Run("node default sets linux.seccomp and records the decision", func(t *testing.T) {
+		config := bundleConfig(nil, "")
+		b, d := decideBundle(t, writeBundle(t, config), policy)
+		out, changed, err := b.Rendered(d, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !changed {
+			t.Error("changed = false")
+		}
+		checkUnknownFieldsKept(t, config, out)
+		linux := fields(t, fields(t, out)["linux"])
+		if got, want := string(linux["seccomp"]), mustMarshal(RuntimeDefault(DefaultCapabilities)); got != want {
+			t.Errorf("linux.seccomp is not containerd's RuntimeDefault for the caps:\n%s", got)
+		}
+		if string(linux["someFutureField"]) != `{"x":1}` {
+			t.Errorf("linux.someFutureField = %s", linux["someFutureField"])
+		}
+		want := recordedDecision{Source: "node default", Type: TypeRuntimeDefault, Ref: "runtime/default", Digest: d.Digest}
+		if got := recorded(t, out); got != want || !strings.HasPrefix(got.Digest, "sha256:") {
+			t.Errorf("recorded %+v, want %+v", got, want)
+		}
+		vendor := string(fields(t, out)["vendorExtension"])
+		if !strings.Contains(vendor, `18446744073709551615`) || !strings.Contains(vendor, `2.50`) || !strings.Contains(vendor, `"caf\u00e9"`) {
+			t.Errorf("vendorExtension re-encoded: %s", vendor)
+		}
+		// The result is a valid spec with the decided profile.
+		var s specs.Spec
+		if err := json.Unmarshal(out, &s); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(s.Linux.Seccomp, normalize(d.Profile)) && !reflect.DeepEqual(s.Linux.Seccomp, d.Profile) {
+			t.Error("the rendered spec's profile differs from the decision's")
+		}
+	})
+
+	t.Run("Localhost from the Pod annotation", func(t *testing.T) {
+		config := bundleConfig(map[string]string{keyPod: "localhost/profiles/audit.json"}, "")
+		b, d := decideBundle(t, writeBundle(t, config), policy)
+		out, changed, err := b.Rendered(d, nil)
+		if err != nil || !changed {
+			t.Fatalf("changed %v, err %v", changed, err)
+		}
+		checkUnknownFieldsKept(t, config, out)
+		if got := string(fields(t, fields(t, out)["linux"])["seccomp"]); got != mustMarshal(auditProfileWant()) {
+			t.Errorf("linux.seccomp = %s", got)
+		}
+		want := recordedDecision{Source: "pod annotation", Type: TypeLocalhost, Ref: "localhost/profiles/audit.json", Digest: digestOf(auditProfileWant())}
+		if got := recorded(t, out); got != want {
+			t.Errorf("recorded %+v, want %+v", got, want)
+		}
+	})
+
+	t.Run("unconfined leaves linux.seccomp out", func(t *testing.T) {
+		config := bundleConfig(map[string]string{keyPod: "unconfined"}, "")
+		b, d := decideBundle(t, writeBundle(t, config), policy)
+		out, changed, err := b.Rendered(d, nil)
+		if err != nil || !changed {
+			t.Fatalf("changed %v, err %v", changed, err)
+		}
+		checkUnknownFieldsKept(t, config, out)
+		if _, ok := fields(t, fields(t, out)["linux"])["seccomp"]; ok {
+			t.Error("linux.seccomp present for an unconfined decision")
+		}
+		want := recordedDecision{Source: "pod annotation", Type: TypeUnconfined, Ref: "unconfined"}
+		if got := recorded(t, out); got != want {
+			t.Errorf("recorded %+v, want %+v", got, want)
+		}
+	})
+
+	t.Run("unconfined removes a profile that is there", func(t *testing.T) {
+		config := bundleConfig(nil, `{"defaultAction": "SCMP_ACT_ERRNO"}`)
+		b, err := ReadBundle(writeBundle(t, config))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, changed, err := b.Rendered(Decision{Source: "privileged policy", Type: TypeUnconfined, Ref: "unconfined"}, nil)
+		if err != nil || !changed {
+			t.Fatalf("changed %v, err %v", changed, err)
+		}
+		checkUnknownFieldsKept(t, config, out)
+		if _, ok := fields(t, fields(t, out)["linux"])["seccomp"]; ok {
+			t.Errorf("linux.seccomp survived: %s", out)
+		}
+	})
+
+	t.Run("spec row keeps the profile's bytes", func(t *testing.T) {
+		raw := `{
+      "defaultAction": "SCMP_ACT_ALLOW",
+      "flags": [],
+      "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+      "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1, "args": []}]
+    }`
+		config := bundleConfig(nil, raw)
+		b, d := decideBundle(t, writeBundle(t, config), policy)
+		if d.Source != "spec" || d.Type != TypeRendered {
+			t.Fatalf("decision %s/%s, want spec/Rendered", d.Source, d.Type)
+		}
+		out, _, err := b.Rendered(d, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkUnknownFieldsKept(t, config, out)
+		got := string(fields(t, fields(t, out)["linux"])["seccomp"])
+		if got != compact(t, raw) {
+			t.Errorf("linux.seccomp = %s\nwant %s", got, compact(t, raw))
+		}
+		if !strings.Contains(got, `"flags":[]`) || !strings.Contains(got, `"args":[]`) {
+			t.Errorf("empty arrays lost: %s", got)
+		}
+		want := recordedDecision{Source: "spec", Type: TypeRendered, Ref: "(bundle)", Digest: d.Digest}
+		if r := recorded(t, out); r != want {
+			t.Errorf("recorded %+v, want %+v", r, want)
+		}
+	})
+
+	t.Run("no linux section", func(t *testing.T) {
+		config := `{"ociVersion": "1.2.0", "process": {"args": ["sh"], "cwd": "/"}}`
+		b, d := decideBundle(t, writeBundle(t, config), policy)
+		out, _, err := b.Rendered(d, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(fields(t, fields(t, out)["linux"])["seccomp"]); got != mustMarshal(RuntimeDefault(nil)) {
+			t.Errorf("linux.seccomp = %.80s...", got)
+		}
+	})
+}
+
+// TestRenderedIdempotent runs create twice on one bundle: the second
+// decision, on the rewritten bundle, must change nothing.
+func TestRenderedIdempotent(t *testing.T) {
+	root, nodeDefault := decisionRoot(t)
+	base := DefaultPolicy()
+	base.ProfileRoot = root
+	pretty := `{
+      "defaultAction": "SCMP_ACT_ALLOW",
+      "flags": [],
+      "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]
+    }`
+	for _, tc := range []struct {
+		name        string
+		annotations map[string]string
+		seccomp     string
+		policy      func(*Policy)
+		source      string // of the first decision, which the record keeps
+	}{
+		{name: "node default", source: "node default"},
+		{name: "node default with runtime_default", policy: func(p *Policy) { p.RuntimeDefault = nodeDefault }, source: "node default"},
+		{name: "node default unconfined", policy: func(p *Policy) { p.Default = "unconfined" }, source: "node default"},
+		{name: "Pod annotation Localhost", annotations: map[string]string{keyPod: "localhost/profiles/audit.json"}, source: "pod annotation"},
+		{name: "container annotation", annotations: map[string]string{keyContainer + "app": "localhost/other.json"}, source: "container annotation"},
+		{name: "Pod annotation unconfined", annotations: map[string]string{keyPod: "unconfined"}, source: "pod annotation"},
+		{name: "CRI-O Localhost", annotations: map[string]string{keyCRIOProfile: filepath.Join(root, "other.json")}, source: "cri-o annotation"},
+		{name: "sandbox", annotations: map[string]string{keyContainerdType: "sandbox"}, source: "sandbox"},
+		{name: "rendered by the CRI, pretty-printed", seccomp: pretty, source: "spec"},
+		{name: "containerd's RuntimeDefault rendered", seccomp: mustMarshal(RuntimeDefault(DefaultCapabilities)), source: "spec"},
+		{name: "containerd's RuntimeDefault replaced by runtime_default", seccomp: mustMarshal(RuntimeDefault(DefaultCapabilities)),
+			policy: func(p *Policy) { p.RuntimeDefault = nodeDefault }, source: "spec"},
+		{name: "audit", policy: func(p *Policy) { p.Audit = true }, source: "node default"},
+		{name: "audit on a rendered profile", seccomp: mustMarshal(RuntimeDefault(DefaultCapabilities)), policy: func(p *Policy) { p.Audit = true }, source: "spec"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			policy := base
+			if tc.policy != nil {
+				tc.policy(&policy)
+			}
+			dir := writeBundle(t, bundleConfig(tc.annotations, tc.seccomp))
+
+			b1, d1 := decideBundle(t, dir, policy)
+			out1, changed1, err := b1.Rendered(d1, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !changed1 {
+				t.Error("first create: changed = false")
+			}
+			if err := b1.WriteConfig(out1); err != nil {
+				t.Fatal(err)
+			}
+			first := recorded(t, out1)
+			if first.Source != tc.source {
+				t.Errorf("first decision recorded source %q, want %q", first.Source, tc.source)
+			}
+
+			b2, d2 := decideBundle(t, dir, policy)
+			if !bytes.Equal(b2.Raw, out1) {
+				t.Fatal("config.json on disk differs from what was written")
+			}
+			out2, changed2, err := b2.Rendered(d2, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if changed2 || !bytes.Equal(out2, out1) {
+				t.Errorf("second create changed the bundle (changed=%v)\nfirst:  %s\nsecond: %s", changed2, out1, out2)
+			}
+			if d2.Digest != d1.Digest || d2.Audit != d1.Audit {
+				t.Errorf("second decision digest %q audit %v, first %q %v", d2.Digest, d2.Audit, d1.Digest, d1.Audit)
+			}
+			if second := recorded(t, out2); second != first {
+				t.Errorf("record changed: %+v -> %+v", first, second)
+			}
+			if !reflect.DeepEqual(normalizeOrNil(b2.Spec.Linux.Seccomp), normalizeOrNil(d1.Profile)) {
+				t.Error("the profile in the rewritten bundle is not the decided one")
+			}
+		})
+	}
+}
+
+func normalizeOrNil(p *specs.LinuxSeccomp) *specs.LinuxSeccomp {
+	if p == nil {
+		return nil
+	}
+	return normalize(p)
+}
+
+func TestWriteConfig(t *testing.T) {
+	for _, mode := range []os.FileMode{0o600, 0o640, 0o644, 0o444} {
+		t.Run(mode.String(), func(t *testing.T) {
+			dir := writeBundle(t, bundleConfig(nil, ""))
+			path := filepath.Join(dir, "config.json")
+			if err := os.Chmod(path, mode); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Mkdir(filepath.Join(dir, "rootfs"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			b, d := decideBundle(t, dir, DefaultPolicy())
+			out, _, err := b.Rendered(d, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.WriteConfig(out); err != nil {
+				t.Fatal(err)
+			}
+			st, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Mode().Perm() != mode || !st.Mode().IsRegular() {
+				t.Errorf("mode %v, want %v", st.Mode(), mode)
+			}
+			entries, err := os.ReadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, e := range entries {
+				names = append(names, e.Name())
+			}
+			if !reflect.DeepEqual(names, []string{"config.json", "rootfs"}) {
+				t.Errorf("bundle holds %v, want only config.json and rootfs", names)
+			}
+			data, err := os.ReadFile(path)
+			if err != nil || !bytes.Equal(data, out) {
+				t.Errorf("config.json is not what was written (%v)", err)
+			}
+			again, err := ReadBundle(dir)
+			if err != nil {
+				t.Fatalf("the rewritten config.json does not parse: %v", err)
+			}
+			if again.Spec.Linux == nil || again.Spec.Linux.Seccomp == nil || again.Spec.Annotations[AnnotationDecision] == "" {
+				t.Error("the rewritten config.json lacks the decision")
+			}
+		})
+	}
+	t.Run("new file gets 0644", func(t *testing.T) {
+		dir := t.TempDir()
+		b := &Bundle{Dir: dir}
+		if err := b.WriteConfig([]byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+		st, err := os.Stat(b.ConfigPath())
+		if err != nil || st.Mode().Perm() != 0o644 {
+			t.Errorf("stat: %v, %v", st, err)
+		}
+	})
+	t.Run("missing bundle directory", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "gone")
+		err := (&Bundle{Dir: dir}).WriteConfig([]byte(`{}`))
+		if err == nil || !strings.Contains(err.Error(), "rewriting "+filepath.Join(dir, "config.json")) {
+			t.Errorf("err = %v", err)
+		}
+	})
+	t.Run("failed rename leaves no temporary file", func(t *testing.T) {
+		dir := t.TempDir()
+		// config.json is a non-empty directory: rename onto it fails.
+		if err := os.MkdirAll(filepath.Join(dir, "config.json", "x"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		err := (&Bundle{Dir: dir}).WriteConfig([]byte(`{}`))
+		if err == nil {
+			t.Fatal("no error")
+		}
+		entries, _ := os.ReadDir(dir)
+		if len(entries) != 1 || entries[0].Name() != "config.json" {
+			t.Errorf("bundle holds %v after the failure", entries)
+		}
+	})
+}
