@@ -18,7 +18,7 @@ if [ "${1:-vm}" = vagrant ]; then
 	packages+=(
 		vagrant vagrant-libvirt libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
 		dnsmasq-base iptables ebtables   # libvirt's default NAT network
-		debootstrap fdisk qemu-utils e2fsprogs dosfstools  # make vagrant-box
+		debootstrap fdisk qemu-utils e2fsprogs  # make vagrant-box
 		rsync openssh-client
 	)
 fi

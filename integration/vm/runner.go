@@ -61,7 +61,7 @@ func RunMatrix(ctx context.Context, cfg Config, progress io.Writer) (runs []*Run
 	if cfg.Host {
 		h := RunHost(ctx, cfg.Payload, cfg.Timeout, filepath.Join(cfg.OutDir, "logs"))
 		h.Evaluate()
-		report(progress, h)
+		PrintRun(progress, h)
 		runs = append(runs, h)
 	}
 	opts := BootOptions{Qemu: qemu, Accel: accel, Initrd: initrd, Memory: "1024", Timeout: cfg.Timeout,
@@ -89,7 +89,7 @@ func RunMatrix(ctx context.Context, cfg Config, progress io.Writer) (runs []*Run
 				r := Boot(ctx, jobs[i].k, jobs[i].x32, opts, lockedWriter{&mu, progress})
 				r.Evaluate()
 				mu.Lock()
-				report(progress, r)
+				PrintRun(progress, r)
 				mu.Unlock()
 				boots[i] = r
 			}
@@ -120,9 +120,9 @@ func RunMatrix(ctx context.Context, cfg Config, progress io.Writer) (runs []*Run
 	return runs, ok, nil
 }
 
-// report prints one finished run: a line, and on failure the reasons and
+// PrintRun prints one finished run: a line, and on failure the reasons and
 // the end of its output.
-func report(w io.Writer, r *Run) {
+func PrintRun(w io.Writer, r *Run) {
 	status := "PASS"
 	if len(r.Failures) > 0 {
 		status = "FAIL"

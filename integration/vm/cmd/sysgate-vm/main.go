@@ -27,7 +27,11 @@ func main() {
 	accel := flag.String("accel", envOr("SYSGATE_VM_ACCEL", "auto"), "auto, kvm or tcg ($SYSGATE_VM_ACCEL)")
 	machine := flag.String("machine", "pc", "qemu machine: pc (bzImage through SeaBIOS) or microvm")
 	host := flag.Bool("host", true, "also run the tests on the host kernel")
+	parse := flag.Bool("parse", false, "judge saved console logs (arguments) instead of booting, e.g. the Vagrant guests' output")
 	flag.Parse()
+	if *parse {
+		os.Exit(parseLogs(flag.Args(), *reportPath))
+	}
 	if *payload == "" {
 		fmt.Fprintln(os.Stderr, "sysgate-vm: -payload is required")
 		os.Exit(2)
@@ -69,6 +73,46 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Println("sysgate-vm: PASS")
+}
+
+// parseLogs judges logs written by guest_init.sh or vagrant/guest-test.sh,
+// one run per file, named after the file.
+func parseLogs(paths []string, reportPath string) int {
+	if len(paths) == 0 {
+		fmt.Fprintln(os.Stderr, "sysgate-vm: -parse needs log files")
+		return 2
+	}
+	var runs []*vm.Run
+	ok := true
+	for _, path := range paths {
+		f, err := os.Open(path)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "sysgate-vm:", err)
+			return 2
+		}
+		r := &vm.Run{Name: strings.TrimSuffix(filepath.Base(path), ".log")}
+		st, _ := f.Stat()
+		r.Parse(f, st.ModTime(), func() time.Time { return st.ModTime() })
+		f.Close()
+		ok = r.Evaluate() && ok
+		vm.PrintRun(os.Stdout, r)
+		runs = append(runs, r)
+	}
+	if reportPath != "" {
+		var b strings.Builder
+		vm.WriteReport(&b, vm.ReportInfo{Date: time.Now(), Qemu: "-", Accel: vm.Accel{Name: "-", CPU: "-", Reason: "saved logs"}, Machine: "-", Jobs: 1}, runs)
+		if err := os.WriteFile(reportPath, []byte(b.String()), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "sysgate-vm:", err)
+			return 2
+		}
+		fmt.Println("matrix written to", reportPath)
+	}
+	if !ok {
+		fmt.Println("sysgate-vm: FAIL")
+		return 1
+	}
+	fmt.Println("sysgate-vm: PASS")
+	return 0
 }
 
 func envOr(key, def string) string {
