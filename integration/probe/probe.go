@@ -176,7 +176,12 @@ func Parse(stdout []byte, state *os.ProcessState) (Result, error) {
 	if ws, ok := state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		r.KilledBy = signalName(ws.Signal())
 	}
+	return parseReport(stdout, r)
+}
 
+// parseReport fills r (whose ExitCode and KilledBy are set) from the
+// probe's stdout.
+func parseReport(stdout []byte, r Result) (Result, error) {
 	line := lastLine(stdout)
 	if line == nil {
 		if r.KilledBy != "" {
