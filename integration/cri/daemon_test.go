@@ -45,7 +45,7 @@ var daemons struct {
 
 // startDaemon starts the flavor's daemon once per test binary; later tests
 // share it, and TestMain stops it.
-func startDaemon(t *testing.T, f flavor) *daemon {
+func startDaemon(t testing.TB, f flavor) *daemon {
 	t.Helper()
 	daemons.Lock()
 	defer daemons.Unlock()
@@ -266,9 +266,13 @@ func (d *daemon) crictlErr(args ...string) (stdout, stderr string, err error) {
 
 func (d *daemon) ctr(t testing.TB, args ...string) string {
 	t.Helper()
-	out, err := exec.Command(filepath.Join(d.flavor.dir, "ctr"), append([]string{"--address", d.sock, "-n", "k8s.io"}, args...)...).CombinedOutput()
+	// Stdout only: containerd 2.x's ctr warns about cgroup v1 on stderr.
+	cmd := exec.Command(filepath.Join(d.flavor.dir, "ctr"), append([]string{"--address", d.sock, "-n", "k8s.io"}, args...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("ctr %v: %v\n%s", args, err, out)
+		t.Fatalf("ctr %v: %v\n%s%s", args, err, out, stderr.String())
 	}
 	return string(out)
 }

@@ -1,0 +1,107 @@
+package cri
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+// BenchmarkPodStart times what the kubelet waits for when it starts a
+// Pod: RunPodSandbox, CreateContainer and StartContainer of a Pod with a
+// Pod-level RuntimeDefault profile, called over the CRI socket directly
+// (crictl's own process start would blur the difference), on the plain
+// runc handler and each sysgate handler in turn. Each iteration runs every
+// handler once, in rotating order, and reports medians and the median of
+// the per-iteration ratios sysgate/runc, which is robust against other
+// load on a shared machine. Removal is not timed.
+func BenchmarkPodStart(b *testing.B) {
+	requireCRI(b)
+	for _, f := range flavors() {
+		b.Run(f.name, func(b *testing.B) {
+			if _, err := os.Stat(filepath.Join(f.dir, "containerd")); err != nil {
+				b.Skipf("%s not installed", f.name)
+			}
+			d := startDaemon(b, f)
+			conn, err := grpc.NewClient("unix://"+d.sock, grpc.WithTransportCredentials(insecure.NewCredentials()))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer conn.Close()
+			rs := runtimeapi.NewRuntimeServiceClient(conn)
+			handlers := append([]string{handlerRunc}, sysgateHandlers(d)...)
+			p := pod{Name: "bench", Seccomp: runtimeDefault, Containers: []container{{Name: "app"}}}
+			dir := b.TempDir()
+			for _, h := range handlers {
+				// Warm up: the first sysgate create compiles the filter
+				// into the node's cache, once per node, not per Pod.
+				podStart(b, rs, h, p, dir)
+			}
+			times := map[string][]float64{}
+			ratios := map[string][]float64{}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				took := map[string]time.Duration{}
+				for j := range handlers {
+					h := handlers[(i+j)%len(handlers)]
+					took[h] = podStart(b, rs, h, p, dir)
+					times[h] = append(times[h], float64(took[h].Microseconds())/1000)
+				}
+				for _, h := range handlers[1:] {
+					ratios[h] = append(ratios[h], float64(took[h])/float64(took[handlerRunc]))
+				}
+			}
+			b.StopTimer()
+			for _, h := range handlers {
+				b.ReportMetric(median(times[h]), h+"-ms")
+			}
+			for _, h := range handlers[1:] {
+				b.ReportMetric(median(ratios[h]), h+"/runc")
+			}
+		})
+	}
+}
+
+// podStart starts one Pod on handler and returns how long the three CRI
+// calls took; it then removes the Pod.
+func podStart(b *testing.B, rs runtimeapi.RuntimeServiceClient, handler string, p pod, dir string) time.Duration {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	sb := sandboxConfig(p, dir)
+	cc := containerConfig(p, p.Containers[0], "")
+	start := time.Now()
+	run, err := rs.RunPodSandbox(ctx, &runtimeapi.RunPodSandboxRequest{Config: sb, RuntimeHandler: handler})
+	if err != nil {
+		b.Fatalf("%s: RunPodSandbox: %v", handler, err)
+	}
+	defer func() {
+		rs.StopPodSandbox(ctx, &runtimeapi.StopPodSandboxRequest{PodSandboxId: run.PodSandboxId})
+		if _, err := rs.RemovePodSandbox(ctx, &runtimeapi.RemovePodSandboxRequest{PodSandboxId: run.PodSandboxId}); err != nil {
+			b.Errorf("RemovePodSandbox: %v", err)
+		}
+	}()
+	created, err := rs.CreateContainer(ctx, &runtimeapi.CreateContainerRequest{PodSandboxId: run.PodSandboxId, Config: cc, SandboxConfig: sb})
+	if err != nil {
+		b.Fatalf("%s: CreateContainer: %v", handler, err)
+	}
+	if _, err := rs.StartContainer(ctx, &runtimeapi.StartContainerRequest{ContainerId: created.ContainerId}); err != nil {
+		b.Fatalf("%s: StartContainer: %v", handler, err)
+	}
+	return time.Since(start)
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	return s[len(s)/2]
+}
