@@ -28,7 +28,9 @@ var scaleKinds = []struct {
 		func(flavor) expect { return wantRenderedAudit }, ""},
 	{"annotation-localhost", func(n string) pod {
 		return pod{Name: n, Annotations: map[string]string{spec.AnnotationPodSeccomp: "localhost/profiles/audit.json"}}
-	}, func(flavor) expect { return expect{filtered: true, mkdirBlocked: true, source: "pod annotation", typ: "Localhost"} }, ""},
+	}, func(flavor) expect {
+		return expect{filtered: true, mkdirBlocked: true, source: "pod annotation", typ: "Localhost"}
+	}, ""},
 	{"node-default", func(n string) pod { return pod{Name: n} },
 		func(flavor) expect { return expect{filtered: true, source: "node default", typ: "RuntimeDefault"} }, ""},
 	{"annotation-unconfined", func(n string) pod {
