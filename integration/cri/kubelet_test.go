@@ -170,6 +170,9 @@ func writeAuditProfile(t testing.TB, root string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := os.MkdirAll(filepath.Join(root, "profiles"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	writeFile(t, filepath.Join(root, "profiles", "audit.json"), string(data))
 }
 

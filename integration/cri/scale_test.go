@@ -15,27 +15,26 @@ import (
 
 // scaleKinds are the Pods of the concurrency test, one in five of each.
 var scaleKinds = []struct {
-	name  string
-	pod   func(name string) pod
-	want  func(f flavor) expect
-	label string
+	name string
+	pod  func(name string) pod
+	want func(f flavor) expect
 }{
 	{"field-runtimedefault", func(n string) pod { return pod{Name: n, Seccomp: runtimeDefault} },
 		func(f flavor) expect {
 			return expect{filtered: true, rendered: true, source: "spec", typ: f.renderedDefaultType}
-		}, ""},
+		}},
 	{"field-localhost", func(n string) pod { return pod{Name: n, Seccomp: auditProfile} },
-		func(flavor) expect { return wantRenderedAudit }, ""},
+		func(flavor) expect { return wantRenderedAudit }},
 	{"annotation-localhost", func(n string) pod {
 		return pod{Name: n, Annotations: map[string]string{spec.AnnotationPodSeccomp: "localhost/profiles/audit.json"}}
 	}, func(flavor) expect {
 		return expect{filtered: true, mkdirBlocked: true, source: "pod annotation", typ: "Localhost"}
-	}, ""},
+	}},
 	{"node-default", func(n string) pod { return pod{Name: n} },
-		func(flavor) expect { return expect{filtered: true, source: "node default", typ: "RuntimeDefault"} }, ""},
+		func(flavor) expect { return expect{filtered: true, source: "node default", typ: "RuntimeDefault"} }},
 	{"annotation-unconfined", func(n string) pod {
 		return pod{Name: n, Annotations: map[string]string{spec.AnnotationPodSeccomp: "unconfined"}}
-	}, func(flavor) expect { return expect{source: "pod annotation", typ: "Unconfined"} }, ""},
+	}, func(flavor) expect { return expect{source: "pod annotation", typ: "Unconfined"} }},
 }
 
 const scalePods = 50
