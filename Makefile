@@ -46,3 +46,4 @@ bench: deps
 clean:
 	rm -rf bin
 -include integration/vm/vm.mk
+-include conformance/conformance.mk

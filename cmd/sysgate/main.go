@@ -33,6 +33,7 @@ var commands = map[string]command{
 	"profile compile":  {"compile a profile to a BPF program (raw or disassembled)", runCompile},
 	"profile explain":  {"show the effective action for each syscall", runExplain},
 	"profile default":  {"print the RuntimeDefault profile for a capability set", runDefault},
+	"conformance":      {"run the seccomp conformance suite against an OCI runtime", runConformance},
 	"exec":             {"run a command under a profile", runExec},
 	"resolve":          {"show the profile sysgate-runc would give a bundle, changing nothing", runResolve},
 	"version":          {"print sysgate's, libseccomp's and the kernel's versions", runVersion},
