@@ -117,11 +117,6 @@ func (rt Runtime) remove(bundleDir, id string) {
 // Version is the runtime's `--version` output, first lines joined, for the
 // report header.
 func (rt Runtime) Version(ctx context.Context) string {
-	dir, err := os.MkdirTemp("", "sysgate-conformance-version-")
-	if err != nil {
-		return "unknown"
-	}
-	defer os.RemoveAll(dir)
 	cmd := exec.CommandContext(ctx, rt.Path, "--version")
 	cmd.Env = append(os.Environ(), rt.Env...)
 	out, err := cmd.Output()

@@ -51,6 +51,7 @@ type Summary struct {
 
 // Report is a whole run.
 type Report struct {
+	Suite          string        `json:"suite,omitempty"`
 	Runtime        string        `json:"runtime"`
 	RuntimeArgs    []string      `json:"runtimeArgs,omitempty"`
 	RuntimeVersion string        `json:"runtimeVersion"`
@@ -104,7 +105,11 @@ func (r *Report) WriteTable(w io.Writer, title string) error {
 	if len(r.RuntimeArgs) > 0 {
 		fmt.Fprintf(&b, " with `%s`", strings.Join(r.RuntimeArgs, " "))
 	}
-	fmt.Fprintf(&b, "\n- runtime version: %s\n- kernel: %s; libseccomp (sysgate): %s\n", r.RuntimeVersion, r.Kernel, r.Libseccomp)
+	fmt.Fprintf(&b, "\n- runtime version: %s\n- kernel: %s; libseccomp (sysgate): %s", r.RuntimeVersion, r.Kernel, r.Libseccomp)
+	if r.Suite != "" {
+		fmt.Fprintf(&b, "; sysgate: %s", r.Suite)
+	}
+	b.WriteString("\n")
 	fmt.Fprintf(&b, "- date: %s; took %.1fs\n\n", r.Date, r.Duration.Seconds())
 	b.WriteString("| case | rule | expected | observed | verdict |\n|---|---|---|---|---|\n")
 	for _, res := range r.Results {
@@ -196,7 +201,7 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		Properties: []junitProperty{
 			{"runtime", r.Runtime}, {"runtime.args", strings.Join(r.RuntimeArgs, " ")},
 			{"runtime.version", r.RuntimeVersion}, {"kernel", r.Kernel}, {"libseccomp", r.Libseccomp},
-			{"expectedFailures", fmt.Sprint(r.Summary.XFailed)},
+			{"expectedFailures", fmt.Sprint(r.Summary.XFailed)}, {"sysgate", r.Suite},
 		},
 	}
 	for _, res := range r.Results {

@@ -41,6 +41,8 @@ type Runner struct {
 	Deviations Deviations
 	// Progress, if set, receives one line per finished case.
 	Progress func(Result)
+	// Suite names the suite's build (sysgate's version) in the report.
+	Suite string
 
 	env environment
 }
@@ -77,6 +79,7 @@ func (r *Runner) Run(ctx context.Context, cases []Case) (*Report, error) {
 	}
 	r.env = probeEnvironment(ctx, r.Probe)
 	rep := &Report{
+		Suite:          r.Suite,
 		Runtime:        rt.Path,
 		RuntimeArgs:    rt.Args,
 		RuntimeVersion: rt.Version(ctx),

@@ -90,6 +90,7 @@ func runConformance(args []string, stdout, stderr io.Writer) error {
 		Probe:      probeBin,
 		WorkDir:    *workDir,
 		Deviations: deviations,
+		Suite:      version,
 	}
 	if *verbose {
 		r.Progress = func(res conformance.Result) {
@@ -100,6 +101,9 @@ func runConformance(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Reports name the runtime as the user did, so that tables generated
+	// in different checkouts compare equal.
+	rep.Runtime = *runtimePath
 	if *title == "" {
 		*title = "sysgate conformance: " + filepath.Base(rtPath)
 	}
