@@ -137,7 +137,7 @@ func seedPods(t *testing.T, d *daemon, handler string) {
 				t.Fatalf("%v\ncontainerd log:\n%s", err, d.logTail())
 			}
 			sandbox := d.decisions(t)[rp.ID]
-			if sandbox.Source != "spec" || sandbox.Type != "RuntimeDefault" {
+			if sandbox.Source != "spec" || sandbox.Type != d.flavor.renderedDefaultType {
 				t.Errorf("sandbox: sysgate decided %+v, want the RuntimeDefault the kubelet sends", sandbox)
 			}
 			for name, want := range c.want {
