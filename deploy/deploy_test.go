@@ -1,0 +1,352 @@
+package deploy
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	toml "github.com/pelletier/go-toml/v2"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	nodev1 "k8s.io/api/node/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/sysgate/sysgate/spec"
+)
+
+// objects is every manifest in deploy/, decoded strictly (an unknown or
+// misspelt field is an error) into its Kubernetes API type.
+type objects struct {
+	runtimeClasses []nodev1.RuntimeClass
+	daemonSets     []appsv1.DaemonSet
+	configMaps     map[string]corev1.ConfigMap
+	accounts       []string
+}
+
+func load(t *testing.T) objects {
+	t.Helper()
+	files, err := filepath.Glob("*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no manifests: %v", err)
+	}
+	o := objects{configMaps: map[string]corev1.ConfigMap{}}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, doc := range bytes.Split(data, []byte("\n---\n")) {
+			var meta struct{ APIVersion, Kind string }
+			if err := yaml.Unmarshal(doc, &meta); err != nil {
+				t.Fatalf("%s document %d: %v", f, i, err)
+			}
+			where := f + ": " + meta.Kind
+			strict := func(v any) {
+				if err := yaml.UnmarshalStrict(doc, v); err != nil {
+					t.Fatalf("%s: %v", where, err)
+				}
+			}
+			switch meta.APIVersion + " " + meta.Kind {
+			case "node.k8s.io/v1 RuntimeClass":
+				var rc nodev1.RuntimeClass
+				strict(&rc)
+				o.runtimeClasses = append(o.runtimeClasses, rc)
+			case "apps/v1 DaemonSet":
+				var ds appsv1.DaemonSet
+				strict(&ds)
+				o.daemonSets = append(o.daemonSets, ds)
+			case "v1 ConfigMap":
+				var cm corev1.ConfigMap
+				strict(&cm)
+				o.configMaps[cm.Name] = cm
+			case "v1 ServiceAccount":
+				var sa corev1.ServiceAccount
+				strict(&sa)
+				o.accounts = append(o.accounts, sa.Name)
+			case "rbac.authorization.k8s.io/v1 ClusterRole":
+				strict(&rbacv1.ClusterRole{})
+			case "rbac.authorization.k8s.io/v1 ClusterRoleBinding":
+				strict(&rbacv1.ClusterRoleBinding{})
+			default:
+				t.Fatalf("%s document %d: unexpected %s %s; add it to this test", f, i, meta.APIVersion, meta.Kind)
+			}
+		}
+	}
+	return o
+}
+
+// handlers decodes a containerd snippet and returns its runtime tables by
+// name.
+func handlers(t *testing.T, data []byte, version int) map[string]map[string]any {
+	t.Helper()
+	var cfg map[string]any
+	if err := toml.Unmarshal(data, &cfg); err != nil {
+		t.Fatalf("config v%d: %v", version, err)
+	}
+	path := []string{"plugins", "io.containerd.grpc.v1.cri", "containerd", "runtimes"}
+	if version == 3 {
+		path = []string{"plugins", "io.containerd.cri.v1.runtime", "containerd", "runtimes"}
+	}
+	node := any(cfg)
+	for _, key := range path {
+		m, ok := node.(map[string]any)
+		if !ok || m[key] == nil {
+			t.Fatalf("config v%d: no table %s", version, strings.Join(path, "."))
+		}
+		node = m[key]
+	}
+	out := map[string]map[string]any{}
+	for name, v := range node.(map[string]any) {
+		out[name] = v.(map[string]any)
+	}
+	return out
+}
+
+func snippet(t *testing.T, version int) []byte {
+	name := map[int]string{2: "config-v2.toml", 3: "config-v3.toml"}[version]
+	data, err := os.ReadFile(filepath.Join("containerd", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// TestContainerdSnippets: the handlers the docs promise, with the
+// annotation keys sysgate reads allowed through, and the ConfigMap copies
+// equal to the files.
+func TestContainerdSnippets(t *testing.T) {
+	o := load(t)
+	want := map[int][]string{2: {"sysgate"}, 3: {"sysgate", "sysgate-shim"}}
+	for _, v := range []int{2, 3} {
+		hs := handlers(t, snippet(t, v), v)
+		names := slices.Sorted(func(yield func(string) bool) {
+			for n := range hs {
+				if !yield(n) {
+					return
+				}
+			}
+		})
+		if !slices.Equal(names, want[v]) {
+			t.Errorf("config v%d handlers %v, want %v", v, names, want[v])
+		}
+		for name, h := range hs {
+			wantType := map[string]string{"sysgate": "io.containerd.runc.v2", "sysgate-shim": "io.containerd.sysgate.v1"}[name]
+			if h["runtime_type"] != wantType {
+				t.Errorf("v%d %s: runtime_type %v, want %s", v, name, h["runtime_type"], wantType)
+			}
+			for _, key := range []string{"pod_annotations", "container_annotations"} {
+				list, _ := h[key].([]any)
+				for _, need := range []string{spec.AnnotationPodSeccomp, spec.AnnotationContainerSeccompPrefix + "*"} {
+					if !slices.Contains(list, any(need)) {
+						t.Errorf("v%d %s: %s lacks %q", v, name, key, need)
+					}
+				}
+			}
+			opts, _ := h["options"].(map[string]any)
+			switch name {
+			case "sysgate":
+				// Where install.sh puts sysgate-runc.
+				if opts["BinaryName"] != "/usr/local/bin/sysgate-runc" {
+					t.Errorf("v%d: BinaryName %v", v, opts["BinaryName"])
+				}
+			case "sysgate-shim":
+				if opts != nil {
+					t.Errorf("v%d: the shim handler must have no options table (containerd sends non-runc options for it)", v)
+				}
+			}
+		}
+		cm := o.configMaps["sysgate-containerd"].Data[map[int]string{2: "config-v2.toml", 3: "config-v3.toml"}[v]]
+		if !reflect.DeepEqual(handlers(t, []byte(cm), v), hs) {
+			t.Errorf("ConfigMap sysgate-containerd's config-v%d.toml differs from deploy/containerd's", v)
+		}
+	}
+}
+
+// TestRuntimeClasses: every RuntimeClass names a handler the snippets
+// register, and selects the node label install.sh sets for it.
+func TestRuntimeClasses(t *testing.T) {
+	o := load(t)
+	hs := handlers(t, snippet(t, 3), 3)
+	if len(o.runtimeClasses) == 0 {
+		t.Fatal("no RuntimeClass")
+	}
+	script := o.configMaps["sysgate-containerd"].Data["install.sh"]
+	for _, rc := range o.runtimeClasses {
+		if _, ok := hs[rc.Handler]; !ok {
+			t.Errorf("RuntimeClass %s: handler %q is not registered by the containerd snippets", rc.Name, rc.Handler)
+		}
+		label := "sysgate.io/handler-" + rc.Handler
+		if rc.Scheduling == nil || rc.Scheduling.NodeSelector[label] != "true" || !strings.Contains(script, "sysgate.io/handler-$h=true") {
+			t.Errorf("RuntimeClass %s: must select nodes labelled %s=true, which install.sh sets", rc.Name, label)
+		}
+	}
+}
+
+// TestDaemonSet: every mount has a volume, every ConfigMap volume exists,
+// the installer runs the script from its ConfigMap, the policy loads and
+// its profile root is the directory the profiles are installed into.
+func TestDaemonSet(t *testing.T) {
+	o := load(t)
+	if len(o.daemonSets) != 1 {
+		t.Fatalf("want one DaemonSet, got %d", len(o.daemonSets))
+	}
+	ds := o.daemonSets[0]
+	podSpec := ds.Spec.Template.Spec
+	if !reflect.DeepEqual(ds.Spec.Selector.MatchLabels, ds.Spec.Template.Labels) {
+		t.Errorf("selector %v does not match the template labels %v", ds.Spec.Selector.MatchLabels, ds.Spec.Template.Labels)
+	}
+	if !slices.Contains(o.accounts, podSpec.ServiceAccountName) {
+		t.Errorf("service account %q is not defined", podSpec.ServiceAccountName)
+	}
+	volumes := map[string]corev1.Volume{}
+	for _, v := range podSpec.Volumes {
+		volumes[v.Name] = v
+		if v.ConfigMap != nil {
+			if _, ok := o.configMaps[v.ConfigMap.Name]; !ok {
+				t.Errorf("volume %s: ConfigMap %s is not defined", v.Name, v.ConfigMap.Name)
+			}
+		}
+	}
+	mounts := map[string]string{} // mount path -> volume
+	for _, c := range append(podSpec.InitContainers, podSpec.Containers...) {
+		for _, m := range c.VolumeMounts {
+			if _, ok := volumes[m.Name]; !ok {
+				t.Errorf("container %s mounts undefined volume %s", c.Name, m.Name)
+			}
+			mounts[m.MountPath] = m.Name
+		}
+	}
+	install := podSpec.InitContainers[0]
+	script := install.Command[len(install.Command)-1]
+	if v := volumes[mounts[filepath.Dir(script)]]; v.ConfigMap == nil || o.configMaps[v.ConfigMap.Name].Data[filepath.Base(script)] == "" {
+		t.Errorf("the installer runs %s, which no ConfigMap provides", script)
+	}
+
+	policyText := o.configMaps["sysgate-policy"].Data["config.toml"]
+	path := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(path, []byte(policyText), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	policy, err := spec.LoadPolicy(path)
+	if err != nil {
+		t.Fatalf("the ConfigMap's policy does not load: %v", err)
+	}
+	seccompHost := volumes[mounts["/host/var/lib/kubelet/seccomp"]]
+	if seccompHost.HostPath == nil || seccompHost.HostPath.Path != policy.ProfileRoot {
+		t.Errorf("profiles go to %v but the policy's profile_root is %s", seccompHost.HostPath, policy.ProfileRoot)
+	}
+	for name, text := range o.configMaps["sysgate-profiles"].Data {
+		if _, err := spec.ParseProfile([]byte(text)); err != nil {
+			t.Errorf("profile %s: %v", name, err)
+		}
+	}
+}
+
+// TestInstallScript runs install.sh against a fake host, with nsenter and
+// kubectl replaced by stubs that record their calls: binaries, policy and
+// profiles land where the policy expects them, containerd's config gets
+// the handler block once and is restarted once, a second run changes
+// nothing, a changed snippet replaces the block, and a version 3 config
+// gets the v3 snippet and both handler labels.
+func TestInstallScript(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh")
+	}
+	o := load(t)
+	for _, c := range []struct {
+		name     string
+		existing string // containerd config before
+		version  int
+		labels   []string
+	}{
+		{"no containerd config (containerd 1.x defaults)", "", 2, []string{"sysgate"}},
+		{"version 2 config", "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\"]\n  sandbox_image = \"registry.k8s.io/pause:3.9\"\n", 2, []string{"sysgate"}},
+		{"version 3 config", "version = 3\n[plugins.'io.containerd.cri.v1.images'.pinned_images]\n  sandbox = 'registry.k8s.io/pause:3.10'\n", 3, []string{"sysgate", "sysgate-shim"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			host, img, cfgDir, stubs := filepath.Join(dir, "host"), filepath.Join(dir, "image"), filepath.Join(dir, "config"), filepath.Join(dir, "stubs")
+			calls := filepath.Join(dir, "calls")
+			for _, d := range []string{host + "/usr/local/bin", host + "/etc/containerd", img, stubs} {
+				must(t, os.MkdirAll(d, 0o755))
+			}
+			for _, b := range []string{"sysgate", "sysgate-runc", "containerd-shim-sysgate-v1"} {
+				must(t, os.WriteFile(filepath.Join(img, b), []byte("binary "+b), 0o755))
+			}
+			for cm, sub := range map[string]string{"sysgate-policy": "policy", "sysgate-profiles": "profiles", "sysgate-containerd": "containerd"} {
+				must(t, os.MkdirAll(filepath.Join(cfgDir, sub), 0o755))
+				for k, v := range o.configMaps[cm].Data {
+					must(t, os.WriteFile(filepath.Join(cfgDir, sub, k), []byte(v), 0o644))
+				}
+			}
+			for _, stub := range []string{"nsenter", "kubectl"} {
+				must(t, os.WriteFile(filepath.Join(stubs, stub), []byte("#!/bin/sh\necho \""+stub+" $*\" >> '"+calls+"'\n"), 0o755))
+			}
+			cfg := filepath.Join(host, "etc/containerd/config.toml")
+			if c.existing != "" {
+				must(t, os.WriteFile(cfg, []byte(c.existing), 0o644))
+			}
+			run := func() {
+				t.Helper()
+				cmd := exec.Command("sh", filepath.Join(cfgDir, "containerd", "install.sh"))
+				cmd.Env = append(os.Environ(), "PATH="+stubs+":"+os.Getenv("PATH"), "SYSGATE_HOST="+host,
+					"SYSGATE_IMAGE_BIN="+img, "SYSGATE_INSTALL_CONFIG="+cfgDir, "NODE_NAME=node-1")
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Fatalf("install.sh: %v\n%s", err, out)
+				}
+			}
+			run()
+			run()
+			got, _ := os.ReadFile(calls)
+			if n := strings.Count(string(got), "systemctl restart containerd"); n != 1 {
+				t.Errorf("containerd restarted %d times over two runs, want once:\n%s", n, got)
+			}
+			for _, h := range c.labels {
+				if !strings.Contains(string(got), "kubectl label node node-1 sysgate.io/handler-"+h+"=true --overwrite") {
+					t.Errorf("node not labelled for %s:\n%s", h, got)
+				}
+			}
+			final, _ := os.ReadFile(cfg)
+			if strings.Count(string(final), "# BEGIN sysgate") != 1 || !bytes.Contains(final, []byte(strings.TrimSpace(c.existing))) {
+				t.Errorf("config after two runs:\n%s", final)
+			}
+			if hs := handlers(t, final, c.version); len(hs) != len(c.labels) {
+				t.Errorf("installed handlers %v, want %v", hs, c.labels)
+			}
+			// A changed snippet replaces the block and restarts again.
+			snip := filepath.Join(cfgDir, "containerd", map[int]string{2: "config-v2.toml", 3: "config-v3.toml"}[c.version])
+			data, _ := os.ReadFile(snip)
+			must(t, os.WriteFile(snip, bytes.Replace(data, []byte("/usr/local/bin/sysgate-runc"), []byte("/opt/sysgate-runc"), 1), 0o644))
+			run()
+			final, _ = os.ReadFile(cfg)
+			got, _ = os.ReadFile(calls)
+			if strings.Count(string(final), "# BEGIN sysgate") != 1 || !bytes.Contains(final, []byte("/opt/sysgate-runc")) || bytes.Contains(final, []byte("/usr/local/bin/sysgate-runc")) ||
+				strings.Count(string(got), "systemctl restart containerd") != 2 {
+				t.Errorf("a changed snippet must replace the block and restart once more:\n%s\n%s", final, got)
+			}
+			for path, want := range map[string]string{
+				"usr/local/bin/sysgate-runc":                        "binary sysgate-runc",
+				"usr/local/bin/containerd-shim-sysgate-v1":          "binary containerd-shim-sysgate-v1",
+				"etc/sysgate/config.toml":                           o.configMaps["sysgate-policy"].Data["config.toml"],
+				"var/lib/kubelet/seccomp/profiles/block-mkdir.json": o.configMaps["sysgate-profiles"].Data["block-mkdir.json"],
+			} {
+				if data, err := os.ReadFile(filepath.Join(host, path)); err != nil || string(data) != want {
+					t.Errorf("%s: %v %q", path, err, data)
+				}
+			}
+		})
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
