@@ -47,3 +47,4 @@ clean:
 	rm -rf bin
 -include integration/vm/vm.mk
 -include conformance/conformance.mk
+-include cri.mk
