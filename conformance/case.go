@@ -122,12 +122,6 @@ func (e Expect) matches(observed string, audited bool) bool {
 	return false
 }
 
-// Group is the part of the name before the slash.
-func (c Case) Group() string {
-	g, _, _ := strings.Cut(c.Name, "/")
-	return g
-}
-
 // check reports what is wrong with a case definition.
 func (c Case) check() error {
 	switch {
@@ -143,6 +137,10 @@ func (c Case) check() error {
 		return fmt.Errorf("case %s: a Syscall action needs a syscall name", c.Name)
 	case c.Do.Kind == Shell && len(c.Do.Command) == 0:
 		return fmt.Errorf("case %s: a Shell action needs a command", c.Name)
+	case c.Do.Kind == Shell && !c.Do.Exec:
+		// Under run, a failing command and a runtime that refused the
+		// config both end with a message and status 1.
+		return fmt.Errorf("case %s: a Shell action must run with exec, where create tells a refusal apart", c.Name)
 	case c.Want.Audited && c.Do.Kind != Syscall:
 		return fmt.Errorf("case %s: only probe calls can be matched with audit records", c.Name)
 	}

@@ -195,18 +195,19 @@ func (r *Runner) observe(ctx context.Context, rt Runtime, work string, i int, c 
 		return observation{err: err, detail: "building the bundle: " + err.Error()}
 	}
 
-	var ag *agent
-	if agentPath != "" {
-		if ag, err = startAgent(agentPath, id, bundleDir); err != nil {
-			return observation{err: err, detail: err.Error()}
-		}
-	}
 	var audit *auditLog
 	if c.Want.Audited {
 		if audit, err = openAuditLog(); err != nil {
 			return observation{err: err, detail: err.Error()}
 		}
 		defer audit.close()
+	}
+	// The agent starts last: from here on, stop always runs.
+	var ag *agent
+	if agentPath != "" {
+		if ag, err = startAgent(agentPath, id, bundleDir); err != nil {
+			return observation{err: err, detail: err.Error()}
+		}
 	}
 
 	var inv invocation
