@@ -248,10 +248,12 @@ func scmpAction(action specs.LinuxSeccompAction, errnoRet *uint) (libseccomp.Scm
 // (containerd's default profile relies on this for clone and personality).
 func addRules(f *libseccomp.ScmpFilter, profile *specs.LinuxSeccomp) (ignored []string, err error) {
 	defaultAction, _ := scmpAction(profile.DefaultAction, profile.DefaultErrnoRet)
-	// libseccomp accepts two unconditional rules with different actions for
-	// one syscall on a single-arch filter and keeps one of them; refuse
-	// instead of guessing which the author meant.
-	unconditional := map[string]libseccomp.ScmpAction{}
+	// Two unconditional rules with different actions for one syscall: the
+	// first wins, as libseccomp (and so runc) decides. Real profiles rely on
+	// it (podman's default allows setns and lists it again under ERRNO(1)).
+	// sysgate does not hand the later rule to libseccomp at all, so the
+	// outcome does not depend on libseccomp's internals.
+	unconditional := map[string]bool{}
 	for i, rule := range profile.Syscalls {
 		where := fmt.Sprintf("syscalls[%d]", i)
 		action, err := scmpAction(rule.Action, rule.ErrnoRet)
@@ -267,10 +269,10 @@ func addRules(f *libseccomp.ScmpFilter, profile *specs.LinuxSeccomp) (ignored []
 		}
 		for j, name := range rule.Names {
 			if len(conds) == 0 {
-				if prev, seen := unconditional[name]; seen && prev != action {
-					return nil, fmt.Errorf("%s.names[%d] %q: %s conflicts with %s given to it by an earlier rule; give each syscall one action", where, j, name, action, prev)
+				if unconditional[name] {
+					continue
 				}
-				unconditional[name] = action
+				unconditional[name] = true
 			}
 			call, err := libseccomp.GetSyscallFromName(name)
 			if err != nil {

@@ -32,8 +32,6 @@ func TestCompileRefuses(t *testing.T) {
 		{"unknown flag", `{"defaultAction":"SCMP_ACT_ERRNO","flags":["SECCOMP_FILTER_FLAG_TURBO"]}`, "flags[0]"},
 		{"non-x86 arch", `{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_ARM"]}`, "architectures[0]"},
 		{"WAIT_KILLABLE_RECV without NOTIFY", `{"defaultAction":"SCMP_ACT_ERRNO","flags":["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"]}`, "no rule uses SCMP_ACT_NOTIFY"},
-		{"conflicting errnos", `{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO"},{"names":["mkdir"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}`, `syscalls[1].names[0] "mkdir"`},
-		{"conflicting actions", `{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86"],"syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO"},{"names":["mkdir"],"action":"SCMP_ACT_KILL"}]}`, `syscalls[1].names[0] "mkdir"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := filter.Compile(parse(t, tc.profile), filter.Options{})
@@ -41,6 +39,25 @@ func TestCompileRefuses(t *testing.T) {
 				t.Errorf("error %v, want it to contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestFirstRuleWins: a later unconditional rule for the same syscall has
+// no effect, as in libseccomp and runc, in every layout.
+func TestFirstRuleWins(t *testing.T) {
+	for _, opts := range []filter.Options{{}, {Joint: true}, {Optimize: filter.OptimizeLinear, Joint: true}} {
+		prog, err := filter.Compile(parse(t, `{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":38,"architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86"],
+			"syscalls":[{"names":["setns","read"],"action":"SCMP_ACT_ALLOW"},{"names":["setns"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]}`), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, arch := range []specs.Arch{specs.ArchX86_64, specs.ArchX86} {
+			nr, _ := filter.SyscallNumber("setns", arch)
+			audit, _, _ := filter.AuditArch(arch)
+			if ret, _, _ := filter.Run(prog.Instructions, filter.SeccompData{Nr: nr, Arch: audit}); ret != filter.RetAllow {
+				t.Errorf("%+v %s: setns %s, want the first rule's ALLOW", opts, arch, filter.RetName(ret))
+			}
+		}
 	}
 }
 

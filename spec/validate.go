@@ -207,8 +207,9 @@ func (v verdict) String() string {
 
 // firstUse records the first rule that gave a syscall its action.
 type firstUse struct {
-	rule    int
-	verdict verdict
+	conditional bool
+	rule        int
+	verdict     verdict
 }
 
 func (v *validator) checkRules() {
@@ -261,10 +262,19 @@ func (v *validator) checkRules() {
 			if !actionOK || noEffect {
 				continue
 			}
-			if prev, ok := first[name]; !ok {
-				first[name] = firstUse{rule: i, verdict: rv}
-			} else if prev.verdict != rv {
-				v.errorf(npath, "%q has action %s here but %s in syscalls[%d]; libseccomp refuses two actions for one syscall, even with different args: give every rule for it the same action", clip(name), rv, prev.verdict, prev.rule)
+			conditional := len(rule.Args) > 0
+			prev, ok := first[name]
+			switch {
+			case !ok:
+				first[name] = firstUse{rule: i, verdict: rv, conditional: conditional}
+			case prev.verdict == rv:
+			case !prev.conditional && !conditional:
+				// Real profiles do this (podman's default lists setns as
+				// allowed and again as ERRNO(1)); libseccomp, runc and
+				// sysgate keep the first rule.
+				v.warnf(npath, "%q already has action %s from syscalls[%d]; the first rule wins (as in runc), so this %s has no effect: remove one of them", clip(name), prev.verdict, prev.rule, rv)
+			default:
+				v.errorf(npath, "%q has action %s here but %s in syscalls[%d]; with argument conditions libseccomp refuses two actions for one syscall: give every rule for it the same action", clip(name), rv, prev.verdict, prev.rule)
 			}
 		}
 	}

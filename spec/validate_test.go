@@ -246,13 +246,20 @@ func TestValidateProfile(t *testing.T) {
 			p.Syscalls = append(p.Syscalls, specs.LinuxSyscall{Names: []string{"mount", "socket"}, Action: specs.ActKillProcess})
 		},
 		want: []wantFinding{{Error, "syscalls[2].names[1]",
-			`"socket" has action SCMP_ACT_KILL_PROCESS here but SCMP_ACT_ALLOW in syscalls[1]; libseccomp refuses two actions for one syscall`}},
+			`"socket" has action SCMP_ACT_KILL_PROCESS here but SCMP_ACT_ALLOW in syscalls[1]; with argument conditions libseccomp refuses two actions for one syscall`}},
 	}, {
 		name: "two errnos for one syscall",
 		modify: func(p *specs.LinuxSeccomp) {
 			p.Syscalls = append(p.Syscalls, errnoRule("mount", 38), errnoRule("mount", 13))
 		},
-		want: []wantFinding{{Error, "syscalls[3].names[0]", `"mount" has action SCMP_ACT_ERRNO (errno 13) here but SCMP_ACT_ERRNO (errno 38) in syscalls[2]`}},
+		want: []wantFinding{{Warning, "syscalls[3].names[0]", `"mount" already has action SCMP_ACT_ERRNO (errno 38) from syscalls[2]; the first rule wins`}},
+	}, {
+		name: "two actions for one syscall with argument conditions",
+		modify: func(p *specs.LinuxSeccomp) {
+			p.Syscalls = append(p.Syscalls, specs.LinuxSyscall{Names: []string{"mount"}, Action: specs.ActAllow, Args: []specs.LinuxSeccompArg{{Index: 0, Value: 2, Op: specs.OpEqualTo}}},
+				specs.LinuxSyscall{Names: []string{"mount"}, Action: specs.ActKillProcess})
+		},
+		want: []wantFinding{{Error, "syscalls[3].names[0]", `"mount" has action SCMP_ACT_KILL_PROCESS here but SCMP_ACT_ALLOW in syscalls[2]; with argument conditions libseccomp refuses two actions for one syscall`}},
 	}, {
 		name: "one action for one syscall in several rules",
 		modify: func(p *specs.LinuxSeccomp) {

@@ -25,7 +25,7 @@ func TestVerify(t *testing.T) {
 	root, _ := decisionRoot(t)
 	writeFile(t, filepath.Join(root, "two-actions.json"), `{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"],"syscalls":[
 	  {"names":["read","write"],"action":"SCMP_ACT_ALLOW"},
-	  {"names":["read"],"action":"SCMP_ACT_ERRNO","errnoRet":5}]}`)
+	  {"names":["read"],"action":"SCMP_ACT_ERRNO","errnoRet":5,"args":[{"index":0,"value":0,"op":"SCMP_CMP_EQ"}]}]}`)
 	writeFile(t, filepath.Join(root, "bad-action.json"), `{"defaultAction":"SCMP_ACT_DENY","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]}`)
 	writeFile(t, filepath.Join(root, "socket-x86.json"), socketConflict("SCMP_ARCH_X86_64", "SCMP_ARCH_X86"))
 	writeFile(t, filepath.Join(root, "socket-x86_64.json"), socketConflict("SCMP_ARCH_X86_64"))

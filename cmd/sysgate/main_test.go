@@ -221,7 +221,7 @@ func TestExec(t *testing.T) {
 	}
 
 	// A profile that fails to compile runs nothing.
-	conflict := writeFile(t, "conflict.json", `{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO"},{"names":["mkdir"],"action":"SCMP_ACT_KILL"}]}`)
+	conflict := writeFile(t, "conflict.json", `{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO","args":[{"index":1,"value":0,"op":"SCMP_CMP_EQ"}]},{"names":["mkdir"],"action":"SCMP_ACT_KILL"}]}`)
 	marker := filepath.Join(dir, "ran")
 	out, err = exec.Command(bin, "exec", "--profile", conflict, "touch", marker).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "nothing was run") {
