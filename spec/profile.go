@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -52,11 +53,15 @@ func (e *ProfileError) Unwrap() error { return e.cause }
 // LoadProfile reads and parses the profile at path. It never reads more than
 // MaxProfileSize+1 bytes, so a huge file is refused without being read.
 func LoadProfile(path string) (*specs.LinuxSeccomp, error) {
-	f, err := os.Open(path)
+	// O_NONBLOCK: a FIFO in place of the profile must not hang create.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, &ProfileError{File: path, Problem: "cannot open: " + pathErrorText(err), cause: err}
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() {
+		return nil, &ProfileError{File: path, Problem: "not a regular file"}
+	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxProfileSize+1))
 	if err != nil {
 		return nil, &ProfileError{File: path, Problem: "cannot read: " + pathErrorText(err), cause: err}
