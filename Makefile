@@ -10,7 +10,7 @@ STATIC_LDFLAGS := -s -w -X main.version=$(VERSION) -linkmode external -extldflag
 STATIC_TAGS := netgo,osusergo
 FUZZTIME ?= 10s
 
-.PHONY: all deps build demo test test-unit fuzz bench clean
+.PHONY: all deps build demo test test-all test-unit fuzz bench clean
 
 all: build
 
@@ -40,8 +40,16 @@ fuzz: deps
 	$(GO) test -run '^$$' -fuzz '^FuzzParseProfile$$' -fuzztime $(FUZZTIME) ./spec/
 	$(GO) test -run '^$$' -fuzz '^FuzzRun$$' -fuzztime $(FUZZTIME) ./filter/
 
-bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./filter/
+# One run, side by side: per-syscall cost, compile time, container starts
+# (runc, crun, and sysgate-runc in front of each), written to
+# docs/benchmarks.md; then the Go micro-benchmarks.
+bench: build
+	$(GO) run ./integration/bench -bin bin -out docs/benchmarks.md
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./filter/ ./shim/ ./integration/wrapper/
+
+# Everything CI runs: the tests, the conformance tables, the kernel matrix in
+# qemu, and the containerd/CRI and podman suite.
+test-all: test conformance-check test-vm test-cri
 
 clean:
 	rm -rf bin

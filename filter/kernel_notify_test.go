@@ -161,7 +161,14 @@ func answerOne(ln *net.UnixListener, pid int, nr int64, arch uint32, resp seccom
 	// RECV blocks until a notification arrives; poll first so that a probe
 	// that never calls cannot hang the test.
 	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-	if k, err := unix.Poll(pfd, 20000); err != nil || k != 1 {
+	deadline := time.Now().Add(20 * time.Second)
+	k, err := unix.Poll(pfd, 20000)
+	// The Go runtime's preemption signals interrupt poll; that is not a
+	// missing notification.
+	for err == unix.EINTR && time.Now().Before(deadline) {
+		k, err = unix.Poll(pfd, int(time.Until(deadline).Milliseconds())+1)
+	}
+	if err != nil || k != 1 {
 		return fmt.Errorf("no notification within 20 s (poll: %d, %v)", k, err)
 	}
 	var req seccompNotif
@@ -179,9 +186,14 @@ func answerOne(ln *net.UnixListener, pid int, nr int64, arch uint32, resp seccom
 }
 
 func ioctlPtr(fd int, req uint, arg unsafe.Pointer) error {
-	_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(req), uintptr(arg))
-	if errno != 0 {
+	for {
+		_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(req), uintptr(arg))
+		switch errno {
+		case 0:
+			return nil
+		case unix.EINTR: // a Go preemption signal, not an answer
+			continue
+		}
 		return errno
 	}
-	return nil
 }
