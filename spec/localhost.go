@@ -88,19 +88,9 @@ const openFlags = unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NOCTTY | unix.O_NONBLO
 // swapped in meanwhile cannot lead out.
 func openResolvedBeneath(dir *os.File, root, rel string) (*os.File, error) {
 	full := filepath.Join(root, rel)
-	realRoot, err := filepath.EvalSymlinks(root)
+	realRoot, real, err := resolveUnderRoot(root, rel)
 	if err != nil {
-		return nil, fmt.Errorf("profile root %s: %w", root, err)
-	}
-	real, err := filepath.EvalSymlinks(full)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%s does not exist; install the profile on this node under %s", full, root)
-		}
-		return nil, fmt.Errorf("resolving %s: %w", full, err)
-	}
-	if !strings.HasPrefix(real, realRoot+string(filepath.Separator)) {
-		return nil, fmt.Errorf("%s resolves to %s, outside the profile root %s (a symlink leads out of it); put the profile itself under the root", full, real, root)
+		return nil, err
 	}
 	fd, err := unix.Openat2(int(dir.Fd()), strings.TrimPrefix(real, realRoot+string(filepath.Separator)), &unix.OpenHow{
 		Flags:   openFlags,
@@ -117,23 +107,32 @@ func openResolvedBeneath(dir *os.File, root, rel string) (*os.File, error) {
 	return f, nil
 }
 
+// resolveUnderRoot resolves every symlink of root/rel and refuses a result
+// outside the root.
+func resolveUnderRoot(root, rel string) (realRoot, real string, err error) {
+	full := filepath.Join(root, rel)
+	if realRoot, err = filepath.EvalSymlinks(root); err != nil {
+		return "", "", fmt.Errorf("profile root %s: %w", root, err)
+	}
+	if real, err = filepath.EvalSymlinks(full); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return "", "", fmt.Errorf("%s does not exist; install the profile on this node under %s", full, root)
+		}
+		return "", "", fmt.Errorf("resolving %s: %w", full, err)
+	}
+	if !strings.HasPrefix(real, realRoot+string(filepath.Separator)) {
+		return "", "", fmt.Errorf("%s resolves to %s, outside the profile root %s (a symlink leads out of it); put the profile itself under the root", full, real, root)
+	}
+	return realRoot, real, nil
+}
+
 // openBeneathFallback serves kernels older than 5.6 (no openat2): resolve
 // symlinks, then check the result is still under the root.
 func openBeneathFallback(root, rel string) (*os.File, error) {
 	full := filepath.Join(root, rel)
-	realRoot, err := filepath.EvalSymlinks(root)
+	_, real, err := resolveUnderRoot(root, rel)
 	if err != nil {
-		return nil, fmt.Errorf("profile root %s: %w", root, err)
-	}
-	real, err := filepath.EvalSymlinks(full)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%s does not exist; install the profile on this node under %s", full, root)
-		}
-		return nil, fmt.Errorf("resolving %s: %w", full, err)
-	}
-	if !strings.HasPrefix(real, realRoot+string(filepath.Separator)) {
-		return nil, fmt.Errorf("%s resolves to %s, outside the profile root %s", full, real, root)
+		return nil, err
 	}
 	f, err := os.OpenFile(real, openFlags, 0)
 	if err != nil {
