@@ -183,6 +183,37 @@ func TestPolicy(t *testing.T) {
 				t.Errorf("mount with CAP_SYS_ADMIN should follow RuntimeDefault for those capabilities: %s", r)
 			}
 		})
+		t.Run("decision log records every decision", func(t *testing.T) {
+			logPath := filepath.Join(t.TempDir(), "decisions.jsonl")
+			n := newNode(t, rt, "decision_log = \""+logPath+"\"")
+			n.run(bundle.Options{Args: []string{"true"}, Annotations: podAnnotations("shop", "web-1", "app", nil)})
+			n.run(bundle.Options{Args: []string{"true"}, Annotations: podAnnotations("shop", "web-1", "sidecar",
+				map[string]string{spec.AnnotationPodSeccomp: "unconfined"})})
+			data, err := os.ReadFile(logPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+			if len(lines) != 2 {
+				t.Fatalf("want 2 lines, got %d:\n%s", len(lines), data)
+			}
+			var first, second struct {
+				Time      string
+				Container struct{ ID, Namespace, Pod, Name string }
+				Source    string
+				Type      string
+				Digest    string
+			}
+			json.Unmarshal([]byte(lines[0]), &first)
+			json.Unmarshal([]byte(lines[1]), &second)
+			if first.Time == "" || first.Container.Namespace != "shop" || first.Container.Pod != "web-1" || first.Container.Name != "app" ||
+				first.Container.ID == "" || first.Source != "node default" || first.Type != "RuntimeDefault" || !strings.HasPrefix(first.Digest, "sha256:") {
+				t.Errorf("first decision: %+v", first)
+			}
+			if second.Container.Name != "sidecar" || second.Source != "pod annotation" || second.Type != "Unconfined" || second.Digest != "" {
+				t.Errorf("second decision: %+v", second)
+			}
+		})
 		t.Run("audit lets the blocked call through and logs it", func(t *testing.T) {
 			n := newNode(t, rt, "audit = true")
 			n.addProfile("profiles/audit.json", noMkdir())
