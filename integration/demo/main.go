@@ -34,7 +34,7 @@ func main() {
 
 type demo struct {
 	wrapper, sysgate, policy, root, profiles, work string
-	n                                             int
+	n                                              int
 }
 
 func run(bin, runtime string) error {
