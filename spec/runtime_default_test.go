@@ -1,12 +1,15 @@
 package spec
 
 import (
+	"bytes"
+	"encoding/json"
 	"reflect"
 	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/containerd/containerd/v2/contrib/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -207,5 +210,56 @@ func TestParseCapabilities(t *testing.T) {
 		if err != nil || !slices.Equal(got, []string{c}) {
 			t.Errorf("ParseCapabilities(%q) = %q, %v", c+","+short, got, err)
 		}
+	}
+}
+
+// TestRuntimeDefaultMatchesContainerd: the profile assembled from the
+// generated pieces is byte for byte containerd's, for every subset of the
+// capabilities containerd looks at (each also with the default set around
+// it, reversed, and with a capability repeated).
+func TestRuntimeDefaultMatchesContainerd(t *testing.T) {
+	relevant := []string{
+		"CAP_DAC_READ_SEARCH", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_CHROOT", "CAP_SYS_MODULE",
+		"CAP_SYS_PACCT", "CAP_SYS_PTRACE", "CAP_SYS_RAWIO", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG",
+		"CAP_SYS_NICE", "CAP_SYSLOG", "CAP_BPF", "CAP_PERFMON",
+	}
+	containerd := func(caps []string) []byte {
+		p := seccomp.DefaultProfile(&specs.Spec{Process: &specs.Process{Capabilities: &specs.LinuxCapabilities{Bounding: caps}}})
+		data, _ := json.Marshal(p)
+		return data
+	}
+	ours := func(caps []string) []byte {
+		data, _ := json.Marshal(RuntimeDefault(caps))
+		return data
+	}
+	check := func(caps []string) {
+		if !bytes.Equal(ours(caps), containerd(caps)) {
+			t.Fatalf("capabilities %v: the assembled profile differs from containerd's; run go generate ./spec/", caps)
+		}
+	}
+	for mask := 0; mask < 1<<len(relevant); mask++ {
+		var caps []string
+		for i, c := range relevant {
+			if mask&(1<<i) != 0 {
+				caps = append(caps, c)
+			}
+		}
+		check(caps)
+		if mask%97 == 0 {
+			withDefaults := append(append([]string{}, DefaultCapabilities...), caps...)
+			check(withDefaults)
+			slices.Reverse(withDefaults)
+			check(withDefaults)
+			if len(caps) > 0 {
+				check(append(caps, caps[0]))
+			}
+		}
+	}
+	check(CurrentCapabilities())
+	// The caller owns what it gets.
+	p := RuntimeDefault(DefaultCapabilities)
+	p.Syscalls[0].Names[0] = "changed"
+	if RuntimeDefault(DefaultCapabilities).Syscalls[0].Names[0] == "changed" {
+		t.Error("RuntimeDefault shares its slices with the table")
 	}
 }
