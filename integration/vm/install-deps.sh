@@ -23,17 +23,4 @@ if [ "${1:-vm}" = vagrant ]; then
 	)
 fi
 
-missing=()
-for p in "${packages[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if ((${#missing[@]})); then
-	if [ "$(id -u)" != 0 ]; then
-		echo "integration/vm/install-deps.sh: missing Debian packages: ${missing[*]}; run as root or install them" >&2
-		exit 1
-	fi
-	echo "integration/vm/install-deps.sh: installing ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -q
-	apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
+"$(dirname "$0")/../../hack/apt-ensure.sh" "${packages[@]}"
