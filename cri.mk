@@ -15,14 +15,7 @@ CRI_BENCHTIME ?= 10x
 .PHONY: test-cri cri-deps bench-cri
 
 cri-deps: deps
-	@missing=""; for p in containerd podman; do \
-		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		echo "cri-deps: installing$$missing"; \
-		DEBIAN_FRONTEND=noninteractive apt-get update -q && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
-	fi
+	@hack/apt-ensure.sh containerd podman
 	@$(CRI_BIN)/crictl --version 2>/dev/null | grep -q '$(CRICTL_VERSION)' || { \
 		echo "cri-deps: go install crictl@$(CRICTL_VERSION)"; \
 		GOBIN=$(CRI_BIN) $(GO) install sigs.k8s.io/cri-tools/cmd/crictl@$(CRICTL_VERSION); }
