@@ -8,7 +8,6 @@ import (
 	"os"
 	"sync"
 	"time"
-	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sysgate/sysgate/filter"
@@ -151,22 +150,6 @@ func (a *agent) checkState(s specs.ContainerProcessState, nfds int) {
 	}
 }
 
-// struct seccomp_notif and seccomp_notif_resp (linux/seccomp.h); x/sys/unix
-// has the ioctl numbers but not the types.
-type seccompNotif struct {
-	ID    uint64
-	Pid   uint32
-	Flags uint32
-	Data  filter.SeccompData
-}
-
-type seccompNotifResp struct {
-	ID    uint64
-	Val   int64
-	Error int32
-	Flags uint32
-}
-
 // answer replies AgentErrno to every notification on fd until the
 // filter's last user is gone (POLLHUP) or 20 seconds pass.
 func (a *agent) answer(fd int) {
@@ -184,17 +167,17 @@ func (a *agent) answer(fd int) {
 		if pfd[0].Revents&unix.POLLIN == 0 {
 			return // POLLHUP: no process uses the filter any more
 		}
-		var req seccompNotif
-		if err := ioctl(fd, unix.SECCOMP_IOCTL_NOTIF_RECV, unsafe.Pointer(&req)); err != nil {
+		req, err := filter.ReceiveNotification(fd)
+		if err != nil {
 			if errors.Is(err, unix.EINTR) || errors.Is(err, unix.ENOENT) {
 				continue
 			}
 			a.problemf("SECCOMP_IOCTL_NOTIF_RECV: %v", err)
 			return
 		}
-		resp := seccompNotifResp{ID: req.ID, Error: -int32(AgentErrno)}
+		resp := filter.NotificationResponse{ID: req.ID, Error: -int32(AgentErrno)}
 		// ENOENT: the caller died or was interrupted meanwhile.
-		if err := ioctl(fd, unix.SECCOMP_IOCTL_NOTIF_SEND, unsafe.Pointer(&resp)); err != nil && !errors.Is(err, unix.ENOENT) {
+		if err := filter.RespondNotification(fd, resp); err != nil && !errors.Is(err, unix.ENOENT) {
 			a.problemf("SECCOMP_IOCTL_NOTIF_SEND: %v", err)
 			return
 		}
@@ -202,14 +185,6 @@ func (a *agent) answer(fd int) {
 		a.answered++
 		a.mu.Unlock()
 	}
-}
-
-func ioctl(fd int, req uint, arg unsafe.Pointer) error {
-	_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(req), uintptr(arg))
-	if errno != 0 {
-		return errno
-	}
-	return nil
 }
 
 // stop closes the listener, waits for the connections to finish and

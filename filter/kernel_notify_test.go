@@ -15,29 +15,12 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sysgate/sysgate/filter"
 	"github.com/sysgate/sysgate/integration/probe"
 	"golang.org/x/sys/unix"
 )
-
-// struct seccomp_notif and struct seccomp_notif_resp (linux/seccomp.h);
-// x/sys/unix has the ioctl numbers but not the types.
-type seccompNotif struct {
-	ID    uint64
-	Pid   uint32
-	Flags uint32
-	Data  filter.SeccompData
-}
-
-type seccompNotifResp struct {
-	ID    uint64
-	Val   int64
-	Error int32
-	Flags uint32
-}
 
 func TestKernelUserNotification(t *testing.T) {
 	requireSeccomp(t)
@@ -56,13 +39,13 @@ func TestKernelUserNotification(t *testing.T) {
 		abi    string
 		nr     int64 // in the ABI's own table
 		arch   uint32
-		answer seccompNotifResp
+		answer filter.NotificationResponse
 		want   string
 	}{
-		{"agent answers EXDEV", probe.ABINative, 83, filter.AuditArchX86_64, seccompNotifResp{Error: -int32(unix.EXDEV)}, "errno:EXDEV"},
-		{"agent fakes success", probe.ABINative, 83, filter.AuditArchX86_64, seccompNotifResp{Val: 0}, "allowed"},
-		{"i386 call reaches the agent", probe.ABII386, 39, filter.AuditArchI386, seccompNotifResp{Error: -int32(unix.EXDEV)}, "errno:EXDEV"},
-		{"agent lets it continue", probe.ABINative, 83, filter.AuditArchX86_64, seccompNotifResp{Flags: unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE}, "allowed"},
+		{"agent answers EXDEV", probe.ABINative, 83, filter.AuditArchX86_64, filter.NotificationResponse{Error: -int32(unix.EXDEV)}, "errno:EXDEV"},
+		{"agent fakes success", probe.ABINative, 83, filter.AuditArchX86_64, filter.NotificationResponse{Val: 0}, "allowed"},
+		{"i386 call reaches the agent", probe.ABII386, 39, filter.AuditArchI386, filter.NotificationResponse{Error: -int32(unix.EXDEV)}, "errno:EXDEV"},
+		{"agent lets it continue", probe.ABINative, 83, filter.AuditArchX86_64, filter.NotificationResponse{Flags: unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE}, "allowed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -128,7 +111,7 @@ func shortTempDir(t *testing.T) string {
 
 // answerOne accepts the runtime's connection, checks the OCI container
 // process state that comes with the fd, and answers one notification.
-func answerOne(ln *net.UnixListener, pid int, nr int64, arch uint32, resp seccompNotifResp) error {
+func answerOne(ln *net.UnixListener, pid int, nr int64, arch uint32, resp filter.NotificationResponse) error {
 	ln.SetDeadline(time.Now().Add(20 * time.Second))
 	conn, err := ln.AcceptUnix()
 	if err != nil {
@@ -171,29 +154,16 @@ func answerOne(ln *net.UnixListener, pid int, nr int64, arch uint32, resp seccom
 	if err != nil || k != 1 {
 		return fmt.Errorf("no notification within 20 s (poll: %d, %v)", k, err)
 	}
-	var req seccompNotif
-	if err := ioctlPtr(fd, unix.SECCOMP_IOCTL_NOTIF_RECV, unsafe.Pointer(&req)); err != nil {
+	req, err := filter.ReceiveNotification(fd)
+	if err != nil {
 		return fmt.Errorf("SECCOMP_IOCTL_NOTIF_RECV: %w", err)
 	}
 	if int64(req.Data.Nr) != nr || req.Data.Arch != arch || int(req.Pid) != pid {
 		return fmt.Errorf("notification nr %d arch %#x pid %d, want nr %d arch %#x pid %d", req.Data.Nr, req.Data.Arch, req.Pid, nr, arch, pid)
 	}
 	resp.ID = req.ID
-	if err := ioctlPtr(fd, unix.SECCOMP_IOCTL_NOTIF_SEND, unsafe.Pointer(&resp)); err != nil {
+	if err := filter.RespondNotification(fd, resp); err != nil {
 		return fmt.Errorf("SECCOMP_IOCTL_NOTIF_SEND: %w", err)
 	}
 	return nil
-}
-
-func ioctlPtr(fd int, req uint, arg unsafe.Pointer) error {
-	for {
-		_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(req), uintptr(arg))
-		switch errno {
-		case 0:
-			return nil
-		case unix.EINTR: // a Go preemption signal, not an answer
-			continue
-		}
-		return errno
-	}
 }
