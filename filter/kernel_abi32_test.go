@@ -18,7 +18,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -27,49 +26,6 @@ import (
 	"github.com/sysgate/sysgate/integration/probe"
 	"golang.org/x/sys/unix"
 )
-
-// Prebuilt32Env names a prebuilt testdata/mkdir32.c (gcc -m32 -static) for
-// guests without a compiler, like probe.PrebuiltEnv.
-const Prebuilt32Env = "SYSGATE_PROBE32"
-
-var build32 struct {
-	sync.Once
-	path string
-	err  error
-}
-
-// mkdir32ForTest returns $SYSGATE_PROBE32 or builds testdata/mkdir32.c once.
-// A failed build is fatal: gcc-multilib is part of the project's setup.
-func mkdir32ForTest(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv(Prebuilt32Env); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			t.Fatalf("%s=%s: %v", Prebuilt32Env, p, err)
-		}
-		return p
-	}
-	build32.Do(func() {
-		src, err := filepath.Abs(filepath.Join("testdata", "mkdir32.c"))
-		if err != nil {
-			build32.err = err
-			return
-		}
-		dir, err := os.MkdirTemp("", "sysgate-mkdir32-")
-		if err != nil {
-			build32.err = err
-			return
-		}
-		build32.path = filepath.Join(dir, "mkdir32")
-		out, err := exec.Command("gcc", "-m32", "-static", "-O2", "-o", build32.path, src).CombinedOutput()
-		if err != nil {
-			build32.err = fmt.Errorf("gcc -m32 -static: %v\n%s", err, out)
-		}
-	})
-	if build32.err != nil {
-		t.Fatalf("cannot build the i386 test program (needs gcc-multilib, which the project's setup installs; or set %s): %v", Prebuilt32Env, build32.err)
-	}
-	return build32.path
-}
 
 // naiveFilter is the mistake the matrix exists to catch: it compares the
 // syscall number with x86_64's mkdir and never looks at seccomp_data.arch.
@@ -162,7 +118,7 @@ func TestKernelABIMatrix(t *testing.T) {
 	requireSeccomp(t)
 	probePath := probe.BuildForTest(t)
 	requireIA32(t, probePath)
-	bin32 := mkdir32ForTest(t)
+	bin32 := probe.Build32ForTest(t)
 	x32Live := kernelHasX32(t, probePath)
 	if x32Live {
 		t.Log("ABI-INFO x32=live: x32 calls reach the syscall table, so blocking them is the strong result")

@@ -3,26 +3,16 @@ package probe
 import (
 	"bytes"
 	"context"
-	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
-	"testing"
 	"time"
 )
-
-//go:embed src/probe.c
-var source []byte
-
-// BinaryName is the file name Build gives the probe.
-const BinaryName = "sysgate-probe"
 
 // The ABIs the probe can call through.
 const (
@@ -47,62 +37,6 @@ const DefaultTimeout = 30 * time.Second
 
 // sysSeccomp is the si_code of a SIGSYS raised by SECCOMP_RET_TRAP.
 const sysSeccomp = 1
-
-// Build writes the probe's source into dir and compiles it, statically, into
-// dir/sysgate-probe, whose path it returns. Errors carry gcc's output.
-func Build(dir string) (path string, err error) {
-	gcc, err := exec.LookPath("gcc")
-	if err != nil {
-		return "", fmt.Errorf("building %s: gcc not found: %w", BinaryName, err)
-	}
-	src := filepath.Join(dir, "probe.c")
-	if err := os.WriteFile(src, source, 0o644); err != nil {
-		return "", fmt.Errorf("building %s: %w", BinaryName, err)
-	}
-	path = filepath.Join(dir, BinaryName)
-	cmd := exec.Command(gcc, "-static", "-O2", "-Wall", "-Werror", "-o", path, src)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building %s: %s: %w\n%s", BinaryName, strings.Join(cmd.Args, " "), err, out)
-	}
-	return path, nil
-}
-
-var buildOnce struct {
-	sync.Once
-	path string
-	err  error
-}
-
-// PrebuiltEnv names a prebuilt probe to use instead of building one: test
-// binaries run inside VM guests, where there is no compiler.
-const PrebuiltEnv = "SYSGATE_PROBE"
-
-// BuildForTest returns $SYSGATE_PROBE when set, or builds the probe once per test binary, into a directory made
-// with os.MkdirTemp (not tb.TempDir, which would vanish with the first test
-// that asked), and returns its path. A failure is fatal: gcc and the static
-// libc are part of the project's setup, so a missing compiler is a broken
-// machine, not a reason to skip.
-func BuildForTest(tb testing.TB) string {
-	tb.Helper()
-	if path := os.Getenv(PrebuiltEnv); path != "" {
-		if _, err := os.Stat(path); err != nil {
-			tb.Fatalf("%s=%s: %v", PrebuiltEnv, path, err)
-		}
-		return path
-	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "sysgate-probe-")
-		if err != nil {
-			buildOnce.err = err
-			return
-		}
-		buildOnce.path, buildOnce.err = Build(dir)
-	})
-	if buildOnce.err != nil {
-		tb.Fatalf("cannot build the syscall probe (gcc and libc6-dev are required; the project's setup installs them): %v", buildOnce.err)
-	}
-	return buildOnce.path
-}
 
 // Result is what one probe run showed.
 type Result struct {

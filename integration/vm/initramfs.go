@@ -18,7 +18,7 @@ type Payload struct {
 	Busybox    string // a static busybox (Debian's busybox-static: /bin/busybox)
 	FilterTest string // filter.test built with -extldflags -static
 	Probe      string // integration/probe's sysgate-probe
-	Mkdir32    string // filter/testdata/mkdir32.c built with gcc -m32 -static
+	Mkdir32    string // integration/probe/src/mkdir32.c built with gcc -m32 -static
 }
 
 // BuildInitramfs writes a gzip-compressed newc archive with the payload and
