@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 
@@ -77,34 +78,21 @@ type recordedDecision struct {
 // they are. changed is false when the result equals the input, e.g. on a
 // second create.
 func (b *Bundle) Rendered(d Decision, bpf []byte) (out []byte, changed bool, err error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(b.Raw, &top); err != nil {
-		return nil, false, fmt.Errorf("%s: %w", b.ConfigPath(), err)
-	}
-	var linux map[string]json.RawMessage
-	if raw, ok := top["linux"]; ok && string(raw) != "null" {
-		if err := json.Unmarshal(raw, &linux); err != nil {
-			return nil, false, fmt.Errorf("%s: linux: %w", b.ConfigPath(), err)
-		}
-	}
-	if linux == nil {
-		linux = map[string]json.RawMessage{}
-	}
-	switch {
-	case d.Profile == nil:
-		delete(linux, "seccomp")
-	case d.Source == "spec" && !d.Audit && d.ProfilePath == "":
-		// Keep the rendered profile byte for byte: re-encoding would lose
-		// distinctions such as "flags": [] versus no flags at all. (A
-		// ProfilePath means the node's runtime_default file replaced it.)
-	default:
-		if linux["seccomp"], err = json.Marshal(d.Profile); err != nil {
-			return nil, false, err
-		}
-	}
-	if top["linux"], err = json.Marshal(linux); err != nil {
+	top, err := scanObject(b.Raw, b.ConfigPath(), "linux", "annotations")
+	if err != nil {
 		return nil, false, err
 	}
+	var edits []memberEdit
+	if !(d.Source == "spec" && !d.Audit && d.ProfilePath == "") {
+		linux, err := b.renderedLinux(d, top)
+		if err != nil {
+			return nil, false, err
+		}
+		edits = append(edits, memberEdit{"linux", linux})
+	}
+	// Otherwise the rendered profile is kept byte for byte: re-encoding
+	// would lose distinctions such as "flags": [] versus no flags at all.
+	// (A ProfilePath means the node's runtime_default file replaced it.)
 
 	annotations := map[string]string{}
 	for k, v := range b.Spec.Annotations {
@@ -122,13 +110,48 @@ func (b *Bundle) Rendered(d Decision, bpf []byte) (out []byte, changed bool, err
 	} else {
 		delete(annotations, AnnotationCrunBPF)
 	}
-	if top["annotations"], err = json.Marshal(annotations); err != nil {
-		return nil, false, err
+	if !maps.Equal(annotations, b.Spec.Annotations) {
+		value, err := json.Marshal(annotations)
+		if err != nil {
+			return nil, false, err
+		}
+		edits = append(edits, memberEdit{"annotations", value})
 	}
-	if out, err = json.Marshal(top); err != nil {
+	if len(edits) == 0 {
+		return b.Raw, false, nil
+	}
+	if out, err = withMembers(b.Raw, top, edits...); err != nil {
 		return nil, false, err
 	}
 	return out, !bytes.Equal(out, b.Raw), nil
+}
+
+// renderedLinux is the linux object with the decided profile: set, or
+// removed when unconfined. This re-encodes the object, which happens only
+// when sysgate changes the profile itself.
+func (b *Bundle) renderedLinux(d Decision, top objectMembers) ([]byte, error) {
+	linux := map[string]json.RawMessage{}
+	if span, ok := top.spans["linux"]; ok {
+		raw := b.Raw[span.start:span.end]
+		if string(raw) != "null" {
+			if _, err := scanObject(raw, b.ConfigPath()+": linux", "seccomp"); err != nil {
+				return nil, err
+			}
+			if err := json.Unmarshal(raw, &linux); err != nil {
+				return nil, fmt.Errorf("%s: linux: %w", b.ConfigPath(), err)
+			}
+		}
+	}
+	if d.Profile == nil {
+		delete(linux, "seccomp")
+	} else {
+		profile, err := json.Marshal(d.Profile)
+		if err != nil {
+			return nil, err
+		}
+		linux["seccomp"] = profile
+	}
+	return json.Marshal(linux)
 }
 
 // alreadyRecorded: a previous create recorded a decision for exactly this
@@ -144,8 +167,11 @@ func (b *Bundle) alreadyRecorded(d Decision) bool {
 }
 
 // WriteConfig replaces config.json atomically: a temporary file in the same
-// directory, fsync, rename, fsync of the directory. A crash leaves either
-// the old or the new file, never a torn one.
+// directory, renamed over it, so that a reader sees the old file or the
+// new one, never a torn one. There is no fsync: containerd, CRI-O and
+// podman write config.json without one, a bundle does not outlive its
+// container across a crash, and the two fsyncs were a third of create's
+// work (docs/design.md, "Create-time cost").
 func (b *Bundle) WriteConfig(data []byte) error {
 	path := b.ConfigPath()
 	mode := os.FileMode(0o644)
@@ -160,9 +186,6 @@ func (b *Bundle) WriteConfig(data []byte) error {
 	if _, err := tmp.Write(data); err == nil {
 		err = tmp.Chmod(mode)
 	}
-	if err == nil {
-		err = tmp.Sync()
-	}
 	if closeErr := tmp.Close(); err == nil {
 		err = closeErr
 	}
@@ -171,10 +194,6 @@ func (b *Bundle) WriteConfig(data []byte) error {
 	}
 	if err != nil {
 		return fmt.Errorf("rewriting %s: %w", path, err)
-	}
-	if dir, err := os.Open(b.Dir); err == nil {
-		dir.Sync()
-		dir.Close()
 	}
 	return nil
 }

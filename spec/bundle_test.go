@@ -208,7 +208,7 @@ func checkUnknownFieldsKept(t *testing.T, in string, out []byte) {
 		if key == "linux" || key == "annotations" {
 			continue
 		}
-		if got, want := string(outTop[key]), compact(t, string(raw)); got != want {
+		if got, want := compact(t, string(outTop[key])), compact(t, string(raw)); got != want {
 			t.Errorf("%s: got %s, want %s", key, got, want)
 		}
 	}
@@ -220,7 +220,7 @@ func checkUnknownFieldsKept(t *testing.T, in string, out []byte) {
 		if key == "seccomp" {
 			continue
 		}
-		if got, want := string(outLinux[key]), compact(t, string(raw)); got != want {
+		if got, want := compact(t, string(outLinux[key])), compact(t, string(raw)); got != want {
 			t.Errorf("linux.%s: got %s, want %s", key, got, want)
 		}
 	}
@@ -342,7 +342,7 @@ func TestRendered(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkUnknownFieldsKept(t, config, out)
-		got := string(fields(t, fields(t, out)["linux"])["seccomp"])
+		got := compact(t, string(fields(t, fields(t, out)["linux"])["seccomp"]))
 		if got != compact(t, raw) {
 			t.Errorf("linux.seccomp = %s\nwant %s", got, compact(t, raw))
 		}
