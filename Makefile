@@ -39,6 +39,8 @@ test-unit: deps
 fuzz: deps
 	$(GO) test -run '^$$' -fuzz '^FuzzParseProfile$$' -fuzztime $(FUZZTIME) ./spec/
 	$(GO) test -run '^$$' -fuzz '^FuzzRun$$' -fuzztime $(FUZZTIME) ./filter/
+	$(GO) test -run '^$$' -fuzz '^FuzzWithMembers$$' -fuzztime $(FUZZTIME) ./spec/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseHelperRequest$$' -fuzztime $(FUZZTIME) ./shim/
 
 # One run, side by side: per-syscall cost, compile time, container starts
 # (runc, crun, and sysgate-runc in front of each), written to

@@ -1,7 +1,15 @@
-// The passthrough fast path. containerd's shim calls the runtime for state,
-// kill, delete and more many times per container; sysgate has nothing to do
-// there but hand over. Doing that from a constructor, before the Go runtime
-// and its packages initialise, makes a passthrough cost one extra execve.
+// The fast paths, run from a constructor before the Go runtime and its
+// packages initialise.
+//
+// Passthrough: containerd's shim calls the runtime for state, kill, delete
+// and more many times per container; sysgate has nothing to do there but
+// hand over, which then costs one extra execve.
+//
+// Helper: for create and run, a resident helper (`sysgate helper`, see
+// shim/helper.go) that already runs the Go code can rewrite the bundle; this
+// side sends it the command line and waits for "ok" and the runtime to exec.
+// That saves starting the Go runtime and warming its decoders on every
+// container start.
 //
 // Anything this code is not sure about (create and run, a policy file it
 // cannot read with certainty, a relative runtime path, a failed exec) falls
@@ -12,10 +20,21 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define POLICY_DEFAULT "/etc/sysgate/config.toml"
 #define POLICY_MAX 65536
+
+// shim/helper_protocol.go has the other side of these.
+#define HELPER_SOCKET_DEFAULT "/run/sysgate/helper.sock"
+#define HELPER_PROTOCOL "sysgate-helper/1"
+#define REQUEST_MAX 65536
+// A helper that does not answer in time costs this much once per create;
+// then sysgate-runc does the work itself.
+#define HELPER_TIMEOUT_SECONDS 5
 
 // Global options of runc and crun that take a value (shim/cli.go has the
 // same list).
@@ -61,13 +80,15 @@ static int quoted(const char *p, char *out, size_t size) {
 	return *p == '\0' || *p == '#';
 }
 
+static const char *policy_path(void) {
+	const char *path = getenv("SYSGATE_CONFIG");
+	return path && *path ? path : POLICY_DEFAULT;
+}
+
 // policy_runtime finds the top-level `runtime = "..."` key; 0 if it cannot
 // be sure (missing key, a duplicate, an unusual form).
 static int policy_runtime(char *out, size_t size) {
-	const char *path = getenv("SYSGATE_CONFIG");
-	if (!path || !*path)
-		path = POLICY_DEFAULT;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(policy_path(), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
 	static char buf[POLICY_MAX + 1];
@@ -99,12 +120,105 @@ static int policy_runtime(char *out, size_t size) {
 	return found && out[0] == '/';
 }
 
+static int append_field(char *buf, size_t *len, const char *s) {
+	size_t n = strlen(s) + 1;
+	if (*len + n > REQUEST_MAX)
+		return 0;
+	memcpy(buf + *len, s, n);
+	*len += n;
+	return 1;
+}
+
+// ask_helper returns the runtime to exec once the helper has prepared the
+// bundle, or NULL: no helper, a helper that is not ours, or one that hands
+// the work back. In every such case nothing was written.
+static const char *ask_helper(int argc, char **argv) {
+	const char *socket_path = getenv("SYSGATE_HELPER_SOCKET");
+	if (!socket_path)
+		socket_path = HELPER_SOCKET_DEFAULT;
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	if (!*socket_path || strlen(socket_path) >= sizeof addr.sun_path)
+		return NULL;
+	strcpy(addr.sun_path, socket_path);
+
+	static char request[REQUEST_MAX];
+	size_t len = 0;
+	if (!append_field(request, &len, HELPER_PROTOCOL) || !append_field(request, &len, policy_path()))
+		return NULL;
+	for (int i = 1; i < argc; i++)
+		if (!append_field(request, &len, argv[i]))
+			return NULL;
+
+	static char reply[4096 + 16];
+	const char *runtime = NULL;
+	int sock = -1, cwd = -1, root = -1;
+	sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		goto out;
+	struct timeval timeout = {.tv_sec = HELPER_TIMEOUT_SECONDS};
+	if (setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout) < 0 ||
+	    setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout) < 0)
+		goto out;
+	if (connect(sock, (struct sockaddr *)&addr, sizeof addr) < 0)
+		goto out;
+	// Only a helper running as this user may rewrite the bundle.
+	struct ucred cred;
+	socklen_t cred_len = sizeof cred;
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) < 0 || cred.uid != geteuid())
+		goto out;
+	cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cwd < 0 || root < 0)
+		goto out;
+
+	struct iovec iov = {.iov_base = request, .iov_len = len};
+	union {
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	memset(&control, 0, sizeof control);
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf,
+	};
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(2 * sizeof(int));
+	int fds[2] = {cwd, root};
+	memcpy(CMSG_DATA(cmsg), fds, sizeof fds);
+	if (sendmsg(sock, &msg, MSG_NOSIGNAL) != (ssize_t)len)
+		goto out;
+
+	ssize_t n = recv(sock, reply, sizeof reply - 1, 0);
+	// "ok" NUL absolute-path NUL, and nothing else.
+	if (n < 5 || memcmp(reply, "ok", 3) != 0 || reply[3] != '/' || reply[n - 1] != '\0' ||
+	    memchr(reply + 3, '\0', n - 3) != reply + n - 1)
+		goto out;
+	runtime = reply + 3;
+out:
+	if (root >= 0)
+		close(root);
+	if (cwd >= 0)
+		close(cwd);
+	if (sock >= 0)
+		close(sock);
+	return runtime;
+}
+
 __attribute__((constructor)) static void sysgate_fastpath(int argc, char **argv, char **envp) {
 	if (argc < 2 || !argv || getenv("SYSGATE_NO_FASTPATH"))
 		return;
 	const char *cmd = command(argc, argv);
-	if (!cmd || strcmp(cmd, "create") == 0 || strcmp(cmd, "run") == 0)
+	if (!cmd)
 		return;
+	if (strcmp(cmd, "create") == 0 || strcmp(cmd, "run") == 0) {
+		const char *runtime = ask_helper(argc, argv);
+		if (runtime) {
+			argv[0] = (char *)runtime;
+			execve(runtime, argv, envp);
+		}
+		return; // the Go code prepares the bundle (again, harmlessly, after a failed exec)
+	}
 	static char runtime[4096];
 	if (!policy_runtime(runtime, sizeof runtime))
 		return;

@@ -1,0 +1,309 @@
+package shim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/sysgate/sysgate/spec"
+	"golang.org/x/sys/unix"
+)
+
+// Helper is the resident side of sysgate-runc's create: a process that has
+// already started, read the policy and warmed its decoders, so that a
+// create costs sysgate-runc one round trip instead of starting the Go
+// runtime. It serves only what it can do exactly as sysgate-runc would:
+// the same policy file, a caller in its own mount namespace with its own
+// capability bounding set, and a create with nothing to warn about. For
+// everything else, errors included, it answers "fallback" and sysgate-runc
+// does the work itself, so that errors reach the caller's stderr and --log
+// as before.
+type Helper struct {
+	// PolicyPath is the policy this helper serves; requests naming another
+	// fall back.
+	PolicyPath string
+	Log        *slog.Logger
+
+	mu     sync.Mutex
+	policy spec.Policy
+	stamp  fileStamp
+
+	served, fellBack atomic.Int64
+}
+
+// helperDeadline bounds one request; the client gives up earlier
+// (fastpath.c's HELPER_TIMEOUT_SECONDS) and does the work itself.
+const helperDeadline = 10 * time.Second
+
+// ListenHelper makes the helper's socket: a root-only directory, a stale
+// socket replaced, mode 0600.
+func ListenHelper(path string) (*net.UnixListener, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("helper socket directory: %w", err)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("removing the stale helper socket: %w", err)
+	}
+	l, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: path, Net: "unixpacket"})
+	if err != nil {
+		return nil, fmt.Errorf("helper socket: %w", err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("helper socket: %w", err)
+	}
+	return l, nil
+}
+
+// Serve answers requests until ctx ends or the listener fails.
+func (h *Helper) Serve(ctx context.Context, l *net.UnixListener) error {
+	if h.Log == nil {
+		h.Log = slog.New(slog.DiscardHandler)
+	}
+	if !filepath.IsAbs(h.PolicyPath) {
+		return fmt.Errorf("helper policy %q: the path must be absolute, as clients name it", h.PolicyPath)
+	}
+	defer l.Close()
+	stop := context.AfterFunc(ctx, func() { l.Close() })
+	defer stop()
+	for {
+		conn, err := l.AcceptUnix()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		go h.handle(conn)
+	}
+}
+
+// Counts says how many creates the helper did and how many it handed back.
+func (h *Helper) Counts() (served, fellBack int64) { return h.served.Load(), h.fellBack.Load() }
+
+func (h *Helper) handle(conn *net.UnixConn) {
+	defer conn.Close()
+	start := time.Now()
+	conn.SetDeadline(start.Add(helperDeadline))
+	runtime, id, err := h.serve(conn)
+	reply := helperReply(helperReplyOK, runtime)
+	if err != nil {
+		h.fellBack.Add(1)
+		h.Log.Info("handed back to sysgate-runc", "container", id, "reason", err.Error())
+		reply = helperReply(helperReplyFallback, err.Error())
+	} else {
+		h.served.Add(1)
+		h.Log.Debug("prepared", "container", id, "took", time.Since(start))
+	}
+	conn.Write(reply)
+}
+
+// serve does one create; it returns the runtime to exec, or why the client
+// must do it itself.
+func (h *Helper) serve(conn *net.UnixConn) (runtime, id string, err error) {
+	msg := make([]byte, helperRequestMax+1)
+	oob := make([]byte, unix.CmsgSpace(4*4))
+	n, oobn, flags, _, err := conn.ReadMsgUnix(msg, oob)
+	if err != nil {
+		return "", "", fmt.Errorf("reading the request: %w", err)
+	}
+	fds, err := receivedFiles(oob[:oobn])
+	defer func() {
+		for _, f := range fds {
+			f.Close()
+		}
+	}()
+	if err != nil {
+		return "", "", err
+	}
+	if flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0 || n > helperRequestMax {
+		return "", "", errors.New("request too large")
+	}
+	if len(fds) != 2 {
+		return "", "", fmt.Errorf("request carries %d descriptors, want the working directory and the root", len(fds))
+	}
+	req, err := parseHelperRequest(msg[:n])
+	if err != nil {
+		return "", "", err
+	}
+	cwd, root := fds[0], fds[1]
+	if err := checkPeer(conn, root); err != nil {
+		return "", "", err
+	}
+	if !filepath.IsAbs(req.PolicyPath) || filepath.Clean(req.PolicyPath) != filepath.Clean(h.PolicyPath) {
+		return "", "", fmt.Errorf("the client reads policy %s, this helper serves %s", req.PolicyPath, h.PolicyPath)
+	}
+	policy, err := h.currentPolicy()
+	if err != nil {
+		return "", "", err
+	}
+	// The client's working directory, as the helper can reach it: a
+	// relative --bundle resolves there, exactly as in the client.
+	inv := ParseInvocation(req.Args, "/proc/self/fd/"+strconv.Itoa(int(cwd.Fd())))
+	if inv.Command != "create" && inv.Command != "run" {
+		return "", inv.ContainerID, fmt.Errorf("command %q is not create or run", inv.Command)
+	}
+	path, err := lookRuntime(policy.Runtime)
+	if err != nil {
+		return "", inv.ContainerID, err
+	}
+	p, err := plan(inv.Bundle, inv.ContainerID, policy)
+	if err != nil {
+		return "", inv.ContainerID, err
+	}
+	if p.warning != "" {
+		return "", inv.ContainerID, errors.New("the decision carries a warning for the caller")
+	}
+	err = p.commit(policy, "helper", func(msg string) { h.Log.Warn(msg, "container", inv.ContainerID) })
+	return path, inv.ContainerID, err
+}
+
+// receivedFiles takes the descriptors out of a control message.
+func receivedFiles(oob []byte) ([]*os.File, error) {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return nil, fmt.Errorf("control message: %w", err)
+	}
+	var files []*os.File
+	for _, m := range msgs {
+		fds, err := unix.ParseUnixRights(&m)
+		if err != nil {
+			continue
+		}
+		for _, fd := range fds {
+			files = append(files, os.NewFile(uintptr(fd), "client descriptor"))
+		}
+	}
+	return files, nil
+}
+
+// checkPeer: the client must be this helper's user, see the same root and
+// mount namespace (so that absolute paths, the policy and Localhost
+// profiles mean the same for both), and hold the same capability bounding
+// set (what "privileged" is measured against).
+func checkPeer(conn *net.UnixConn, root *os.File) error {
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var cred *unix.Ucred
+	var credErr error
+	if err := raw.Control(func(fd uintptr) {
+		cred, credErr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
+	}); err != nil {
+		return err
+	}
+	if credErr != nil {
+		return fmt.Errorf("peer credentials: %w", credErr)
+	}
+	if int(cred.Uid) != os.Geteuid() {
+		return fmt.Errorf("client uid %d is not the helper's %d", cred.Uid, os.Geteuid())
+	}
+	if cred.Pid <= 0 {
+		return errors.New("the client's pid is not visible in the helper's pid namespace")
+	}
+	proc := "/proc/" + strconv.Itoa(int(cred.Pid))
+	same, err := sameFile(proc+"/ns/mnt", "/proc/self/ns/mnt")
+	if err != nil || !same {
+		return fmt.Errorf("the client is in another mount namespace (%v)", err)
+	}
+	var theirs, ours unix.Stat_t
+	if err := unix.Fstat(int(root.Fd()), &theirs); err != nil {
+		return err
+	}
+	if err := unix.Stat("/", &ours); err != nil {
+		return err
+	}
+	if theirs.Dev != ours.Dev || theirs.Ino != ours.Ino {
+		return errors.New("the client has another root directory")
+	}
+	theirCaps, err := boundingSet(proc + "/status")
+	if err != nil {
+		return err
+	}
+	ourCaps, err := boundingSet("/proc/self/status")
+	if err != nil {
+		return err
+	}
+	if theirCaps != ourCaps {
+		return fmt.Errorf("the client's capability bounding set %s is not the helper's %s", theirCaps, ourCaps)
+	}
+	return nil
+}
+
+func sameFile(a, b string) (bool, error) {
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false, err
+	}
+	sb, err := os.Stat(b)
+	if err != nil {
+		return false, err
+	}
+	return os.SameFile(sa, sb), nil
+}
+
+// boundingSet is the CapBnd line of a /proc status file.
+func boundingSet(status string) (string, error) {
+	data, err := os.ReadFile(status)
+	if err != nil {
+		return "", err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "CapBnd:"); ok {
+			return strings.TrimSpace(v), nil
+		}
+	}
+	return "", fmt.Errorf("%s has no CapBnd", status)
+}
+
+// fileStamp tells whether the policy file changed since it was read.
+type fileStamp struct {
+	exists         bool
+	dev, ino, size uint64
+	mtime, ctime   int64
+}
+
+func stampOf(path string) (fileStamp, error) {
+	var st unix.Stat_t
+	err := unix.Stat(path, &st)
+	if errors.Is(err, syscall.ENOENT) {
+		return fileStamp{}, nil
+	}
+	if err != nil {
+		return fileStamp{}, fmt.Errorf("policy %s: %w", path, err)
+	}
+	return fileStamp{exists: true, dev: st.Dev, ino: st.Ino, size: uint64(st.Size),
+		mtime: st.Mtim.Nano(), ctime: st.Ctim.Nano()}, nil
+}
+
+// currentPolicy rereads the policy when its file changed, so that an edit
+// takes effect at the next create, as it does without the helper.
+func (h *Helper) currentPolicy() (spec.Policy, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	stamp, err := stampOf(h.PolicyPath)
+	if err != nil {
+		return spec.Policy{}, err
+	}
+	if stamp == h.stamp && h.policy.Runtime != "" {
+		return h.policy, nil
+	}
+	policy, err := spec.LoadPolicy(h.PolicyPath)
+	if err != nil {
+		h.policy = spec.Policy{}
+		return spec.Policy{}, err
+	}
+	h.policy, h.stamp = policy, stamp
+	return policy, nil
+}

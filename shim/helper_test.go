@@ -1,0 +1,240 @@
+package shim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sysgate/sysgate/integration/bundle"
+	"github.com/sysgate/sysgate/spec"
+	"golang.org/x/sys/unix"
+)
+
+// askHelper is fastpath.c's side of the protocol, in Go: the request with
+// the working directory and root as descriptors, and the reply split.
+func askHelper(t testing.TB, socket, policy, workDir string, args ...string) (kind, detail string) {
+	t.Helper()
+	conn, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: socket, Net: "unixpacket"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	cwd, err := os.OpenFile(workDir, unix.O_PATH|unix.O_DIRECTORY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cwd.Close()
+	root, err := os.OpenFile("/", unix.O_PATH|unix.O_DIRECTORY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	msg := encodeHelperRequest(helperRequest{PolicyPath: policy, Args: args})
+	if _, _, err := conn.WriteMsgUnix(msg, unix.UnixRights(int(cwd.Fd()), int(root.Fd())), nil); err != nil {
+		t.Fatal(err)
+	}
+	reply := make([]byte, 4096)
+	n, err := conn.Read(reply)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := strings.Split(strings.TrimSuffix(string(reply[:n]), "\x00"), "\x00")
+	if len(fields) != 2 {
+		t.Fatalf("reply %q", reply[:n])
+	}
+	return fields[0], fields[1]
+}
+
+// helperNode is a policy, a bundle as containerd writes it, and a helper
+// serving that policy on a socket.
+type helperNode struct {
+	policy, socket, bundle, config string
+	original                       []byte
+	helper                         *Helper
+}
+
+func newHelperNode(t testing.TB, policyBody string) *helperNode {
+	t.Helper()
+	dir := t.TempDir()
+	n := &helperNode{
+		policy: filepath.Join(dir, "config.toml"),
+		socket: filepath.Join(dir, "run", "helper.sock"),
+		bundle: filepath.Join(dir, "bundle"),
+	}
+	n.config = filepath.Join(n.bundle, "config.json")
+	body := "runtime = \"/bin/true\"\ncache_dir = \"" + filepath.Join(dir, "cache") + "\"\nprofile_root = \"" + filepath.Join(dir, "seccomp") + "\"\n" + policyBody
+	if err := os.WriteFile(n.policy, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(n.bundle, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := bundle.Spec(bundle.Options{Args: []string{"true"}, Seccomp: spec.RuntimeDefault(bundle.DefaultCapabilities)})
+	n.original = mustJSON(t, s)
+	n.reset(t)
+	l, err := ListenHelper(n.socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.helper = &Helper{PolicyPath: n.policy}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- n.helper.Serve(ctx, l) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return n
+}
+
+func (n *helperNode) reset(t testing.TB) {
+	if err := os.WriteFile(n.config, n.original, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestHelperServesCreate(t *testing.T) {
+	n := newHelperNode(t, "decision_log = \""+filepath.Join(t.TempDir(), "decisions.log")+"\"\n")
+	kind, detail := askHelper(t, n.socket, n.policy, "/", "--root", "/run/x", "create", "--bundle", n.bundle, "c1")
+	if kind != helperReplyOK || detail != "/bin/true" {
+		t.Fatalf("reply %s %q, want ok /bin/true", kind, detail)
+	}
+	got, _ := os.ReadFile(n.config)
+	if !strings.Contains(string(got), spec.AnnotationDecision) {
+		t.Errorf("config.json was not rewritten")
+	}
+	if served, fellBack := n.helper.Counts(); served != 1 || fellBack != 0 {
+		t.Errorf("counts %d served, %d handed back", served, fellBack)
+	}
+}
+
+func TestHelperRelativeBundle(t *testing.T) {
+	n := newHelperNode(t, "")
+	kind, detail := askHelper(t, n.socket, n.policy, filepath.Dir(n.bundle), "run", "-b", "bundle", "c1")
+	if kind != helperReplyOK {
+		t.Fatalf("reply %s %q", kind, detail)
+	}
+	got, _ := os.ReadFile(n.config)
+	if !strings.Contains(string(got), spec.AnnotationDecision) {
+		t.Errorf("config.json was not rewritten")
+	}
+}
+
+// TestHelperHandsBack: every case the helper cannot do exactly as
+// sysgate-runc would is handed back with config.json untouched.
+func TestHelperHandsBack(t *testing.T) {
+	tests := []struct {
+		name, policy string
+		askPolicy    func(n *helperNode) string
+		args         []string
+		reason       string
+	}{
+		{name: "another policy file", askPolicy: func(*helperNode) string { return "/etc/other.toml" },
+			args: []string{"create", "c"}, reason: "this helper serves"},
+		{name: "a relative policy path", askPolicy: func(*helperNode) string { return "config.toml" },
+			args: []string{"create", "c"}, reason: "this helper serves"},
+		{name: "not create", args: []string{"state", "c"}, reason: `command "state"`},
+		{name: "a missing Localhost profile", args: []string{"create", "c"},
+			policy: "default = \"localhost/profiles/missing.json\"\n", reason: "missing.json"},
+		{name: "a warning for the caller", args: []string{"create", "c"},
+			policy: "default = \"unconfined\"\nunconfined = \"audit\"\n", reason: "warning"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := newHelperNode(t, tt.policy)
+			if tt.policy != "" {
+				// The bundle asks for nothing, so the node default decides.
+				s := bundle.Spec(bundle.Options{Args: []string{"true"}})
+				n.original = mustJSON(t, s)
+				n.reset(t)
+			}
+			policy := n.policy
+			if tt.askPolicy != nil {
+				policy = tt.askPolicy(n)
+			}
+			args := append([]string{"--root", "/run/x"}, tt.args...)
+			args = append(args[:len(args)-1], "--bundle", n.bundle, args[len(args)-1])
+			kind, detail := askHelper(t, n.socket, policy, "/", args...)
+			if kind != helperReplyFallback || !strings.Contains(detail, tt.reason) {
+				t.Fatalf("reply %s %q, want fallback naming %q", kind, detail, tt.reason)
+			}
+			if got, _ := os.ReadFile(n.config); string(got) != string(n.original) {
+				t.Errorf("config.json changed")
+			}
+		})
+	}
+}
+
+// TestHelperRereadsPolicy: an edit of the policy applies to the next create,
+// as it does without the helper.
+func TestHelperRereadsPolicy(t *testing.T) {
+	n := newHelperNode(t, "")
+	body, _ := os.ReadFile(n.policy)
+	if err := os.WriteFile(n.policy, append(body, "unconfined = \"bogus\"\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	kind, detail := askHelper(t, n.socket, n.policy, "/", "create", "--bundle", n.bundle, "c")
+	if kind != helperReplyFallback || !strings.Contains(detail, "bogus") {
+		t.Fatalf("reply %s %q, want fallback naming the broken policy", kind, detail)
+	}
+	if err := os.WriteFile(n.policy, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if kind, detail := askHelper(t, n.socket, n.policy, "/", "create", "--bundle", n.bundle, "c"); kind != helperReplyOK {
+		t.Fatalf("reply %s %q after the fix", kind, detail)
+	}
+}
+
+func TestListenHelperReplacesStaleSocket(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h", "helper.sock")
+	for i := 0; i < 2; i++ {
+		l, err := ListenHelper(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.SetUnlinkOnClose(false) // leave a stale socket behind
+		l.Close()
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("socket mode %v, want 0600", st.Mode().Perm())
+	}
+	if st, _ := os.Stat(filepath.Dir(path)); st.Mode().Perm() != 0o700 {
+		t.Errorf("directory mode %v, want 0700", st.Mode().Perm())
+	}
+}
+
+// BenchmarkHelper is one create served by the helper, round trip included:
+// what sysgate-runc adds with a helper besides its own exec.
+func BenchmarkHelper(b *testing.B) {
+	n := newHelperNode(b, "")
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		n.reset(b)
+		b.StartTimer()
+		if kind, detail := askHelper(b, n.socket, n.policy, "/", "create", "--bundle", n.bundle, "c"); kind != helperReplyOK {
+			b.Fatal(errors.New(detail))
+		}
+	}
+}
+
+func mustJSON(t testing.TB, v any) []byte {
+	t.Helper()
+	data, err := json.MarshalIndent(v, "", "\t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
