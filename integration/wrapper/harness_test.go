@@ -15,6 +15,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sysgate/sysgate/integration/bundle"
+	"github.com/sysgate/sysgate/shim"
 	"github.com/sysgate/sysgate/spec"
 )
 
@@ -98,6 +99,9 @@ type node struct {
 	profileRoot string
 	stateRoot   string
 	logPath     string
+	// helperSocket is the helper sysgate-runc asks; empty: none, even if
+	// this machine runs one.
+	helperSocket string
 }
 
 func newNode(t testing.TB, rt runtime, policy string) *node {
@@ -122,6 +126,29 @@ func (n *node) writePolicy(extra string) {
 	if err := os.WriteFile(n.policyPath, []byte(body), 0o644); err != nil {
 		n.t.Fatal(err)
 	}
+}
+
+// startHelper runs a helper for this node's policy, in this process, until
+// the test ends; sysgate-runc asks it from then on.
+func (n *node) startHelper() *shim.Helper {
+	n.t.Helper()
+	socket := filepath.Join(n.t.TempDir(), "helper.sock")
+	l, err := shim.ListenHelper(socket)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	h := &shim.Helper{PolicyPath: n.policyPath}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- h.Serve(ctx, l) }()
+	n.t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			n.t.Errorf("helper: %v", err)
+		}
+	})
+	n.helperSocket = socket
+	return h
 }
 
 // addProfile installs a Localhost profile under the profile root.
@@ -166,7 +193,7 @@ func (n *node) cmd(bare bool, args ...string) result {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	c := exec.CommandContext(ctx, bin, full...)
-	c.Env = append(os.Environ(), spec.PolicyPathEnv+"="+n.policyPath)
+	c.Env = append(os.Environ(), spec.PolicyPathEnv+"="+n.policyPath, shim.HelperSocketEnv+"="+n.helperSocket)
 	dir := n.t.TempDir()
 	stdout, _ := os.Create(filepath.Join(dir, "stdout"))
 	stderr, _ := os.Create(filepath.Join(dir, "stderr"))

@@ -10,6 +10,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sysgate/sysgate/integration/bundle"
+	"github.com/sysgate/sysgate/shim"
 	"github.com/sysgate/sysgate/spec"
 )
 
@@ -51,78 +52,102 @@ func forEachRuntime(t *testing.T, test func(t *testing.T, rt runtime)) {
 // runs.
 func TestSeedScenarios(t *testing.T) {
 	forEachRuntime(t, func(t *testing.T, rt runtime) {
-		n := newNode(t, rt, "")
-		n.addProfile("profiles/audit.json", noMkdir())
-		rd := spec.RuntimeDefault(bundle.DefaultCapabilities)
-
-		t.Run("secure-app: Pod-level RuntimeDefault rendered by the CRI", func(t *testing.T) {
-			r, _ := n.run(bundle.Options{Args: shell, Seccomp: rd, Annotations: podAnnotations("default", "secure-app", "app", nil)})
-			o := observe(t, r)
-			if o.seccomp != "2" || o.unshare || !o.mkdir || !o.ls {
-				t.Errorf("want Seccomp 2, unshare blocked, mkdir and ls working; got %+v\n%s", o, r)
+		for _, withHelper := range []bool{false, true} {
+			name := "sysgate-runc alone"
+			if withHelper {
+				name = "with the helper"
 			}
-		})
-		mixed := map[string]string{
-			spec.AnnotationContainerSeccompPrefix + "app":     "runtime/default",
-			spec.AnnotationContainerSeccompPrefix + "sidecar": "localhost/profiles/audit.json",
+			t.Run(name, func(t *testing.T) { seedScenarios(t, rt, withHelper) })
 		}
-		t.Run("mixed-app: app RuntimeDefault", func(t *testing.T) {
-			r, _ := n.run(bundle.Options{Args: shell, Annotations: podAnnotations("default", "mixed-app", "app", mixed)})
-			o := observe(t, r)
-			if o.seccomp != "2" || o.unshare || !o.mkdir {
-				t.Errorf("app: %+v\n%s", o, r)
-			}
-		})
-		t.Run("mixed-app: sidecar Localhost profiles/audit.json", func(t *testing.T) {
-			r, _ := n.run(bundle.Options{Args: shell, Annotations: podAnnotations("default", "mixed-app", "sidecar", mixed)})
-			o := observe(t, r)
-			if o.seccomp != "2" || o.mkdir || !o.mkdirDeniedEPERM || !o.ls {
-				t.Errorf("sidecar: want mkdir 'Operation not permitted' and ls working; got %+v\n%s", o, r)
-			}
-		})
-		t.Run("custom-seccomp: Pod-level Localhost", func(t *testing.T) {
-			r, _ := n.run(bundle.Options{Args: shell, Annotations: podAnnotations("default", "custom-seccomp", "app",
-				map[string]string{spec.AnnotationPodSeccomp: "localhost/profiles/audit.json"})})
-			o := observe(t, r)
-			if !o.mkdirDeniedEPERM || o.mkdir || !o.ls {
-				t.Errorf("%+v\n%s", o, r)
-			}
-		})
-		t.Run("Unconfined field falls back to the node default", func(t *testing.T) {
-			// containerd renders nothing for an Unconfined field: the bundle
-			// looks exactly like one that asked for nothing.
-			r, _ := n.run(bundle.Options{Args: shell, Annotations: podAnnotations("default", "plain", "app", nil)})
-			o := observe(t, r)
-			if o.seccomp != "2" || o.unshare || !o.mkdir {
-				t.Errorf("%+v\n%s", o, r)
-			}
-		})
-		t.Run("unconfined annotation with the default policy", func(t *testing.T) {
-			r, _ := n.run(bundle.Options{Args: shell, Annotations: podAnnotations("default", "opt-out", "app",
-				map[string]string{spec.AnnotationPodSeccomp: "unconfined"})})
-			if o := observe(t, r); o.seccomp != "0" {
-				t.Errorf("%+v\n%s", o, r)
-			}
-		})
-		t.Run("no Kubernetes at all: node default for ctr, podman, runc users", func(t *testing.T) {
-			r, _ := n.run(bundle.Options{Args: shell})
-			if o := observe(t, r); o.seccomp != "2" || o.unshare {
-				t.Errorf("%+v\n%s", o, r)
-			}
-		})
-		t.Run("missing Localhost file fails creation", func(t *testing.T) {
-			dir := n.bundle(bundle.Options{Args: shell, Annotations: podAnnotations("default", "p", "app",
-				map[string]string{spec.AnnotationPodSeccomp: "localhost/profiles/missing.json"})})
-			before, _ := os.ReadFile(filepath.Join(dir, "config.json"))
-			r := n.cmd(false, "run", "--bundle", dir, newID("missing"))
-			want := filepath.Join(n.profileRoot, "profiles/missing.json")
-			if r.code != 1 || !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, spec.AnnotationPodSeccomp) {
-				t.Errorf("want exit 1 naming %s and the annotation; %s", want, r)
-			}
-			fileUnchanged(t, filepath.Join(dir, "config.json"), before)
-			assertLogged(t, n.logPath, want)
-		})
 	})
+}
+
+// seedScenarios are the seed's Pods on one node; with the helper, the same
+// outcomes must come from it (or, for the failing create, from sysgate-runc
+// after the helper handed it back).
+func seedScenarios(t *testing.T, rt runtime, withHelper bool) {
+	n := newNode(t, rt, "")
+	var helper *shim.Helper
+	if withHelper {
+		helper = n.startHelper()
+	}
+	n.addProfile("profiles/audit.json", noMkdir())
+	rd := spec.RuntimeDefault(bundle.DefaultCapabilities)
+
+	t.Run("secure-app: Pod-level RuntimeDefault rendered by the CRI", func(t *testing.T) {
+		r, _ := n.run(bundle.Options{Args: shell, Seccomp: rd, Annotations: podAnnotations("default", "secure-app", "app", nil)})
+		o := observe(t, r)
+		if o.seccomp != "2" || o.unshare || !o.mkdir || !o.ls {
+			t.Errorf("want Seccomp 2, unshare blocked, mkdir and ls working; got %+v\n%s", o, r)
+		}
+	})
+	mixed := map[string]string{
+		spec.AnnotationContainerSeccompPrefix + "app":     "runtime/default",
+		spec.AnnotationContainerSeccompPrefix + "sidecar": "localhost/profiles/audit.json",
+	}
+	t.Run("mixed-app: app RuntimeDefault", func(t *testing.T) {
+		r, _ := n.run(bundle.Options{Args: shell, Annotations: podAnnotations("default", "mixed-app", "app", mixed)})
+		o := observe(t, r)
+		if o.seccomp != "2" || o.unshare || !o.mkdir {
+			t.Errorf("app: %+v\n%s", o, r)
+		}
+	})
+	t.Run("mixed-app: sidecar Localhost profiles/audit.json", func(t *testing.T) {
+		r, _ := n.run(bundle.Options{Args: shell, Annotations: podAnnotations("default", "mixed-app", "sidecar", mixed)})
+		o := observe(t, r)
+		if o.seccomp != "2" || o.mkdir || !o.mkdirDeniedEPERM || !o.ls {
+			t.Errorf("sidecar: want mkdir 'Operation not permitted' and ls working; got %+v\n%s", o, r)
+		}
+	})
+	t.Run("custom-seccomp: Pod-level Localhost", func(t *testing.T) {
+		r, _ := n.run(bundle.Options{Args: shell, Annotations: podAnnotations("default", "custom-seccomp", "app",
+			map[string]string{spec.AnnotationPodSeccomp: "localhost/profiles/audit.json"})})
+		o := observe(t, r)
+		if !o.mkdirDeniedEPERM || o.mkdir || !o.ls {
+			t.Errorf("%+v\n%s", o, r)
+		}
+	})
+	t.Run("Unconfined field falls back to the node default", func(t *testing.T) {
+		// containerd renders nothing for an Unconfined field: the bundle
+		// looks exactly like one that asked for nothing.
+		r, _ := n.run(bundle.Options{Args: shell, Annotations: podAnnotations("default", "plain", "app", nil)})
+		o := observe(t, r)
+		if o.seccomp != "2" || o.unshare || !o.mkdir {
+			t.Errorf("%+v\n%s", o, r)
+		}
+	})
+	t.Run("unconfined annotation with the default policy", func(t *testing.T) {
+		r, _ := n.run(bundle.Options{Args: shell, Annotations: podAnnotations("default", "opt-out", "app",
+			map[string]string{spec.AnnotationPodSeccomp: "unconfined"})})
+		if o := observe(t, r); o.seccomp != "0" {
+			t.Errorf("%+v\n%s", o, r)
+		}
+	})
+	t.Run("no Kubernetes at all: node default for ctr, podman, runc users", func(t *testing.T) {
+		r, _ := n.run(bundle.Options{Args: shell})
+		if o := observe(t, r); o.seccomp != "2" || o.unshare {
+			t.Errorf("%+v\n%s", o, r)
+		}
+	})
+	t.Run("missing Localhost file fails creation", func(t *testing.T) {
+		dir := n.bundle(bundle.Options{Args: shell, Annotations: podAnnotations("default", "p", "app",
+			map[string]string{spec.AnnotationPodSeccomp: "localhost/profiles/missing.json"})})
+		before, _ := os.ReadFile(filepath.Join(dir, "config.json"))
+		r := n.cmd(false, "run", "--bundle", dir, newID("missing"))
+		want := filepath.Join(n.profileRoot, "profiles/missing.json")
+		if r.code != 1 || !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, spec.AnnotationPodSeccomp) {
+			t.Errorf("want exit 1 naming %s and the annotation; %s", want, r)
+		}
+		fileUnchanged(t, filepath.Join(dir, "config.json"), before)
+		assertLogged(t, n.logPath, want)
+	})
+	if withHelper {
+		// Seven containers prepared by the helper; the missing profile
+		// handed back, and reported by sysgate-runc itself (checked above).
+		if served, fellBack := helper.Counts(); served != 7 || fellBack != 1 {
+			t.Errorf("the helper served %d and handed back %d, want 7 and 1", served, fellBack)
+		}
+	}
 }
 
 // assertLogged checks the runc-format JSON log has an error line with text.
