@@ -7,10 +7,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/sysgate/sysgate/filter"
 	"github.com/sysgate/sysgate/integration/bundle"
+	"github.com/sysgate/sysgate/shim"
 	"github.com/sysgate/sysgate/spec"
 	"golang.org/x/sys/unix"
 )
@@ -29,13 +31,39 @@ type variant struct {
 	crun bool
 	// handoff puts sysgate's compiled program in the bundle beforehand.
 	handoff bool
+	// helper is the socket of a running `sysgate helper`; empty turns the
+	// helper off for sysgate-runc.
+	helper string
 }
 
-// containerSection times create + start + delete of a RuntimeDefault
-// container (rendered into the bundle, as containerd does) for each
-// runtime, bare and behind sysgate-runc.
+// lifecycle is what is timed: the commands of one container start.
+type lifecycle struct {
+	title string
+	steps func(dir, id string) [][]string
+	// untimed cleans up after the timed steps.
+	untimed func(id string) [][]string
+}
+
+var (
+	createStartDelete = lifecycle{
+		title: "create + start + delete (how containerd's shim drives a runtime)",
+		steps: func(dir, id string) [][]string {
+			return [][]string{{"create", "--bundle", dir, id}, {"start", id}, {"delete", "--force", id}}
+		},
+		untimed: func(string) [][]string { return nil },
+	}
+	runOnce = lifecycle{
+		title:   "run (one command: create, start, wait; how the issue's crun baseline was measured)",
+		steps:   func(dir, id string) [][]string { return [][]string{{"run", "--bundle", dir, id}} },
+		untimed: func(id string) [][]string { return [][]string{{"delete", "--force", id}} },
+	}
+)
+
+// containerSection times container starts of a RuntimeDefault container
+// (rendered into the bundle, as containerd does) for each runtime, bare and
+// behind sysgate-runc, with and without sysgate's resident helper.
 func containerSection(binDir string, starts int) (string, error) {
-	head := "## Container create + start + delete, RuntimeDefault profile (ms, wall)\n\n"
+	head := "## Container starts, RuntimeDefault profile (ms, wall)\n\n"
 	if os.Geteuid() != 0 {
 		return head, fmt.Errorf("running containers needs root")
 	}
@@ -43,14 +71,32 @@ func containerSection(binDir string, starts int) (string, error) {
 	if err != nil {
 		return head, err
 	}
-	if _, err := os.Stat(wrapper); err != nil {
-		return head, fmt.Errorf("%s: %w (run make build)", wrapper, err)
+	sysgate, err := filepath.Abs(filepath.Join(binDir, "sysgate"))
+	if err != nil {
+		return head, err
 	}
+	for _, b := range []string{wrapper, sysgate} {
+		if _, err := os.Stat(b); err != nil {
+			return head, fmt.Errorf("%s: %w (run make build)", b, err)
+		}
+	}
+	// Bundles and runtime state on a tmpfs, as containerd and CRI-O keep
+	// them under /run; the compiled-filter cache stays on disk, like the
+	// policy's default /var/cache/sysgate.
 	work, err := os.MkdirTemp("", "sysgate-bench-containers-")
 	if err != nil {
 		return head, err
 	}
 	defer os.RemoveAll(work)
+	if err := unix.Mount("tmpfs", work, "tmpfs", 0, "mode=0700"); err != nil {
+		return head, fmt.Errorf("tmpfs for bundles: %w", err)
+	}
+	defer unix.Unmount(work, unix.MNT_DETACH)
+	caches, err := os.MkdirTemp("", "sysgate-bench-cache-")
+	if err != nil {
+		return head, err
+	}
+	defer os.RemoveAll(caches)
 	runc, err := exec.LookPath("runc")
 	if err != nil {
 		return head, err
@@ -68,8 +114,8 @@ func containerSection(binDir string, starts int) (string, error) {
 		body := fmt.Sprintf("runtime = %q\nruntime_kind = %q\ncache_dir = %q\n", runtime, kind, cache)
 		return path, os.WriteFile(path, []byte(body), 0o644)
 	}
-	warm := filepath.Join(work, "cache")
-	cold := filepath.Join(work, "cold-cache")
+	warm := filepath.Join(caches, "cache")
+	cold := filepath.Join(caches, "cold-cache")
 	pRunc, err := policy("runc", runc, "runc", warm)
 	if err != nil {
 		return head, err
@@ -77,12 +123,31 @@ func containerSection(binDir string, starts int) (string, error) {
 	pCrun, _ := policy("crun", crun, "crun", warm)
 	pCrunCold, _ := policy("crun-cold", crun, "crun", cold)
 	pRuncCold, _ := policy("runc-cold", runc, "runc", cold)
+
+	// One helper per policy, each a process in the mount namespace of the
+	// runtimes it serves (the helper serves only its own namespace).
+	hRunc := filepath.Join(work, "helper-runc.sock")
+	hCrun := filepath.Join(work, "helper-crun.sock")
+	stopRunc, err := startHelper(sysgate, pRunc, hRunc)
+	if err != nil {
+		return head, err
+	}
+	defer stopRunc()
+	var stopCrun func()
+	private.do(func() { stopCrun, err = startHelper(sysgate, pCrun, hCrun) })
+	if err != nil {
+		return head, err
+	}
+	defer stopCrun()
+
 	variants := []variant{
 		{name: "runc (compiles the profile itself)", runtime: runc, baseline: 0},
 		{name: "crun (compiles the profile itself)", runtime: crun, baseline: 1, crun: true},
 		{name: "sysgate-runc + runc, cache hit", runtime: wrapper, policy: pRunc, baseline: 0},
+		{name: "sysgate-runc + runc, cache hit, helper", runtime: wrapper, policy: pRunc, baseline: 0, helper: hRunc},
 		{name: "sysgate-runc + runc, cache miss", runtime: wrapper, policy: pRuncCold, baseline: 0, freshCache: cold},
 		{name: "sysgate-runc + crun, cache hit (crun takes sysgate's program)", runtime: wrapper, policy: pCrun, baseline: 1, crun: true},
+		{name: "sysgate-runc + crun, cache hit, helper", runtime: wrapper, policy: pCrun, baseline: 1, crun: true, helper: hCrun},
 		{name: "sysgate-runc + crun, cache miss", runtime: wrapper, policy: pCrunCold, baseline: 1, freshCache: cold, crun: true},
 		{name: "crun given sysgate's program, no wrapper (the floor)", runtime: crun, baseline: 1, crun: true, handoff: true},
 	}
@@ -103,54 +168,98 @@ func containerSection(binDir string, starts int) (string, error) {
 			return head, err
 		}
 	}
-	state := filepath.Join(work, "state")
-	times := make([][]float64, len(variants))
-	for i := -1; i < starts; i++ { // the first round warms caches and is not counted
-		for v, va := range variants {
-			var d time.Duration
-			var err error
-			run := func() { d, err = cycle(va, dirs[v], state, fmt.Sprintf("bench-%d-%d", v, i)) }
-			if va.crun {
-				private.do(run)
-			} else {
-				run()
-			}
-			if err != nil {
-				return head, fmt.Errorf("%s: %w", va.name, err)
-			}
-			if i >= 0 {
-				times[v] = append(times[v], float64(d.Microseconds())/1000)
-			}
+	pristine := make([][]byte, len(variants))
+	for v := range variants {
+		if pristine[v], err = os.ReadFile(filepath.Join(dirs[v], "config.json")); err != nil {
+			return head, err
 		}
 	}
-	var rows [][]string
-	for v, va := range variants {
-		base := variants[va.baseline].name
-		rows = append(rows, []string{va.name, f1(median(times[v])), f2(median(pairedRatios(times[v], times[va.baseline]))) + " × " + base[:4]})
+	state := filepath.Join(work, "state")
+	var report strings.Builder
+	report.WriteString(head)
+	for _, lc := range []lifecycle{createStartDelete, runOnce} {
+		times := make([][]float64, len(variants))
+		for i := -1; i < starts; i++ { // the first round warms caches and is not counted
+			for v, va := range variants {
+				// Every start gets the bundle as containerd writes it, so
+				// sysgate-runc rewrites it every time.
+				if err := os.WriteFile(filepath.Join(dirs[v], "config.json"), pristine[v], 0o644); err != nil {
+					return report.String(), err
+				}
+				var d time.Duration
+				var err error
+				run := func() { d, err = cycle(va, lc, dirs[v], state, fmt.Sprintf("bench-%d-%d", v, i)) }
+				if va.crun {
+					private.do(run)
+				} else {
+					run()
+				}
+				if err != nil {
+					return report.String(), fmt.Errorf("%s: %w", va.name, err)
+				}
+				if i >= 0 {
+					times[v] = append(times[v], float64(d.Microseconds())/1000)
+				}
+			}
+		}
+		var rows [][]string
+		for v, va := range variants {
+			base := variants[va.baseline].name
+			rows = append(rows, []string{va.name, f1(median(times[v])), f2(median(pairedRatios(times[v], times[va.baseline]))) + " × " + base[:4]})
+		}
+		report.WriteString("### " + lc.title + "\n\n" + table([]string{"variant", "ms", "ratio"}, rows) + "\n")
 	}
-	note := "\ncrun 1.8.1 refuses this machine's hybrid cgroup layout, so every crun row runs in a private mount namespace with cgroup2 and `--cgroup-manager=disabled`.\n"
-	return head + table([]string{"variant", "ms", "ratio"}, rows) + note, nil
+	report.WriteString("Bundles and runtime state are on a tmpfs, as under containerd's /run; sysgate's cache is on disk. " +
+		"\"helper\" is `sysgate helper` running (docs/design.md, \"The create helper\"); the other sysgate-runc rows start without one. " +
+		"crun 1.8.1 refuses this machine's hybrid cgroup layout, so every crun row runs in a private mount namespace with cgroup2 and `--cgroup-manager=disabled`.\n")
+	return report.String(), nil
 }
 
-func cycle(v variant, dir, state, id string) (time.Duration, error) {
+// startHelper runs `sysgate helper` for a policy and waits for its socket.
+func startHelper(sysgate, policy, socket string) (stop func(), err error) {
+	cmd := exec.Command(sysgate, "helper", "--config", policy, "--socket", socket)
+	log, err := os.CreateTemp("", "sysgate-bench-helper-")
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	stop = func() {
+		cmd.Process.Signal(unix.SIGTERM)
+		cmd.Wait()
+		log.Close()
+		os.Remove(log.Name())
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(socket); err == nil {
+			return stop, nil
+		}
+	}
+	stop()
+	text, _ := os.ReadFile(log.Name())
+	return nil, fmt.Errorf("sysgate helper did not start: %s", text)
+}
+
+func cycle(v variant, lc lifecycle, dir, state, id string) (time.Duration, error) {
 	if v.freshCache != "" {
 		os.RemoveAll(v.freshCache)
 	}
-	start := time.Now()
-	for _, args := range [][]string{{"create", "--bundle", dir, id}, {"start", id}, {"delete", "--force", id}} {
-		global := []string{"--root", state}
-		if v.crun {
-			global = append(global, "--cgroup-manager=disabled")
-		}
+	global := []string{"--root", state}
+	if v.crun {
+		global = append(global, "--cgroup-manager=disabled")
+	}
+	command := func(args []string) error {
 		cmd := exec.Command(v.runtime, append(global, args...)...)
-		cmd.Env = os.Environ()
+		cmd.Env = append(os.Environ(), shim.HelperSocketEnv+"="+v.helper)
 		if v.policy != "" {
 			cmd.Env = append(cmd.Env, spec.PolicyPathEnv+"="+v.policy)
 		}
 		// A file, not a pipe: the created container holds its stdio open.
 		out, err := os.CreateTemp("", "sysgate-bench-out-")
 		if err != nil {
-			return 0, err
+			return err
 		}
 		cmd.Stdout, cmd.Stderr = out, out
 		err = cmd.Run()
@@ -158,10 +267,21 @@ func cycle(v variant, dir, state, id string) (time.Duration, error) {
 		text, _ := os.ReadFile(out.Name())
 		os.Remove(out.Name())
 		if err != nil {
-			return 0, fmt.Errorf("%v: %v\n%s", args, err, text)
+			return fmt.Errorf("%v: %v\n%s", args, err, text)
+		}
+		return nil
+	}
+	start := time.Now()
+	for _, args := range lc.steps(dir, id) {
+		if err := command(args); err != nil {
+			return 0, err
 		}
 	}
-	return time.Since(start), nil
+	elapsed := time.Since(start)
+	for _, args := range lc.untimed(id) {
+		command(args) // run has usually deleted the container already
+	}
+	return elapsed, nil
 }
 
 // privateCgroup2 runs functions on one OS thread that has its own mount
