@@ -62,10 +62,25 @@ func (c *Cache) Lookup(profile *specs.LinuxSeccomp, opts Options) (*Program, boo
 	path := filepath.Join(c.Dir, key+".bpf")
 	prog, ok := readEntry(path)
 	if ok {
-		now := time.Now()
-		os.Chtimes(path, now, now) // recency, for eviction
+		touch(path)
 	}
 	return prog, ok
+}
+
+// recencyResolution: an entry used within this long is recent enough for
+// eviction, so a hit writes its time at most this often. Writing it on
+// every hit was an inode update per container start.
+const recencyResolution = time.Minute
+
+// touch records that an entry was used, for eviction.
+func touch(path string) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return
+	}
+	if now := time.Now(); now.Sub(st.ModTime()) > recencyResolution {
+		os.Chtimes(path, now, now)
+	}
 }
 
 // Compile returns the cached program for the profile, or compiles and

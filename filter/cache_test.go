@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sysgate/sysgate/filter"
@@ -174,6 +175,8 @@ func TestCacheConcurrentWriters(t *testing.T) {
 }
 
 // TestCacheBounded: past MaxBytes the least recently used entries go.
+// Every round ages all entries by two minutes, past the resolution at
+// which a hit records its time.
 func TestCacheBounded(t *testing.T) {
 	cache := &filter.Cache{Dir: t.TempDir(), MaxBytes: 40 << 10}
 	var keep *specs.LinuxSeccomp
@@ -186,6 +189,12 @@ func TestCacheBounded(t *testing.T) {
 		}
 		if _, _, err := cache.Compile(p, filter.Options{}); err != nil {
 			t.Fatal(err)
+		}
+		for _, e := range cacheEntries(t, cache.Dir) {
+			if st, err := os.Stat(e); err == nil {
+				old := st.ModTime().Add(-2 * time.Minute)
+				os.Chtimes(e, old, old)
+			}
 		}
 		cache.Lookup(keep, filter.Options{}) // keep the first one recently used
 	}

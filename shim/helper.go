@@ -37,6 +37,7 @@ type Helper struct {
 	mu     sync.Mutex
 	policy spec.Policy
 	stamp  fileStamp
+	self   identity
 
 	served, fellBack atomic.Int64
 }
@@ -74,6 +75,11 @@ func (h *Helper) Serve(ctx context.Context, l *net.UnixListener) error {
 		return fmt.Errorf("helper policy %q: the path must be absolute, as clients name it", h.PolicyPath)
 	}
 	defer l.Close()
+	self, err := identityOf("/proc/self", "/")
+	if err != nil {
+		return fmt.Errorf("helper: %w", err)
+	}
+	h.self = self
 	stop := context.AfterFunc(ctx, func() { l.Close() })
 	defer stop()
 	for {
@@ -137,7 +143,7 @@ func (h *Helper) serve(conn *net.UnixConn) (runtime, id string, err error) {
 		return "", "", err
 	}
 	cwd, root := fds[0], fds[1]
-	if err := checkPeer(conn, root); err != nil {
+	if err := h.checkPeer(conn, root); err != nil {
 		return "", "", err
 	}
 	if !filepath.IsAbs(req.PolicyPath) || filepath.Clean(req.PolicyPath) != filepath.Clean(h.PolicyPath) {
@@ -187,11 +193,42 @@ func receivedFiles(oob []byte) ([]*os.File, error) {
 	return files, nil
 }
 
-// checkPeer: the client must be this helper's user, see the same root and
-// mount namespace (so that absolute paths, the policy and Localhost
-// profiles mean the same for both), and hold the same capability bounding
-// set (what "privileged" is measured against).
-func checkPeer(conn *net.UnixConn, root *os.File) error {
+// identity is what a client must share with the helper to be served
+// exactly as sysgate-runc would serve itself: its user, its mount namespace
+// and root (so that absolute paths, the policy and Localhost profiles mean
+// the same for both), and its capability bounding set (what "privileged" is
+// measured against).
+type identity struct {
+	mountNS, root fileID
+	boundingSet   string
+}
+
+type fileID struct{ dev, ino uint64 }
+
+func statID(path string) (fileID, error) {
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return fileID{}, err
+	}
+	return fileID{st.Dev, st.Ino}, nil
+}
+
+// identityOf reads a process's identity; root is its root directory as the
+// helper can reach it.
+func identityOf(proc, root string) (identity, error) {
+	var id identity
+	var err error
+	if id.mountNS, err = statID(proc + "/ns/mnt"); err != nil {
+		return id, err
+	}
+	if id.root, err = statID(root); err != nil {
+		return id, err
+	}
+	id.boundingSet, err = boundingSet(proc + "/status")
+	return id, err
+}
+
+func (h *Helper) checkPeer(conn *net.UnixConn, root *os.File) error {
 	raw, err := conn.SyscallConn()
 	if err != nil {
 		return err
@@ -212,45 +249,18 @@ func checkPeer(conn *net.UnixConn, root *os.File) error {
 	if cred.Pid <= 0 {
 		return errors.New("the client's pid is not visible in the helper's pid namespace")
 	}
-	proc := "/proc/" + strconv.Itoa(int(cred.Pid))
-	same, err := sameFile(proc+"/ns/mnt", "/proc/self/ns/mnt")
-	if err != nil || !same {
-		return fmt.Errorf("the client is in another mount namespace (%v)", err)
-	}
-	var theirs, ours unix.Stat_t
-	if err := unix.Fstat(int(root.Fd()), &theirs); err != nil {
-		return err
-	}
-	if err := unix.Stat("/", &ours); err != nil {
-		return err
-	}
-	if theirs.Dev != ours.Dev || theirs.Ino != ours.Ino {
+	theirs, err := identityOf("/proc/"+strconv.Itoa(int(cred.Pid)), "/proc/self/fd/"+strconv.Itoa(int(root.Fd())))
+	switch {
+	case err != nil:
+		return fmt.Errorf("the client's identity: %w", err)
+	case theirs.mountNS != h.self.mountNS:
+		return errors.New("the client is in another mount namespace")
+	case theirs.root != h.self.root:
 		return errors.New("the client has another root directory")
-	}
-	theirCaps, err := boundingSet(proc + "/status")
-	if err != nil {
-		return err
-	}
-	ourCaps, err := boundingSet("/proc/self/status")
-	if err != nil {
-		return err
-	}
-	if theirCaps != ourCaps {
-		return fmt.Errorf("the client's capability bounding set %s is not the helper's %s", theirCaps, ourCaps)
+	case theirs.boundingSet != h.self.boundingSet:
+		return fmt.Errorf("the client's capability bounding set %s is not the helper's %s", theirs.boundingSet, h.self.boundingSet)
 	}
 	return nil
-}
-
-func sameFile(a, b string) (bool, error) {
-	sa, err := os.Stat(a)
-	if err != nil {
-		return false, err
-	}
-	sb, err := os.Stat(b)
-	if err != nil {
-		return false, err
-	}
-	return os.SameFile(sa, sb), nil
 }
 
 // boundingSet is the CapBnd line of a /proc status file.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -237,4 +238,55 @@ func mustJSON(t testing.TB, v any) []byte {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// TestHelperOtherProcessContext: a client in another mount namespace may
+// see other files at the same paths, and one with a smaller capability
+// bounding set measures "privileged" differently; the helper hands both
+// back.
+func TestHelperOtherProcessContext(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("unshare -m and setpriv --bounding-set need root")
+	}
+	tests := []struct {
+		name   string
+		wrap   []string
+		reason string
+	}{
+		{"another mount namespace", []string{"unshare", "-m"}, "the client is in another mount namespace"},
+		{"a smaller bounding set", []string{"setpriv", "--bounding-set", "-sys_admin"}, "the client's capability bounding set"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := exec.LookPath(tt.wrap[0]); err != nil {
+				t.Skipf("%s (util-linux) is not installed", tt.wrap[0])
+			}
+			n := newHelperNode(t, "")
+			argv := append(tt.wrap, os.Args[0], "-test.run=^TestHelperClientProcess$", "-test.v")
+			cmd := exec.Command(argv[0], argv[1:]...)
+			cmd.Env = append(os.Environ(), helperClientEnv+"="+strings.Join([]string{n.socket, n.policy, n.bundle}, "\n"))
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("client: %v\n%s", err, out)
+			}
+			if !strings.Contains(string(out), "reply: fallback: "+tt.reason) {
+				t.Errorf("want the request handed back: %s; the client said:\n%s", tt.reason, out)
+			}
+			if got, _ := os.ReadFile(n.config); string(got) != string(n.original) {
+				t.Errorf("config.json changed")
+			}
+		})
+	}
+}
+
+const helperClientEnv = "SYSGATE_TEST_HELPER_CLIENT"
+
+// TestHelperClientProcess is the client half of TestHelperOtherProcessContext.
+func TestHelperClientProcess(t *testing.T) {
+	args := strings.Split(os.Getenv(helperClientEnv), "\n")
+	if len(args) != 3 {
+		t.Skip("run by TestHelperOtherProcessContext")
+	}
+	kind, detail := askHelper(t, args[0], args[1], "/", "create", "--bundle", args[2], "c")
+	t.Logf("reply: %s: %s", kind, detail)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -161,7 +162,8 @@ func (d *Decision) materialize(ref ProfileRef, s *specs.Spec, policy Policy) err
 	case TypeRendered:
 		d.Ref = keptRef
 		d.Profile = s.Linux.Seccomp
-		if digestOf(d.Profile) == digestOf(runtimeDefaultFor(s)) {
+		d.Digest = digestOf(d.Profile)
+		if d.Digest == runtimeDefaultDigest(s) {
 			d.Type = TypeRuntimeDefault
 			// This is containerd's built-in RuntimeDefault, rendered for a
 			// RuntimeDefault field: the node's runtime_default file replaces
@@ -197,7 +199,9 @@ func (d *Decision) materialize(ref ProfileRef, s *specs.Spec, policy Policy) err
 	if d.Profile != nil && policy.Audit {
 		d.Profile, d.Audit = auditProfile(d.Profile), true
 	}
-	d.Digest = digestOf(d.Profile)
+	if !(ref.Type == TypeRendered && d.Profile == s.Linux.Seccomp) {
+		d.Digest = digestOf(d.Profile)
+	}
 	return nil
 }
 
@@ -209,6 +213,42 @@ func (d *Decision) loadRuntimeDefault(policy Policy) error {
 	}
 	d.Profile, d.ProfilePath = p, policy.RuntimeDefault
 	return nil
+}
+
+// runtimeDefaultDigests memoises RuntimeDefault's digest per capability
+// set: every create of a rendered profile compares against it, and a
+// resident helper sees the same few sets again and again.
+var runtimeDefaultDigests struct {
+	sync.Mutex
+	byCaps map[string]string // capabilities joined by ","
+}
+
+// maxMemoisedCapSets bounds the memo; real nodes see a handful of sets.
+const maxMemoisedCapSets = 256
+
+func runtimeDefaultDigest(s *specs.Spec) string {
+	var caps []string
+	if s.Process != nil && s.Process.Capabilities != nil {
+		caps = s.Process.Capabilities.Bounding
+	}
+	key := strings.Join(caps, ",")
+	memo := &runtimeDefaultDigests
+	memo.Lock()
+	d, ok := memo.byCaps[key]
+	memo.Unlock()
+	if ok {
+		return d
+	}
+	d = digestOf(RuntimeDefault(caps))
+	memo.Lock()
+	if memo.byCaps == nil {
+		memo.byCaps = map[string]string{}
+	}
+	if len(memo.byCaps) < maxMemoisedCapSets {
+		memo.byCaps[key] = d
+	}
+	memo.Unlock()
+	return d
 }
 
 // runtimeDefaultFor is containerd's RuntimeDefault for this container's own
