@@ -17,6 +17,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/sysgate/sysgate/shim"
 	"github.com/sysgate/sysgate/spec"
 )
 
@@ -115,6 +116,23 @@ func snippet(t *testing.T, version int) []byte {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// TestHelperUnit: the ConfigMap's unit is deploy/systemd's, and it starts
+// the helper on the socket and policy sysgate-runc uses by default.
+func TestHelperUnit(t *testing.T) {
+	o := load(t)
+	file, err := os.ReadFile("systemd/sysgate-helper.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := o.configMaps["sysgate-containerd"].Data["sysgate-helper.service"]; got != string(file) {
+		t.Errorf("the ConfigMap's sysgate-helper.service differs from deploy/systemd/sysgate-helper.service:\n%s", got)
+	}
+	want := "ExecStart=/usr/local/bin/sysgate helper --config " + spec.DefaultPolicyPath + " --socket " + shim.DefaultHelperSocket + "\n"
+	if !strings.Contains(string(file), want) {
+		t.Errorf("the unit must run %q", want)
+	}
 }
 
 // TestContainerdSnippets: the handlers the docs promise, with the
@@ -273,7 +291,7 @@ func TestInstallScript(t *testing.T) {
 			dir := t.TempDir()
 			host, img, cfgDir, stubs := filepath.Join(dir, "host"), filepath.Join(dir, "image"), filepath.Join(dir, "config"), filepath.Join(dir, "stubs")
 			calls := filepath.Join(dir, "calls")
-			for _, d := range []string{host + "/usr/local/bin", host + "/etc/containerd", img, stubs} {
+			for _, d := range []string{host + "/usr/local/bin", host + "/etc/containerd", host + "/etc/systemd/system", img, stubs} {
 				must(t, os.MkdirAll(d, 0o755))
 			}
 			for _, b := range []string{"sysgate", "sysgate-runc", "containerd-shim-sysgate-v1"} {
@@ -307,6 +325,11 @@ func TestInstallScript(t *testing.T) {
 			if n := strings.Count(string(got), "systemctl restart containerd"); n != 1 {
 				t.Errorf("containerd restarted %d times over two runs, want once:\n%s", n, got)
 			}
+			for _, call := range []string{"systemctl daemon-reload", "systemctl enable sysgate-helper.service", "systemctl restart sysgate-helper.service"} {
+				if n := strings.Count(string(got), "nsenter -t 1 -m -u -i -n -p -- "+call); n != 2 {
+					t.Errorf("%q ran %d times over two runs, want every time:\n%s", call, n, got)
+				}
+			}
 			for _, h := range c.labels {
 				if !strings.Contains(string(got), "kubectl label node node-1 sysgate.io/handler-"+h+"=true --overwrite") {
 					t.Errorf("node not labelled for %s:\n%s", h, got)
@@ -335,6 +358,7 @@ func TestInstallScript(t *testing.T) {
 				"usr/local/bin/containerd-shim-sysgate-v1":          "binary containerd-shim-sysgate-v1",
 				"etc/sysgate/config.toml":                           o.configMaps["sysgate-policy"].Data["config.toml"],
 				"var/lib/kubelet/seccomp/profiles/block-mkdir.json": o.configMaps["sysgate-profiles"].Data["block-mkdir.json"],
+				"etc/systemd/system/sysgate-helper.service":         o.configMaps["sysgate-containerd"].Data["sysgate-helper.service"],
 			} {
 				if data, err := os.ReadFile(filepath.Join(host, path)); err != nil || string(data) != want {
 					t.Errorf("%s: %v %q", path, err, data)
