@@ -1,0 +1,63 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestHelperCommand: a broken policy stops the helper before it listens;
+// a good one serves until SIGTERM, then removes its socket.
+func TestHelperCommand(t *testing.T) {
+	t.Run("broken policy", func(t *testing.T) {
+		policy := writeFile(t, "config.toml", "unconfined = \"maybe\"\n")
+		socket := filepath.Join(t.TempDir(), "helper.sock")
+		code, _, stderr := runCLI("helper", "--config", policy, "--socket", socket)
+		if code != exitFailure || !strings.Contains(stderr, policy) || !strings.Contains(stderr, "unconfined") {
+			t.Errorf("exit %d, stderr %q: want 1 naming the file and the key", code, stderr)
+		}
+		if _, err := os.Stat(socket); err == nil {
+			t.Error("a socket was made for a broken policy")
+		}
+	})
+	t.Run("serves until SIGTERM", func(t *testing.T) {
+		bin := filepath.Join(t.TempDir(), "sysgate")
+		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+			t.Fatalf("go build: %v\n%s", err, out)
+		}
+		policy := writeFile(t, "config.toml", "runtime = \"/bin/true\"\n")
+		socket := filepath.Join(t.TempDir(), "run", "helper.sock")
+		cmd := exec.Command(bin, "helper", "--config", policy, "--socket", socket)
+		stderr, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Stderr = stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for _, err := os.Stat(socket); err != nil; _, err = os.Stat(socket) {
+			if time.Now().After(deadline) {
+				cmd.Process.Kill()
+				t.Fatal("no socket after 10 s")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		cmd.Process.Signal(syscall.SIGTERM)
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("exit after SIGTERM: %v", err)
+		}
+		if _, err := os.Stat(socket); err == nil {
+			t.Error("the socket outlived the helper")
+		}
+		log, _ := os.ReadFile(stderr.Name())
+		if !strings.Contains(string(log), "serving sysgate-runc") || !strings.Contains(string(log), "stopped") {
+			t.Errorf("log:\n%s", log)
+		}
+	})
+}
