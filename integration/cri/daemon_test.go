@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sysgate/sysgate/shim"
 )
 
 // Handlers registered in every daemon.
@@ -36,6 +38,9 @@ type daemon struct {
 	crictlConf  string
 	cmd         *exec.Cmd
 	exited      chan struct{}
+	// helperSocket and helperCmd: the flavor's helper, if it has one.
+	helperSocket string
+	helperCmd    *exec.Cmd
 }
 
 var daemons struct {
@@ -92,9 +97,12 @@ func startDaemon(t testing.TB, f flavor) *daemon {
 	// containerd-shim-sysgate-v1) through PATH, and shims inherit its
 	// environment, which is how SYSGATE_CONFIG reaches sysgate-runc and the
 	// sysgate shim.
+	if f.helper {
+		d.startHelper(t, bin)
+	}
 	d.cmd.Env = append(os.Environ(),
 		"PATH="+f.dir+":"+bin+":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-		"SYSGATE_CONFIG="+d.policyPath)
+		"SYSGATE_CONFIG="+d.policyPath, shim.HelperSocketEnv+"="+d.helperSocket)
 	d.cmd.Stdout, d.cmd.Stderr = logf, logf
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -140,6 +148,32 @@ func startDaemon(t testing.TB, f flavor) *daemon {
 		time.Sleep(200 * time.Millisecond)
 	}
 	return d
+}
+
+// startHelper runs `sysgate helper` for the daemon's policy, as the
+// deploy/systemd unit does on a node, and waits for its socket.
+func (d *daemon) startHelper(t testing.TB, bin string) {
+	t.Helper()
+	d.helperSocket = filepath.Join(d.dir, "helper.sock")
+	logf, err := os.Create(filepath.Join(d.dir, "helper.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.helperCmd = exec.Command(filepath.Join(bin, "sysgate"), "helper", "--config", d.policyPath, "--socket", d.helperSocket)
+	d.helperCmd.Stdout, d.helperCmd.Stderr = logf, logf
+	if err := d.helperCmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { d.helperCmd.Wait(); logf.Close() }()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(d.helperSocket); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(logf.Name())
+			t.Fatalf("sysgate helper did not start:\n%s", log)
+		}
+	}
 }
 
 // config renders the daemon's config: a private base plus the deploy/
@@ -317,6 +351,7 @@ type decisionRecord struct {
 	Type   string `json:"type"`
 	Ref    string `json:"ref"`
 	Digest string `json:"digest"`
+	Via    string `json:"via"`
 }
 
 // stopDaemons removes what is left and stops every daemon.
@@ -334,6 +369,9 @@ func stopDaemons() {
 		}
 		for _, pid := range shimPids(d) {
 			syscall.Kill(pid, syscall.SIGKILL)
+		}
+		if d.helperCmd != nil {
+			d.helperCmd.Process.Signal(syscall.SIGTERM)
 		}
 		for _, m := range mountsUnder(d.dir) {
 			syscall.Unmount(m, syscall.MNT_DETACH)

@@ -74,12 +74,16 @@ type flavor struct {
 	// 1.6's differs (TestRenderedRuntimeDefault lists how), so sysgate
 	// keeps 1.6's as an opaque "Rendered" profile.
 	renderedDefaultType string
+	// helper: sysgate-runc asks a running `sysgate helper` (docs/design.md).
+	// containerd 2.x runs with one and 1.6 without, so the suite covers
+	// both paths of the BinaryName handler.
+	helper bool
 }
 
 func flavors() []flavor {
 	return []flavor{
 		{name: "containerd-1.6", dir: "/usr/bin", configVersion: 2, renderedDefaultType: "Rendered"},
-		{name: "containerd-2.x", dir: filepath.Join(binDir(), "containerd2"), configVersion: 3, shimWorks: true, renderedDefaultType: "RuntimeDefault"},
+		{name: "containerd-2.x", dir: filepath.Join(binDir(), "containerd2"), configVersion: 3, shimWorks: true, renderedDefaultType: "RuntimeDefault", helper: true},
 	}
 }
 
@@ -107,7 +111,7 @@ var (
 	buildErr  error
 )
 
-// tools builds sysgate-runc and containerd-shim-sysgate-v1 once, static like
+// tools builds sysgate-runc, containerd-shim-sysgate-v1 and sysgate once, static like
 // `make build`, into a directory that goes first in the daemons' PATH.
 func tools(t testing.TB) string {
 	t.Helper()
@@ -116,7 +120,7 @@ func tools(t testing.TB) string {
 		if buildErr != nil {
 			return
 		}
-		for _, pkg := range []string{"sysgate-runc", "containerd-shim-sysgate-v1"} {
+		for _, pkg := range []string{"sysgate-runc", "containerd-shim-sysgate-v1", "sysgate"} {
 			out, err := exec.Command("go", "build", "-tags", "netgo,osusergo", "-ldflags", "-linkmode external -extldflags -static",
 				"-o", filepath.Join(toolsDir, pkg), "github.com/sysgate/sysgate/cmd/"+pkg).CombinedOutput()
 			if err != nil {

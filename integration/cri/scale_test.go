@@ -87,6 +87,15 @@ func fiftyPods(t *testing.T, d *daemon, handler string) {
 		if sb := decisions[r.pod.ID]; sb.Source != "spec" {
 			t.Errorf("Pod %d sandbox: %+v", i, sb)
 		}
+		// With a helper, it prepares every create of the BinaryName
+		// handler: none of these has an error or a warning to hand back.
+		if d.flavor.helper && handler == handlerSysgate {
+			for _, id := range []string{r.pod.ID, r.pod.Containers["app"]} {
+				if via := decisions[id].Via; via != "helper" {
+					t.Errorf("Pod %d: %s was prepared by %q, want the helper", i, id, via)
+				}
+			}
+		}
 	}
 	sem := make(chan struct{}, 8)
 	for i, r := range results {
