@@ -1,8 +1,8 @@
 // Command demo is the README's main job: busybox containers run through
 // sysgate-runc in front of Debian's runc. It shows the node default applied
 // to a container that asks for nothing, a Localhost profile blocking mkdir,
-// and a traversal path refused, and exits non-zero if anything does not
-// behave.
+// a traversal path refused, and a create prepared by the resident helper,
+// and exits non-zero if anything does not behave.
 package main
 
 import (
@@ -15,9 +15,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sysgate/sysgate/integration/bundle"
+	"github.com/sysgate/sysgate/shim"
 	"github.com/sysgate/sysgate/spec"
 )
 
@@ -33,8 +36,11 @@ func main() {
 }
 
 type demo struct {
-	wrapper, sysgate, policy, root, profiles, work string
-	n                                              int
+	wrapper, sysgate, policy, root, profiles, work, decisions string
+	// helperSocket is the helper sysgate-runc asks; empty: none, even if
+	// this machine runs one.
+	helperSocket string
+	n            int
 }
 
 func run(bin, runtime string) error {
@@ -46,9 +52,10 @@ func run(bin, runtime string) error {
 	d := &demo{
 		wrapper: abs(filepath.Join(bin, "sysgate-runc")), sysgate: abs(filepath.Join(bin, "sysgate")),
 		policy: filepath.Join(work, "config.toml"), root: filepath.Join(work, "state"),
-		profiles: filepath.Join(work, "seccomp"), work: work,
+		profiles: filepath.Join(work, "seccomp"), work: work, decisions: filepath.Join(work, "decisions.jsonl"),
 	}
-	policy := fmt.Sprintf("runtime = %q\nprofile_root = %q\ndefault = \"runtime/default\"\ncache_dir = %q\n", runtime, d.profiles, filepath.Join(work, "cache"))
+	policy := fmt.Sprintf("runtime = %q\nprofile_root = %q\ndefault = \"runtime/default\"\ncache_dir = %q\ndecision_log = %q\n",
+		runtime, d.profiles, filepath.Join(work, "cache"), d.decisions)
 	if err := os.WriteFile(d.policy, []byte(policy), 0o644); err != nil {
 		return err
 	}
@@ -82,7 +89,64 @@ func run(bin, runtime string) error {
 	if err == nil || strings.Contains(out, "this must not run") || !strings.Contains(out, `must not contain ".."`) {
 		return fmt.Errorf("the traversal path was not refused: %v\n%s", err, out)
 	}
+
+	fmt.Println("\n== 4. the same Localhost container, prepared by the resident helper (sysgate helper)")
+	stop, err := d.startHelper()
+	if err != nil {
+		return err
+	}
+	defer stop()
+	out, err = d.container(pod, "mkdir /tmp/test; echo still running: ordinary commands work")
+	if err != nil {
+		return err
+	}
+	if err := expect(out, "mkdir: can't create directory '/tmp/test': Operation not permitted", "still running"); err != nil {
+		return err
+	}
+	last, err := d.lastDecision()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("   decision log: %s\n", last)
+	if !strings.Contains(last, `"via":"helper"`) {
+		return fmt.Errorf("the helper did not prepare the create")
+	}
 	return nil
+}
+
+// startHelper runs `sysgate helper` for the demo's policy; sysgate-runc
+// asks it from then on.
+func (d *demo) startHelper() (stop func(), err error) {
+	socket := filepath.Join(d.work, "helper.sock")
+	fmt.Printf("   $ sysgate helper --config %s --socket %s &\n", d.policy, socket)
+	cmd := exec.Command(d.sysgate, "helper", "--config", d.policy, "--socket", socket)
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	stop = func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(socket); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			stop()
+			return nil, fmt.Errorf("sysgate helper did not start: %s", log.String())
+		}
+	}
+	d.helperSocket = socket
+	return stop, nil
+}
+
+// lastDecision is the decision log's last line.
+func (d *demo) lastDecision() (string, error) {
+	data, err := os.ReadFile(d.decisions)
+	if err != nil {
+		return "", err
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	return lines[len(lines)-1], nil
 }
 
 // installAuditProfile writes profiles/audit.json under the profile root.
@@ -123,7 +187,7 @@ func (d *demo) container(annotations map[string]string, script string) (string, 
 	id := fmt.Sprintf("sysgate-demo-%d-%d", os.Getpid(), d.n)
 	fmt.Printf("   $ sysgate-runc run --bundle %s %s\n", dir, id)
 	cmd := exec.Command(d.wrapper, "--root", d.root, "run", "--bundle", dir, id)
-	cmd.Env = append(os.Environ(), spec.PolicyPathEnv+"="+d.policy)
+	cmd.Env = append(os.Environ(), spec.PolicyPathEnv+"="+d.policy, shim.HelperSocketEnv+"="+d.helperSocket)
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	err := cmd.Run()
