@@ -5,9 +5,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/sysgate/sysgate/integration/helperproc"
 )
 
 // TestHelperCommand: a broken policy stops the helper before it listens;
@@ -31,32 +31,17 @@ func TestHelperCommand(t *testing.T) {
 		}
 		policy := writeFile(t, "config.toml", "runtime = \"/bin/true\"\n")
 		socket := filepath.Join(t.TempDir(), "run", "helper.sock")
-		cmd := exec.Command(bin, "helper", "--config", policy, "--socket", socket)
-		stderr, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
+		h, err := helperproc.Start(bin, policy, socket)
 		if err != nil {
 			t.Fatal(err)
 		}
-		cmd.Stderr = stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		deadline := time.Now().Add(10 * time.Second)
-		for _, err := os.Stat(socket); err != nil; _, err = os.Stat(socket) {
-			if time.Now().After(deadline) {
-				cmd.Process.Kill()
-				t.Fatal("no socket after 10 s")
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		cmd.Process.Signal(syscall.SIGTERM)
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("exit after SIGTERM: %v", err)
+		if err := h.Stop(); err != nil {
+			t.Errorf("after SIGTERM: %v", err)
 		}
 		if _, err := os.Stat(socket); err == nil {
 			t.Error("the socket outlived the helper")
 		}
-		log, _ := os.ReadFile(stderr.Name())
-		if !strings.Contains(string(log), "serving sysgate-runc") || !strings.Contains(string(log), "stopped") {
+		if log := h.Log(); !strings.Contains(log, "serving sysgate-runc") || !strings.Contains(log, "stopped") {
 			t.Errorf("log:\n%s", log)
 		}
 	})

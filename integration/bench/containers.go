@@ -12,6 +12,7 @@ import (
 
 	"github.com/sysgate/sysgate/filter"
 	"github.com/sysgate/sysgate/integration/bundle"
+	"github.com/sysgate/sysgate/integration/helperproc"
 	"github.com/sysgate/sysgate/shim"
 	"github.com/sysgate/sysgate/spec"
 	"golang.org/x/sys/unix"
@@ -128,17 +129,17 @@ func containerSection(binDir string, starts int) (string, error) {
 	// runtimes it serves (the helper serves only its own namespace).
 	hRunc := filepath.Join(work, "helper-runc.sock")
 	hCrun := filepath.Join(work, "helper-crun.sock")
-	runcHelper, err := startHelper(sysgate, pRunc, hRunc)
+	runcHelper, err := helperproc.Start(sysgate, pRunc, hRunc)
 	if err != nil {
 		return head, err
 	}
-	defer runcHelper.stop()
-	var crunHelper *helperProcess
-	private.do(func() { crunHelper, err = startHelper(sysgate, pCrun, hCrun) })
+	defer runcHelper.Stop()
+	var crunHelper *helperproc.Process
+	private.do(func() { crunHelper, err = helperproc.Start(sysgate, pCrun, hCrun) })
 	if err != nil {
 		return head, err
 	}
-	defer crunHelper.stop()
+	defer crunHelper.Stop()
 
 	variants := []variant{
 		{name: "runc (compiles the profile itself)", runtime: runc, baseline: 0},
@@ -210,64 +211,11 @@ func containerSection(binDir string, starts int) (string, error) {
 		report.WriteString("### " + lc.title + "\n\n" + table([]string{"variant", "ms", "ratio"}, rows) + "\n")
 	}
 	fmt.Fprintf(&report, "The helper's memory after serving every start above: %s (runc's policy), %s (crun's).\n\n",
-		runcHelper.memory(), crunHelper.memory())
+		runcHelper.Memory(), crunHelper.Memory())
 	report.WriteString("Bundles and runtime state are on a tmpfs, as under containerd's /run; sysgate's cache is on disk. " +
 		"\"helper\" is `sysgate helper` running (docs/design.md, \"The create helper\"); the other sysgate-runc rows start without one. " +
 		"crun 1.8.1 refuses this machine's hybrid cgroup layout, so every crun row runs in a private mount namespace with cgroup2 and `--cgroup-manager=disabled`.\n")
 	return report.String(), nil
-}
-
-// helperProcess is a running `sysgate helper`.
-type helperProcess struct {
-	cmd *exec.Cmd
-	log *os.File
-}
-
-// startHelper runs `sysgate helper` for a policy and waits for its socket.
-func startHelper(sysgate, policy, socket string) (*helperProcess, error) {
-	cmd := exec.Command(sysgate, "helper", "--config", policy, "--socket", socket)
-	log, err := os.CreateTemp("", "sysgate-bench-helper-")
-	if err != nil {
-		return nil, err
-	}
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	h := &helperProcess{cmd: cmd, log: log}
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if _, err := os.Stat(socket); err == nil {
-			return h, nil
-		}
-	}
-	h.stop()
-	text, _ := os.ReadFile(log.Name())
-	return nil, fmt.Errorf("sysgate helper did not start: %s", text)
-}
-
-func (h *helperProcess) stop() {
-	h.cmd.Process.Signal(unix.SIGTERM)
-	h.cmd.Wait()
-	h.log.Close()
-	os.Remove(h.log.Name())
-}
-
-// memory is the helper's resident set now and at its peak, from
-// /proc/<pid>/status.
-func (h *helperProcess) memory() string {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", h.cmd.Process.Pid))
-	if err != nil {
-		return "unknown"
-	}
-	field := func(name string) string {
-		for _, line := range strings.Split(string(data), "\n") {
-			if v, ok := strings.CutPrefix(line, name+":"); ok {
-				return strings.TrimSpace(v)
-			}
-		}
-		return "?"
-	}
-	return fmt.Sprintf("RSS %s (peak %s)", field("VmRSS"), field("VmHWM"))
 }
 
 func cycle(v variant, lc lifecycle, dir, state, id string) (time.Duration, error) {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sysgate/sysgate/integration/helperproc"
 	"github.com/sysgate/sysgate/shim"
 )
 
@@ -38,9 +39,9 @@ type daemon struct {
 	crictlConf  string
 	cmd         *exec.Cmd
 	exited      chan struct{}
-	// helperSocket and helperCmd: the flavor's helper, if it has one.
+	// helperSocket and helper: the flavor's helper, if it has one.
 	helperSocket string
-	helperCmd    *exec.Cmd
+	helper       *helperproc.Process
 }
 
 var daemons struct {
@@ -151,29 +152,15 @@ func startDaemon(t testing.TB, f flavor) *daemon {
 }
 
 // startHelper runs `sysgate helper` for the daemon's policy, as the
-// deploy/systemd unit does on a node, and waits for its socket.
+// deploy/systemd unit does on a node.
 func (d *daemon) startHelper(t testing.TB, bin string) {
 	t.Helper()
 	d.helperSocket = filepath.Join(d.dir, "helper.sock")
-	logf, err := os.Create(filepath.Join(d.dir, "helper.log"))
+	h, err := helperproc.Start(filepath.Join(bin, "sysgate"), d.policyPath, d.helperSocket)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.helperCmd = exec.Command(filepath.Join(bin, "sysgate"), "helper", "--config", d.policyPath, "--socket", d.helperSocket)
-	d.helperCmd.Stdout, d.helperCmd.Stderr = logf, logf
-	if err := d.helperCmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { d.helperCmd.Wait(); logf.Close() }()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if _, err := os.Stat(d.helperSocket); err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(logf.Name())
-			t.Fatalf("sysgate helper did not start:\n%s", log)
-		}
-	}
+	d.helper = h
 }
 
 // config renders the daemon's config: a private base plus the deploy/
@@ -370,8 +357,8 @@ func stopDaemons() {
 		for _, pid := range shimPids(d) {
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
-		if d.helperCmd != nil {
-			d.helperCmd.Process.Signal(syscall.SIGTERM)
+		if d.helper != nil {
+			d.helper.Stop()
 		}
 		for _, m := range mountsUnder(d.dir) {
 			syscall.Unmount(m, syscall.MNT_DETACH)

@@ -15,11 +15,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
-	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sysgate/sysgate/integration/bundle"
+	"github.com/sysgate/sysgate/integration/helperproc"
 	"github.com/sysgate/sysgate/shim"
 	"github.com/sysgate/sysgate/spec"
 )
@@ -91,11 +90,11 @@ func run(bin, runtime string) error {
 	}
 
 	fmt.Println("\n== 4. the same Localhost container, prepared by the resident helper (sysgate helper)")
-	stop, err := d.startHelper()
+	helper, err := d.startHelper()
 	if err != nil {
 		return err
 	}
-	defer stop()
+	defer helper.Stop()
 	out, err = d.container(pod, "mkdir /tmp/test; echo still running: ordinary commands work")
 	if err != nil {
 		return err
@@ -116,27 +115,15 @@ func run(bin, runtime string) error {
 
 // startHelper runs `sysgate helper` for the demo's policy; sysgate-runc
 // asks it from then on.
-func (d *demo) startHelper() (stop func(), err error) {
+func (d *demo) startHelper() (*helperproc.Process, error) {
 	socket := filepath.Join(d.work, "helper.sock")
 	fmt.Printf("   $ sysgate helper --config %s --socket %s &\n", d.policy, socket)
-	cmd := exec.Command(d.sysgate, "helper", "--config", d.policy, "--socket", socket)
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
+	h, err := helperproc.Start(d.sysgate, d.policy, socket)
+	if err != nil {
 		return nil, err
 	}
-	stop = func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if _, err := os.Stat(socket); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return nil, fmt.Errorf("sysgate helper did not start: %s", log.String())
-		}
-	}
 	d.helperSocket = socket
-	return stop, nil
+	return h, nil
 }
 
 // lastDecision is the decision log's last line.
