@@ -101,26 +101,12 @@ func Boot(ctx context.Context, k Kernel, x32 bool, opts BootOptions, progress io
 		"-kernel", k.Vmlinuz, "-initrd", opts.Initrd, "-append", appendLine)
 	cmd.WaitDelay = 2 * time.Second
 	logPath := filepath.Join(opts.LogDir, strings.ReplaceAll(name, " ", "_")+".log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		r.Err = err.Error()
-		return r
-	}
-	defer logFile.Close()
-	pipe, err := cmd.StdoutPipe()
-	if err != nil {
-		r.Err = err.Error()
-		return r
-	}
-	cmd.Stderr = logFile
-	start := time.Now()
 	fmt.Fprintf(progress, "boot %-18s %s started\n", name, k.ABI)
-	if err := cmd.Start(); err != nil {
+	start, err := runLogged(cmd, logPath, false, r, func() {})
+	if start.IsZero() {
 		r.Err = "starting qemu: " + err.Error()
 		return r
 	}
-	r.Parse(io.TeeReader(pipe, logFile), start, time.Now)
-	err = cmd.Wait()
 	r.Total = time.Since(start)
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
@@ -146,29 +132,16 @@ func RunHost(ctx context.Context, p Payload, timeout time.Duration, logDir strin
 	cmd := exec.CommandContext(ctx, p.FilterTest, "-test.v", "-test.count=1", "-test.run", "^TestKernel", "-test.timeout=10m")
 	cmd.Dir = tmp
 	cmd.Env = append(os.Environ(), "SYSGATE_PROBE="+p.Probe, "SYSGATE_PROBE32="+p.Mkdir32, "TMPDIR="+tmp)
-	logFile, err := os.Create(filepath.Join(logDir, "host.log"))
-	if err != nil {
+	start, err := runLogged(cmd, filepath.Join(logDir, "host.log"), true, r, func() {
+		r.Begun = true
+		r.Uname = hostRelease()
+		r.Cmdline = readTrim("/proc/cmdline")
+		r.Actions = readTrim("/proc/sys/kernel/seccomp/actions_avail")
+	})
+	if start.IsZero() {
 		r.Err = err.Error()
 		return r
 	}
-	defer logFile.Close()
-	pipe, err := cmd.StdoutPipe()
-	if err != nil {
-		r.Err = err.Error()
-		return r
-	}
-	cmd.Stderr = cmd.Stdout
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		r.Err = err.Error()
-		return r
-	}
-	r.Begun = true
-	r.Uname = hostRelease()
-	r.Cmdline = readTrim("/proc/cmdline")
-	r.Actions = readTrim("/proc/sys/kernel/seccomp/actions_avail")
-	r.Parse(io.TeeReader(pipe, logFile), start, time.Now)
-	err = cmd.Wait()
 	r.Finished = ctx.Err() == nil
 	r.RC = cmd.ProcessState.ExitCode()
 	r.TestTime = time.Since(start)
@@ -177,6 +150,33 @@ func RunHost(ctx context.Context, p Payload, timeout time.Duration, logDir strin
 		r.Err = "timed out after " + timeout.String()
 	}
 	return r
+}
+
+// runLogged starts cmd, copies its stdout (and, with mergeStderr, its
+// stderr) to logPath while r parses it, and waits for it. started runs
+// once the command has started, before parsing. A zero start time means
+// the command never started; err says why. Otherwise err is cmd.Wait's.
+func runLogged(cmd *exec.Cmd, logPath string, mergeStderr bool, r *Run, started func()) (start time.Time, err error) {
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return time.Time{}, err
+	}
+	defer logFile.Close()
+	pipe, err := cmd.StdoutPipe()
+	if err != nil {
+		return time.Time{}, err
+	}
+	cmd.Stderr = logFile
+	if mergeStderr {
+		cmd.Stderr = cmd.Stdout
+	}
+	start = time.Now()
+	if err := cmd.Start(); err != nil {
+		return time.Time{}, err
+	}
+	started()
+	r.Parse(io.TeeReader(pipe, logFile), start, time.Now)
+	return start, cmd.Wait()
 }
 
 func readTrim(path string) string {
