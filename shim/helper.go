@@ -94,6 +94,21 @@ func (h *Helper) Serve(ctx context.Context, l *net.UnixListener) error {
 	}
 }
 
+// StartHelper listens on socket and serves policyPath in the background,
+// for a process that embeds the helper (tests); `sysgate helper` serves in
+// the foreground instead. stop ends it and returns what Serve returned.
+func StartHelper(policyPath, socket string) (h *Helper, stop func() error, err error) {
+	l, err := ListenHelper(socket)
+	if err != nil {
+		return nil, nil, err
+	}
+	h = &Helper{PolicyPath: policyPath}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.Serve(ctx, l) }()
+	return h, func() error { cancel(); return <-done }, nil
+}
+
 // Counts says how many creates the helper did and how many it handed back.
 func (h *Helper) Counts() (served, fellBack int64) { return h.served.Load(), h.fellBack.Load() }
 

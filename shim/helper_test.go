@@ -1,7 +1,6 @@
 package shim
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net"
@@ -80,17 +79,13 @@ func newHelperNode(t testing.TB, policyBody string) *helperNode {
 	s := bundle.Spec(bundle.Options{Args: []string{"true"}, Seccomp: spec.RuntimeDefault(bundle.DefaultCapabilities)})
 	n.original = mustJSON(t, s)
 	n.reset(t)
-	l, err := ListenHelper(n.socket)
+	h, stop, err := StartHelper(n.policy, n.socket)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n.helper = &Helper{PolicyPath: n.policy}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- n.helper.Serve(ctx, l) }()
+	n.helper = h
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			t.Errorf("Serve: %v", err)
 		}
 	})

@@ -133,17 +133,12 @@ func (n *node) writePolicy(extra string) {
 func (n *node) startHelper() *shim.Helper {
 	n.t.Helper()
 	socket := filepath.Join(n.t.TempDir(), "helper.sock")
-	l, err := shim.ListenHelper(socket)
+	h, stop, err := shim.StartHelper(n.policyPath, socket)
 	if err != nil {
 		n.t.Fatal(err)
 	}
-	h := &shim.Helper{PolicyPath: n.policyPath}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- h.Serve(ctx, l) }()
 	n.t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			n.t.Errorf("helper: %v", err)
 		}
 	})
