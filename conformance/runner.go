@@ -52,6 +52,7 @@ type environment struct {
 	auditMissing  string // why audit records cannot be seen, or ""
 	notifyMissing string // why SCMP_ACT_NOTIFY cannot work, or ""
 	x32Missing    string // why x32 outcomes are ambiguous, or ""
+	i386Missing   string // why i386 calls cannot be made, or ""
 }
 
 // Run runs the cases in order, one container each, and reports.
@@ -77,7 +78,7 @@ func (r *Runner) Run(ctx context.Context, cases []Case) (*Report, error) {
 	if rt.Root, err = stateDir(work); err != nil {
 		return nil, err
 	}
-	r.env = probeEnvironment(ctx, r.Probe)
+	r.env = probeEnvironment()
 	rep := &Report{
 		Suite:          r.Suite,
 		Runtime:        rt.Path,
@@ -146,6 +147,9 @@ func (r *Runner) skipReason(c Case) string {
 	}
 	if c.NeedsX32 && r.env.x32Missing != "" {
 		return r.env.x32Missing
+	}
+	if c.Do.ABI == probe.ABII386 && r.env.i386Missing != "" {
+		return r.env.i386Missing
 	}
 	return ""
 }
@@ -331,17 +335,25 @@ func withListener(p *specs.LinuxSeccomp, dir string) (*specs.LinuxSeccomp, strin
 }
 
 // probeEnvironment finds what this machine cannot show.
-func probeEnvironment(ctx context.Context, probePath string) environment {
+func probeEnvironment() environment {
 	env := environment{auditMissing: auditPossible()}
 	if !filter.KernelActionSupported(filter.RetUserNotif) {
 		env.notifyMissing = "the kernel does not implement SECCOMP_RET_USER_NOTIF (Linux >= 5.0)"
 	}
-	// getppid through x32, unfiltered, on this host: ENOSYS means the
-	// kernel has no x32 ABI (not built, or syscall.x32=y not given).
-	nr, _ := filter.SyscallNumber("getppid", specs.ArchX32)
-	res, err := probe.Run(ctx, probePath, nil, probe.ABIX32, int64(nr)&^probeX32Bit)
-	if err != nil || res.Outcome() != probe.OutcomeAllowed {
-		env.x32Missing = "this kernel has no x32 ABI (CONFIG_X86_X32_ABI, syscall.x32=y), so an x32 call the filter passes also fails with ENOSYS and the outcome cannot tell them apart"
+	// Without x32 an x32 call the filter passes fails with ENOSYS from the
+	// kernel, and the outcome cannot tell the two apart.
+	if x32 := filter.HostABI(filter.ABIX32); !x32.Live {
+		env.x32Missing = "kernel has no x32 ABI (CONFIG_X86_X32_ABI, syscall.x32=y), so an x32 call the filter passes also fails with ENOSYS and the outcome cannot tell them apart"
+		if x32.Reason != "x32 ABI off" {
+			env.x32Missing = "cannot tell whether the kernel has x32: " + x32.Reason
+		}
+	}
+	// Without IA-32 emulation int $0x80 faults before seccomp sees it.
+	if i386 := filter.HostABI(filter.ABII386); !i386.Live {
+		env.i386Missing = "kernel has no IA-32 emulation: int $0x80 faults before seccomp sees it"
+		if !strings.HasPrefix(i386.Reason, "IA-32 emulation off") {
+			env.i386Missing = "cannot make i386 calls: " + i386.Reason
+		}
 	}
 	return env
 }

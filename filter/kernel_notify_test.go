@@ -48,6 +48,9 @@ func TestKernelUserNotification(t *testing.T) {
 		{"agent lets it continue", probe.ABINative, 83, filter.AuditArchX86_64, filter.NotificationResponse{Flags: unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE}, "allowed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.abi == probe.ABII386 {
+				requireABI(t, filter.ABII386)
+			}
 			dir := t.TempDir()
 			target := filepath.Join(dir, "made")
 			sock := filepath.Join(shortTempDir(t), "agent.sock")

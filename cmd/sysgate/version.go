@@ -16,6 +16,9 @@ type versionInfo struct {
 	Kernel          string   `json:"kernel"`
 	KernelActions   []string `json:"kernelActions"`
 	KernelFlags     []string `json:"kernelFlags"`
+	// ABIs are the syscall entries the running kernel offers; a node
+	// without IA-32 emulation or x32 is a configuration, not a fault.
+	ABIs []filter.ABIStatus `json:"abis"`
 }
 
 func runVersion(args []string, stdout, stderr io.Writer) error {
@@ -36,12 +39,13 @@ func runVersion(args []string, stdout, stderr io.Writer) error {
 		Kernel:          unix.ByteSliceToString(u.Release[:]),
 		KernelActions:   filter.KernelActions(),
 		KernelFlags:     filter.KernelFlags(),
+		ABIs:            filter.HostABIs(),
 	}
 	if *output == "json" {
 		return writeJSON(stdout, info)
 	}
-	fmt.Fprintf(stdout, "sysgate:          %s\nlibseccomp:       %s (built against %s)\nkernel:           %s\nkernel actions:   %s\nkernel flags:     %s\n",
+	fmt.Fprintf(stdout, "sysgate:          %s\nlibseccomp:       %s (built against %s)\nkernel:           %s\nkernel actions:   %s\nkernel flags:     %s\nabi:              %s\n",
 		info.Sysgate, info.Libseccomp, info.LibseccompBuild, info.Kernel,
-		strings.Join(info.KernelActions, " "), strings.Join(info.KernelFlags, " "))
+		strings.Join(info.KernelActions, " "), strings.Join(info.KernelFlags, " "), filter.FormatABIs(info.ABIs))
 	return nil
 }
