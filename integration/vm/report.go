@@ -41,7 +41,7 @@ func WriteReport(w io.Writer, info ReportInfo, runs []*Run) {
 	p("host kernel %s. Wall time of the whole run: %.0f s. How to read this file: README.md, section \"Kernel matrix\".\n\n", info.Host, info.Wall.Seconds())
 
 	p("## Runs\n\n")
-	p("| run | kernel (`uname -r`) | Debian package | suite | x32 in guest | boot s | tests s | result |\n|---|---|---|---|---|---|---|---|\n")
+	p("| run | kernel (`uname -r`) | Debian package | suite | i386 | i386 tests run / skipped | x32 | boot s | tests s | result |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range runs {
 		pkg, suite := "-", "-"
 		if r.Kernel != nil {
@@ -51,12 +51,19 @@ func WriteReport(w io.Writer, info ReportInfo, runs []*Run) {
 		if r.Kernel != nil && r.Begun {
 			boot = fmt.Sprintf("%.1f", r.BootTime.Seconds())
 		}
-		p("| %s | %s | %s | %s | %s | %s | %.1f | %s |\n", r.Name, cell(r.Uname), pkg, suite, r.X32, boot, r.TestTime.Seconds(), cell(runStatus(r)))
+		i386 := "-"
+		if live, ok := r.HostABIs[abiI386]; ok {
+			i386 = map[bool]string{true: "live", false: "off"}[live]
+		}
+		p("| %s | %s | %s | %s | %s | %d / %d | %s | %s | %.1f | %s |\n", r.Name, cell(r.Uname), pkg, suite, i386,
+			r.ABIRan[abiI386], r.ABISkip[abiI386], r.X32, boot, r.TestTime.Seconds(), cell(runStatus(r)))
 	}
 
 	p("\n## ABI bypasses per filter\n\n")
 	p("Bypasses of a filter that blocks mkdir (the call succeeded and the directory exists), over the four paths ")
-	p("x86_64 `syscall`, `int $0x80`, x32 and a real i386 binary. `naive-bpf` is the control: it must be bypassed.\n\n")
+	p("x86_64 `syscall`, `int $0x80`, x32 and a real i386 binary. `naive-bpf` is the control: it must be bypassed through ")
+	p("every foreign path the kernel offers (2 where IA-32 is live, 3 with x32 too, 0 on a host with neither, where the ")
+	p("i386 paths do not exist and the \"i386\" columns above say so).\n\n")
 	header(w, "filter", runs)
 	for _, f := range abiFilters[:3] {
 		p("| %s |", f)

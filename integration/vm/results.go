@@ -2,6 +2,7 @@ package vm
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"regexp"
 	"strconv"
@@ -41,6 +42,9 @@ type Run struct {
 	Order    []string
 	ABI      map[string]ABICell // "filter path"
 	X32      string             // "live" or "off", as TestKernelABIMatrix saw it
+	HostABIs map[string]bool    // the ABI-HOST line: filter.HostABIs as the tests saw it
+	ABIRan   map[string]int     // tests that ran through an ABI (ABI-RAN lines)
+	ABISkip  map[string]int     // tests skipped for want of an ABI (ABI-SKIP lines)
 	Failures []string           // what Evaluate found wrong
 	Tail     []string           // last lines of output, for failure reports
 }
@@ -50,6 +54,8 @@ var (
 	logLine  = regexp.MustCompile(`^\s+\S+\.go:\d+: (.*)$`)
 	abiLine  = regexp.MustCompile(`ABI-RESULT filter=(\S+) path=(\S+) outcome=(\S+) bypass=(true|false)`)
 	x32Line  = regexp.MustCompile(`ABI-INFO x32=(live|off)`)
+	hostLine = regexp.MustCompile(`ABI-HOST ((?:\S+=(?:yes|no) ?)+)`)
+	ranLine  = regexp.MustCompile(`ABI-(RAN|SKIP) abi=(\w+)`)
 	endLine  = regexp.MustCompile(`SYSGATE-VM-END rc=(\d+)`)
 )
 
@@ -69,6 +75,9 @@ func (r *Run) Parse(out io.Reader, start time.Time, now func() time.Time) {
 	if r.Tests == nil {
 		r.Tests = map[string]TestResult{}
 		r.ABI = map[string]ABICell{}
+		r.HostABIs = map[string]bool{}
+		r.ABIRan = map[string]int{}
+		r.ABISkip = map[string]int{}
 	}
 	var begin time.Time
 	pendingSkip := ""
@@ -127,6 +136,19 @@ func (r *Run) Parse(out io.Reader, start time.Time, now func() time.Time) {
 		if m := x32Line.FindStringSubmatch(line); m != nil {
 			r.X32 = m[1]
 		}
+		if m := hostLine.FindStringSubmatch(line); m != nil {
+			for _, kv := range strings.Fields(m[1]) {
+				k, v, _ := strings.Cut(kv, "=")
+				r.HostABIs[k] = v == "yes"
+			}
+		}
+		if m := ranLine.FindStringSubmatch(line); m != nil {
+			if m[1] == "RAN" {
+				r.ABIRan[m[2]]++
+			} else {
+				r.ABISkip[m[2]]++
+			}
+		}
 	}
 	r.Total = now().Sub(start)
 }
@@ -167,9 +189,12 @@ func (r *Run) Evaluate() bool {
 				fail(strconv.Itoa(n) + " bypasses of " + f)
 			}
 		}
-		if len(r.ABI) > 0 && r.Bypasses("naive-bpf") < 2 {
-			fail("the naive control filter was not bypassed: the bypass tests are blind")
+		if len(r.ABI) > 0 {
+			if n, want := r.Bypasses("naive-bpf"), r.naiveBypasses(); n != want {
+				fail(fmt.Sprintf("the naive control filter was bypassed %d times, want %d (two i386 paths where IA-32 is live, x32 where it is live): the bypass tests are blind", n, want))
+			}
 		}
+		r.evaluateABIs(fail)
 	}
 	if k := r.Kernel; k != nil && r.Finished {
 		want := "off"
@@ -181,4 +206,41 @@ func (r *Run) Evaluate() bool {
 		}
 	}
 	return len(r.Failures) == 0
+}
+
+// naiveBypasses is how often the naive filter must be bypassed on this
+// run's kernel: int $0x80 and the i386 binary where IA-32 is live, x32
+// where x32 is.
+func (r *Run) naiveBypasses() int {
+	n := 0
+	if r.HostABIs[abiI386] {
+		n += 2
+	}
+	if r.X32 == "live" {
+		n++
+	}
+	return n
+}
+
+const abiI386 = "i386"
+
+// evaluateABIs holds the tests to "skip only where the kernel lacks the
+// ABI": where the ABI probe found i386 live, tests must have run through it
+// and none skipped for want of it; where it found it off, none may claim to
+// have run. Debian's kernels all have IA-32 emulation, so a guest without
+// it is a broken probe or boot.
+func (r *Run) evaluateABIs(fail func(string)) {
+	live, probed := r.HostABIs[abiI386]
+	switch {
+	case !probed:
+		fail("no ABI-HOST line: TestKernelHostABIs did not run, so the ABI skips cannot be checked")
+	case r.Kernel != nil && !live:
+		fail("the ABI probe found no IA-32 emulation in a Debian kernel, which has it (IA32_EMULATION=y)")
+	case live && r.ABIRan[abiI386] == 0:
+		fail("IA-32 is live, but no test ran an i386 case")
+	case live && r.ABISkip[abiI386] != 0:
+		fail(fmt.Sprintf("IA-32 is live, but %d i386 tests skipped", r.ABISkip[abiI386]))
+	case !live && r.ABIRan[abiI386] != 0:
+		fail(fmt.Sprintf("IA-32 is off, but %d tests say they ran i386 cases", r.ABIRan[abiI386]))
+	}
 }

@@ -1,17 +1,19 @@
 # Kernel-level test tiers (docs/vm.md). Included by the main Makefile; every
 # target installs what it needs through integration/vm/install-deps.sh.
 #
-#   make test-vm        kernel matrix: host + Debian kernels under qemu, writes docs/kernel-matrix.md
+#   make test-vm        kernel matrix: host + Debian kernels under qemu; the report goes to
+#                       integration/vm/_out/kernel-matrix.md (a test run changes no tracked file)
+#   make kernel-matrix  the same, then copies the report to docs/kernel-matrix.md
 #   make vagrant-box    builds the offline Vagrant box from Debian's archive
 #   make test-vagrant   up, test, collect, destroy with the Vagrantfile (SYSGATE_BOX=local offline)
 
 VM_DIR      := integration/vm
 VM_OUT      ?= $(VM_DIR)/_out
 VM_PAYLOAD  := $(VM_OUT)/payload
-VM_REPORT   ?= docs/kernel-matrix.md
+VM_REPORT   ?= $(VM_OUT)/kernel-matrix.md
 VM_ARGS     ?=
 
-.PHONY: vm-deps vm-payload test-vm vagrant-deps vagrant-box test-vagrant
+.PHONY: vm-deps vm-payload test-vm kernel-matrix vagrant-deps vagrant-box test-vagrant
 
 vm-deps:
 	@$(VM_DIR)/install-deps.sh vm
@@ -28,6 +30,10 @@ vm-payload: deps vm-deps
 
 test-vm: vm-payload
 	$(VM_OUT)/sysgate-vm -payload $(VM_PAYLOAD) -out $(VM_OUT)/run -report $(VM_REPORT) $(VM_ARGS)
+
+# Refreshes the committed matrix from a passing run.
+kernel-matrix: test-vm
+	cp $(VM_REPORT) docs/kernel-matrix.md
 
 vagrant-deps:
 	@$(VM_DIR)/install-deps.sh vagrant
