@@ -16,8 +16,7 @@ echo "SYSGATE-VM-INFO uname=$(uname -r)"
 echo "SYSGATE-VM-INFO cmdline=$(cat /proc/cmdline)"
 echo "SYSGATE-VM-INFO actions=$(cat /proc/sys/kernel/seccomp/actions_avail 2>/dev/null)"
 cd /tmp
-SYSGATE_PROBE=/sysgate/sysgate-probe SYSGATE_PROBE32=/sysgate/mkdir32 \
-	/sysgate/filter.test -test.v -test.count=1 -test.run '^TestKernel' -test.timeout=10m 2>&1
+sh /sysgate/kernel-tests.sh /sysgate
 rc=$?
 echo "SYSGATE-VM-END rc=$rc uptime=$(cut -d' ' -f1 /proc/uptime)"
 sync

@@ -127,8 +127,12 @@ func PrintRun(w io.Writer, r *Run) {
 	if len(r.Failures) > 0 {
 		status = "FAIL"
 	}
-	fmt.Fprintf(w, "done %-18s %-28s boot %5.1fs tests %5.1fs x32=%-4s bypasses naive=%d x86_64-only=%d all-arches=%d  %s\n",
-		r.Name, r.Uname, r.BootTime.Seconds(), r.TestTime.Seconds(), r.X32,
+	i386 := "off"
+	if r.HostABIs[abiI386] {
+		i386 = "live"
+	}
+	fmt.Fprintf(w, "done %-18s %-28s boot %5.1fs tests %5.1fs i386=%-4s (tests ran %d, skipped %d) x32=%-4s bypasses naive=%d x86_64-only=%d all-arches=%d  %s\n",
+		r.Name, r.Uname, r.BootTime.Seconds(), r.TestTime.Seconds(), i386, r.ABIRan[abiI386], r.ABISkip[abiI386], r.X32,
 		r.Bypasses("naive-bpf"), r.Bypasses("sysgate-x86_64-only"), r.Bypasses("sysgate-all-arches"), status)
 	for _, f := range r.Failures {
 		fmt.Fprintf(w, "     %s: %s\n", r.Name, f)

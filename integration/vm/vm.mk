@@ -24,6 +24,9 @@ vm-payload: deps vm-deps
 	@mkdir -p $(VM_PAYLOAD)
 	CGO_ENABLED=1 $(GO) test -c -tags $(STATIC_TAGS) -o $(VM_PAYLOAD)/filter.test \
 		-ldflags "-linkmode external -extldflags '-static'" ./filter/
+	CGO_ENABLED=1 $(GO) test -c -tags $(STATIC_TAGS) -o $(VM_PAYLOAD)/probe.test \
+		-ldflags "-linkmode external -extldflags '-static'" ./integration/probe/
+	cp $(VM_DIR)/kernel-tests.sh $(VM_PAYLOAD)/
 	gcc -static -O2 -Wall -Werror -o $(VM_PAYLOAD)/sysgate-probe integration/probe/src/probe.c
 	gcc -m32 -static -O2 -Wall -Werror -o $(VM_PAYLOAD)/mkdir32 integration/probe/src/mkdir32.c
 	$(GO) build -o $(VM_OUT)/sysgate-vm ./$(VM_DIR)/cmd/sysgate-vm

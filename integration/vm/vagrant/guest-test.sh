@@ -13,8 +13,7 @@ echo "SYSGATE-VM-INFO os=${PRETTY_NAME:-unknown}"
 echo "SYSGATE-VM-INFO cmdline=$(cat /proc/cmdline)"
 echo "SYSGATE-VM-INFO actions=$(cat /proc/sys/kernel/seccomp/actions_avail 2>/dev/null)"
 cd "$work" || exit 1
-SYSGATE_PROBE=$p/sysgate-probe SYSGATE_PROBE32=$p/mkdir32 TMPDIR=$work \
-	"$p/filter.test" -test.v -test.count=1 -test.run '^TestKernel' -test.timeout=10m 2>&1
+TMPDIR=$work sh "$p/kernel-tests.sh" "$p"
 rc=$?
 
 # An OCI bundle whose rootfs is the static busybox plus mkdir32.
