@@ -24,7 +24,7 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 // runConformance runs the seccomp conformance suite against an OCI runtime.
 func runConformance(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("conformance", "--runtime PATH [--runtime-arg ARG]... [--case GLOB]... [--output table|json|junit] [--expect-failures FILE] [--probe PATH]", stdout)
+	fs := newFlags("conformance", "--runtime PATH [--runtime-arg ARG]... [--case GLOB]... [--output table|json|junit] [--expect-failures FILE] [--probe PATH] [--json FILE] [--reference FILE]", stdout)
 	runtimePath := fs.String("runtime", "", "the OCI runtime to test (runc, crun, sysgate-runc, ...); required")
 	var runtimeArgs, globs listFlag
 	fs.Var(&runtimeArgs, "runtime-arg", "a global option for the runtime, before its command (repeatable)")
@@ -32,6 +32,8 @@ func runConformance(args []string, stdout, stderr io.Writer) error {
 	output := fs.String("output", "table", "output format: table (Markdown), json or junit")
 	expectFailures := fs.String("expect-failures", "", "a file of the runtime's known deviations (case glob, reason per line): they are XFAIL, not FAIL")
 	probePath := fs.String("probe", "", "the static sysgate-probe binary (default: $"+probe.PrebuiltEnv+", sysgate-probe next to sysgate, or built with gcc)")
+	jsonPath := fs.String("json", "", "also write the report as JSON to this file")
+	referencePath := fs.String("reference", "", "compare with a reference report (JSON, e.g. docs/conformance/runc.json): every case this run did not skip must have the reference's verdict and outcome")
 	title := fs.String("title", "", "the report's title (default: the runtime's name)")
 	workDir := fs.String("work-dir", "", "keep bundles and state here instead of a temporary directory")
 	list := fs.Bool("list", false, "list the cases with their rules and expected outcomes, and run nothing")
@@ -67,6 +69,12 @@ func runConformance(args []string, stdout, stderr io.Writer) error {
 	}
 	if rtPath, err = filepath.Abs(rtPath); err != nil {
 		return err
+	}
+	var reference *conformance.Report
+	if *referencePath != "" {
+		if reference, err = conformance.LoadReport(*referencePath); err != nil {
+			return fmt.Errorf("--reference: %w", err)
+		}
 	}
 	var deviations conformance.Deviations
 	if *expectFailures != "" {
@@ -118,14 +126,48 @@ func runConformance(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if *jsonPath != "" {
+		if err := writeReportJSON(*jsonPath, rep); err != nil {
+			return err
+		}
+	}
 	if *output != "table" {
 		// Machine output on stdout; people still want the verdict.
 		fmt.Fprintln(stderr, rep.SummaryLine())
 	}
-	if rep.Failed() {
+	differs := false
+	if reference != nil {
+		differs = reportComparison(stderr, conformance.Compare(rep, reference), *referencePath)
+	}
+	if rep.Failed() || differs {
 		return exitError(exitFailure)
 	}
 	return nil
+}
+
+func writeReportJSON(path string, rep *conformance.Report) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("--json: %w", err)
+	}
+	if err := rep.WriteJSON(f); err != nil {
+		f.Close()
+		return fmt.Errorf("--json: %w", err)
+	}
+	return f.Close()
+}
+
+// reportComparison prints what differs from the reference and what could
+// not be compared here, and reports whether anything differs.
+func reportComparison(w io.Writer, c conformance.Comparison, refPath string) bool {
+	for _, res := range c.SkippedHere {
+		fmt.Fprintf(w, "sysgate conformance: not compared, skipped on this machine: %s: %s\n", res.Case, res.Detail)
+	}
+	for _, d := range c.Differences {
+		fmt.Fprintf(w, "sysgate conformance: differs from %s: %s\n", refPath, d)
+	}
+	fmt.Fprintf(w, "sysgate conformance: %s\n", c.SummaryLine())
+	return len(c.Differences) > 0
 }
 
 // findProbe returns the probe to copy into bundles: --probe, then

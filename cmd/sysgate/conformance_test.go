@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -65,5 +66,40 @@ func TestConformanceAgainstRunc(t *testing.T) {
 	}
 	if err := xml.Unmarshal([]byte(stdout), &doc); err != nil || doc.Tests != 2 || doc.Failures != 0 {
 		t.Errorf("JUnit: %+v %v\n%s", doc, err, stdout)
+	}
+}
+
+// TestConformanceReference: --json writes the run's report, and --reference
+// fails the run when a case this machine ran has another outcome than the
+// reference says, naming the case, while an equal reference passes.
+func TestConformanceReference(t *testing.T) {
+	if testing.Short() || os.Geteuid() != 0 {
+		t.Skip("creates containers: needs root and no -short")
+	}
+	runc, err := exec.LookPath("runc")
+	if err != nil {
+		t.Skip("runc is not installed (make deps installs it)")
+	}
+	dir := t.TempDir()
+	own := filepath.Join(dir, "own.json")
+	args := []string{"conformance", "--runtime", runc, "--case", "action/errno-errnoret", "--output", "json"}
+	if code, _, stderr := runCLI(append(args, "--json", own)...); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	code, _, stderr := runCLI(append(args, "--reference", own)...)
+	if code != 0 || !strings.Contains(stderr, "compared 1 cases with the reference: 0 differ") {
+		t.Fatalf("against its own report: exit %d, stderr %q", code, stderr)
+	}
+	raw, err := os.ReadFile(own)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := writeFile(t, "other.json", strings.Replace(string(raw), `"observed": "errno:EXDEV"`, `"observed": "allowed"`, 1))
+	if other == own || !strings.Contains(string(raw), `"observed": "errno:EXDEV"`) {
+		t.Fatalf("the report does not hold the expected outcome:\n%s", raw)
+	}
+	code, _, stderr = runCLI(append(args, "--reference", other)...)
+	if code != exitFailure || !strings.Contains(stderr, `action/errno-errnoret: PASS "errno:EXDEV" here; reference: PASS "allowed"`) {
+		t.Errorf("against a differing reference: exit %d, stderr %q", code, stderr)
 	}
 }
