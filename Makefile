@@ -49,9 +49,14 @@ bench: build
 	$(GO) run ./integration/bench -bin bin -out docs/benchmarks.md
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./filter/ ./shim/ ./integration/wrapper/
 
-# Everything CI runs: the tests, the conformance tables, the kernel matrix in
-# qemu, and the containerd/CRI and podman suite.
-test-all: test conformance-check test-vm test-cri
+# Everything CI runs: the tests, the conformance check against the
+# reference tables, the kernel matrix in qemu, the Vagrant VMs, and the
+# containerd/CRI and podman suite. None of them may change the work tree.
+test-all:
+	@mkdir -p _out && hack/tree-state.sh >_out/tree-before
+	$(MAKE) --no-print-directory test conformance-check test-vm test-vagrant test-cri
+	@hack/tree-state.sh | cmp -s - _out/tree-before || { \
+		echo "test-all: the tests changed the work tree (see git status); results belong under an ignored _out/" >&2; exit 1; }
 
 clean:
 	rm -rf bin
