@@ -39,12 +39,14 @@ func runHelper(args []string, stdout, stderr io.Writer) error {
 	if _, err := spec.LoadPolicy(policyPath); err != nil {
 		return fmt.Errorf("%w; fix the policy before starting the helper (see docs/policy.md)", err)
 	}
+	// Signals first: a SIGTERM right after the socket appears (a quick
+	// systemctl restart) must still remove it.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
 	listener, err := shim.ListenHelper(*socket)
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
 	log.Info("serving sysgate-runc", "socket", *socket, "policy", policyPath)
 	h := &shim.Helper{PolicyPath: policyPath, Log: log}
 	err = h.Serve(ctx, listener)
