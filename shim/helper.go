@@ -168,9 +168,10 @@ func (h *Helper) serve(conn *net.UnixConn) (runtime, id string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	// The client's working directory, as the helper can reach it: a
-	// relative --bundle resolves there, exactly as in the client.
-	inv := ParseInvocation(req.Args, "/proc/self/fd/"+strconv.Itoa(int(cwd.Fd())))
+	inv := ParseInvocation(req.Args)
+	if inv.Unclear != "" {
+		return "", inv.ContainerID, errors.New(inv.Unclear)
+	}
 	if inv.Command != "create" && inv.Command != "run" {
 		return "", inv.ContainerID, fmt.Errorf("command %q is not create or run", inv.Command)
 	}
@@ -178,9 +179,20 @@ func (h *Helper) serve(conn *net.UnixConn) (runtime, id string, err error) {
 	if err != nil {
 		return "", inv.ContainerID, err
 	}
-	p, err := plan(inv.Bundle, inv.ContainerID, policy)
+	// The bundle resolves relative to the client's working directory, by
+	// the kernel, as the runtime's chdir will from there.
+	p, err := plan(cwd, inv.Bundle, inv.ContainerID, policy)
+	defer p.close()
 	if err != nil {
 		return "", inv.ContainerID, err
+	}
+	// The client execs the runtime with its own arguments, which name the
+	// bundle again: serve only when they name it by its real path (or not
+	// at all: the client's working directory), so that no symlink or ".."
+	// in them can point the runtime elsewhere between this edit and its
+	// chdir. sysgate-runc passes the real path itself.
+	if inv.Bundle != "." && inv.Bundle != p.bundle.Dir {
+		return "", inv.ContainerID, fmt.Errorf("the bundle path %q is not the directory's real path %s", inv.Bundle, p.bundle.Dir)
 	}
 	if p.warning != "" {
 		return "", inv.ContainerID, errors.New("the decision carries a warning for the caller")

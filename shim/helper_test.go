@@ -113,9 +113,11 @@ func TestHelperServesCreate(t *testing.T) {
 	}
 }
 
-func TestHelperRelativeBundle(t *testing.T) {
+// A create run from inside the bundle (no --bundle) resolves through the
+// client's working directory, and is served.
+func TestHelperBundleIsTheClientsWorkingDirectory(t *testing.T) {
 	n := newHelperNode(t, "")
-	kind, detail := askHelper(t, n.socket, n.policy, filepath.Dir(n.bundle), "run", "-b", "bundle", "c1")
+	kind, detail := askHelper(t, n.socket, n.policy, n.bundle, "run", "c1")
 	if kind != helperReplyOK {
 		t.Fatalf("reply %s %q", kind, detail)
 	}
@@ -132,6 +134,7 @@ func TestHelperHandsBack(t *testing.T) {
 		name, policy string
 		askPolicy    func(n *helperNode) string
 		args         []string
+		ownBundle    bool // args name the bundle (BUNDLE: its path), from the client's working directory, its parent
 		reason       string
 	}{
 		{name: "another policy file", askPolicy: func(*helperNode) string { return "/etc/other.toml" },
@@ -139,6 +142,12 @@ func TestHelperHandsBack(t *testing.T) {
 		{name: "a relative policy path", askPolicy: func(*helperNode) string { return "config.toml" },
 			args: []string{"create", "c"}, reason: "this helper serves"},
 		{name: "not create", args: []string{"state", "c"}, reason: `command "state"`},
+		// The client execs the runtime with these arguments: a path that is
+		// not the bundle's real path could name another directory by then.
+		{name: "a relative bundle path", args: []string{"run", "-b", "bundle", "c"}, ownBundle: true, reason: "is not the directory's real path"},
+		{name: "a bundle path through ..", args: []string{"create", "--bundle", "BUNDLE/../bundle", "c"}, ownBundle: true, reason: "is not the directory's real path"},
+		{name: "an abbreviated global option", args: []string{"--roo", "/tmp/x", "create", "c"}, reason: `"--roo"`},
+		{name: "crun's config file option", args: []string{"create", "-f", "/alt.json", "c"}, reason: "another config file"},
 		{name: "a missing Localhost profile", args: []string{"create", "c"},
 			policy: "default = \"localhost/profiles/missing.json\"\n", reason: "missing.json"},
 		{name: "a warning for the caller", args: []string{"create", "c"},
@@ -158,8 +167,16 @@ func TestHelperHandsBack(t *testing.T) {
 				policy = tt.askPolicy(n)
 			}
 			args := append([]string{"--root", "/run/x"}, tt.args...)
-			args = append(args[:len(args)-1], "--bundle", n.bundle, args[len(args)-1])
-			kind, detail := askHelper(t, n.socket, policy, "/", args...)
+			cwd := "/"
+			if tt.ownBundle {
+				cwd = filepath.Dir(n.bundle)
+				for i := range args {
+					args[i] = strings.ReplaceAll(args[i], "BUNDLE", n.bundle)
+				}
+			} else {
+				args = append(args[:len(args)-1], "--bundle", n.bundle, args[len(args)-1])
+			}
+			kind, detail := askHelper(t, n.socket, policy, cwd, args...)
 			if kind != helperReplyFallback || !strings.Contains(detail, tt.reason) {
 				t.Fatalf("reply %s %q, want fallback naming %q", kind, detail, tt.reason)
 			}

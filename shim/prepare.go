@@ -14,14 +14,22 @@ import (
 // the caller gave. warn receives what must be said but does not stop the
 // container. The containerd shim calls this before it creates the task.
 func Prepare(bundleDir, id string, policy spec.Policy, warn func(string)) (spec.Decision, error) {
-	p, err := plan(bundleDir, id, policy)
+	d, _, err := prepareAt(nil, bundleDir, id, policy, warn)
+	return d, err
+}
+
+// prepareAt is Prepare with the bundle resolved relative to the directory
+// at (nil: the working directory); it also returns the bundle's real path.
+func prepareAt(at *os.File, bundleDir, id string, policy spec.Policy, warn func(string)) (spec.Decision, string, error) {
+	p, err := plan(at, bundleDir, id, policy)
+	defer p.close()
 	if err != nil {
-		return p.decision, err
+		return p.decision, "", err
 	}
 	if p.warning != "" {
 		warn(p.warning)
 	}
-	return p.decision, p.commit(policy, "", warn)
+	return p.decision, p.bundle.Dir, p.commit(policy, "", warn)
 }
 
 // preparation is a container's decision and its rendered config.json,
@@ -35,10 +43,12 @@ type preparation struct {
 	config   []byte // nil when the bundle already says it all
 }
 
-// plan does every check of Prepare and writes nothing.
-func plan(bundleDir, id string, policy spec.Policy) (*preparation, error) {
+// plan does every check of Prepare and writes nothing. The bundle is
+// resolved once, relative to at, into a descriptor that commit writes
+// through; close releases it.
+func plan(at *os.File, bundleDir, id string, policy spec.Policy) (*preparation, error) {
 	p := &preparation{}
-	bundle, err := spec.ReadBundle(bundleDir)
+	bundle, err := spec.OpenBundle(at, bundleDir)
 	if err != nil {
 		return p, err
 	}
@@ -67,6 +77,8 @@ func plan(bundleDir, id string, policy spec.Policy) (*preparation, error) {
 	}
 	return p, nil
 }
+
+func (p *preparation) close() { p.bundle.Close() }
 
 // commit writes the bundle and records the decision; via says who did it
 // when it was not sysgate-runc itself.

@@ -23,13 +23,15 @@ const exitRefused = 1
 // real runtime, reading nothing but the policy's runtime key, because the
 // shim calls state, kill and delete many times per container.
 func Main(args []string, stderr io.Writer) int {
-	workDir, err := os.Getwd()
-	if err != nil {
-		workDir = "."
-	}
-	inv := ParseInvocation(args, workDir)
+	inv := ParseInvocation(args)
 	policyPath := spec.PolicyPath()
 
+	if inv.Unclear != "" {
+		// Which command this is, and which bundle, is the runtime's reading,
+		// not ours: passing it on could start a container unfiltered.
+		report(inv, stderr, slog.LevelError, "sysgate-runc refuses a command line it cannot read exactly: "+inv.Unclear)
+		return exitRefused
+	}
 	if inv.Command != "create" && inv.Command != "run" {
 		runtime, err := spec.RuntimeOnly(policyPath)
 		if err != nil {
@@ -44,21 +46,23 @@ func Main(args []string, stderr io.Writer) int {
 		report(inv, stderr, slog.LevelError, err.Error()+"; fix the policy file (see docs/policy.md)")
 		return exitRefused
 	}
-	if err := applyDecision(inv, policy, stderr); err != nil {
+	bundleDir, err := applyDecision(inv, policy, stderr)
+	if err != nil {
 		report(inv, stderr, slog.LevelError, err.Error())
 		return exitRefused
 	}
-	return execRuntime(inv, policy.Runtime, args, stderr)
+	return execRuntime(inv, policy.Runtime, inv.WithBundle(args, bundleDir), stderr)
 }
 
-// applyDecision is Prepare for a runtime command line.
-func applyDecision(inv Invocation, policy spec.Policy, stderr io.Writer) error {
+// applyDecision is Prepare for a runtime command line; it returns the
+// bundle's real path, which the runtime is then given.
+func applyDecision(inv Invocation, policy spec.Policy, stderr io.Writer) (string, error) {
 	if _, err := lookRuntime(policy.Runtime); err != nil {
-		return err
+		return "", err
 	}
 	warn := func(msg string) { report(inv, stderr, slog.LevelWarn, msg) }
-	_, err := Prepare(inv.Bundle, inv.ContainerID, policy, warn)
-	return err
+	_, dir, err := prepareAt(nil, inv.Bundle, inv.ContainerID, policy, warn)
+	return dir, err
 }
 
 func lookRuntime(runtime string) (string, error) {

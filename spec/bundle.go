@@ -2,7 +2,9 @@ package spec
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +14,7 @@ import (
 	"path/filepath"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // AnnotationDecision records in the bundle what sysgate applied, so that a
@@ -27,38 +30,99 @@ const AnnotationCrunBPF = "run.oci.seccomp_bpf_data"
 const MaxConfigSize = 16 << 20
 
 // Bundle is an OCI bundle's config.json: the bytes as received, which are
-// written back untouched on any error, and the parsed spec.
+// written back untouched on any error, and the parsed spec. The directory is
+// resolved once, by the kernel, into a descriptor, and config.json is read
+// and replaced through it: whatever the path says (symlinks, "..", a
+// directory renamed meanwhile), sysgate edits the file the runtime opens
+// when it resolves the same path from the same directory.
 type Bundle struct {
-	Dir  string
+	Dir  string // the directory's real path, for messages
 	Raw  []byte
 	Spec *specs.Spec
+
+	dir      *os.File // O_PATH descriptor of the directory
+	mode     os.FileMode
+	uid, gid int
 }
 
-// ConfigPath is the bundle's config.json.
+// ConfigPath is the bundle's config.json, for messages.
 func (b *Bundle) ConfigPath() string { return filepath.Join(b.Dir, "config.json") }
 
-// ReadBundle reads and parses dir/config.json.
-func ReadBundle(dir string) (*Bundle, error) {
-	b := &Bundle{Dir: dir}
-	f, err := os.Open(b.ConfigPath())
+// ReadBundle reads and parses dir/config.json, dir resolved from the
+// working directory. Close releases it.
+func ReadBundle(dir string) (*Bundle, error) { return OpenBundle(nil, dir) }
+
+// OpenBundle resolves dir once, relative to the directory at (nil: the
+// working directory), exactly as a runtime's chdir(dir) from there would,
+// and reads its config.json. config.json must be a regular file, not a
+// symbolic link: it is opened without following links and without
+// blocking, so that a FIFO cannot hang the create.
+func OpenBundle(at *os.File, dir string) (*Bundle, error) {
+	atFD := unix.AT_FDCWD
+	if at != nil {
+		atFD = int(at.Fd())
+	}
+	if dir == "" {
+		dir = "."
+	}
+	fd, err := unix.Openat(atFD, dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("bundle %s: %w", dir, err)
 	}
+	b := &Bundle{dir: os.NewFile(uintptr(fd), dir)}
+	if b.Dir, err = os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd)); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("bundle %s: %w", dir, err)
+	}
+	if err := b.read(); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// Close releases the directory's descriptor.
+func (b *Bundle) Close() error {
+	if b == nil || b.dir == nil {
+		return nil
+	}
+	return b.dir.Close()
+}
+
+func (b *Bundle) dirFD() int { return int(b.dir.Fd()) }
+
+func (b *Bundle) read() error {
+	fd, err := unix.Openat(b.dirFD(), "config.json", unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ELOOP) {
+		return fmt.Errorf("%s is a symbolic link; a bundle's config.json must be a regular file", b.ConfigPath())
+	}
+	if err != nil {
+		return fmt.Errorf("bundle %s: %w", b.Dir, &os.PathError{Op: "open", Path: b.ConfigPath(), Err: err})
+	}
+	f := os.NewFile(uintptr(fd), b.ConfigPath())
 	defer f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fmt.Errorf("%s: %w", b.ConfigPath(), err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return fmt.Errorf("%s is not a regular file", b.ConfigPath())
+	}
+	b.mode, b.uid, b.gid = os.FileMode(st.Mode&0o7777), int(st.Uid), int(st.Gid)
 	var buf bytes.Buffer
 	if _, err := buf.ReadFrom(io.LimitReader(f, MaxConfigSize+1)); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", b.ConfigPath(), err)
+		return fmt.Errorf("reading %s: %w", b.ConfigPath(), err)
 	}
 	if buf.Len() > MaxConfigSize {
-		return nil, fmt.Errorf("%s is larger than %d bytes", b.ConfigPath(), MaxConfigSize)
+		return fmt.Errorf("%s is larger than %d bytes", b.ConfigPath(), MaxConfigSize)
 	}
 	b.Raw = buf.Bytes()
 	var s specs.Spec
 	if err := json.Unmarshal(b.Raw, &s); err != nil {
-		return nil, fmt.Errorf("%s is not a valid OCI runtime config: %w", b.ConfigPath(), jsonError(b.Raw, err))
+		return fmt.Errorf("%s is not a valid OCI runtime config: %w", b.ConfigPath(), jsonError(b.Raw, err))
 	}
 	b.Spec = &s
-	return b, nil
+	return nil
 }
 
 // recordedDecision is the annotation's content.
@@ -166,34 +230,38 @@ func (b *Bundle) alreadyRecorded(d Decision) bool {
 	return json.Unmarshal([]byte(raw), &prev) == nil && prev.Digest == d.Digest && prev.Audit == d.Audit
 }
 
-// WriteConfig replaces config.json atomically: a temporary file in the same
-// directory, renamed over it, so that a reader sees the old file or the
-// new one, never a torn one. There is no fsync: containerd, CRI-O and
+// WriteConfig replaces config.json atomically, through the directory's
+// descriptor: a temporary file in the same directory, with the original's
+// mode, owner and group, renamed over it, so that a reader sees the old file
+// or the new one, never a torn one. There is no fsync: containerd, CRI-O and
 // podman write config.json without one, a bundle does not outlive its
 // container across a crash, and the two fsyncs were a third of create's
 // work (docs/design.md, "Create-time cost").
 func (b *Bundle) WriteConfig(data []byte) error {
-	path := b.ConfigPath()
-	mode := os.FileMode(0o644)
-	if st, err := os.Stat(path); err == nil {
-		mode = st.Mode().Perm()
-	}
-	tmp, err := os.CreateTemp(b.Dir, ".config.json.sysgate-*")
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	tmp := ".config.json.sysgate-" + hex.EncodeToString(rnd[:])
+	fd, err := unix.Openat(b.dirFD(), tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
-		return fmt.Errorf("rewriting %s: %w", path, err)
+		return fmt.Errorf("rewriting %s: %w", b.ConfigPath(), err)
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err == nil {
-		err = tmp.Chmod(mode)
+	f := os.NewFile(uintptr(fd), tmp)
+	_, err = f.Write(data)
+	if err == nil {
+		err = unix.Fchown(fd, b.uid, b.gid)
 	}
-	if closeErr := tmp.Close(); err == nil {
+	if err == nil {
+		err = unix.Fchmod(fd, uint32(b.mode))
+	}
+	if closeErr := f.Close(); err == nil {
 		err = closeErr
 	}
 	if err == nil {
-		err = os.Rename(tmp.Name(), path)
+		err = unix.Renameat(b.dirFD(), tmp, b.dirFD(), "config.json")
 	}
 	if err != nil {
-		return fmt.Errorf("rewriting %s: %w", path, err)
+		unix.Unlinkat(b.dirFD(), tmp, 0)
+		return fmt.Errorf("rewriting %s: %w", b.ConfigPath(), err)
 	}
 	return nil
 }

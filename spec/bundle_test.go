@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -505,32 +507,58 @@ func TestWriteConfig(t *testing.T) {
 			}
 		})
 	}
-	t.Run("new file gets 0644", func(t *testing.T) {
+	t.Run("keeps mode, owner and group", func(t *testing.T) {
 		dir := t.TempDir()
-		b := &Bundle{Dir: dir}
+		path := filepath.Join(dir, "config.json")
+		if err := os.WriteFile(path, []byte(`{"ociVersion":"1.0.2"}`), 0o640); err != nil {
+			t.Fatal(err)
+		}
+		uid, gid := os.Getuid(), os.Getgid()
+		if uid == 0 {
+			uid, gid = 1234, 5678 // as root, prove an owner that is not the writer's is kept
+			if err := os.Chown(path, uid, gid); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b, err := ReadBundle(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
 		if err := b.WriteConfig([]byte(`{}`)); err != nil {
 			t.Fatal(err)
 		}
-		st, err := os.Stat(b.ConfigPath())
-		if err != nil || st.Mode().Perm() != 0o644 {
-			t.Errorf("stat: %v, %v", st, err)
+		var st syscall.Stat_t
+		if err := syscall.Stat(path, &st); err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode&0o7777 != 0o640 || int(st.Uid) != uid || int(st.Gid) != gid {
+			t.Errorf("config.json mode %o owner %d:%d, want 640 %d:%d", st.Mode&0o7777, st.Uid, st.Gid, uid, gid)
 		}
 	})
 	t.Run("missing bundle directory", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "gone")
-		err := (&Bundle{Dir: dir}).WriteConfig([]byte(`{}`))
-		if err == nil || !strings.Contains(err.Error(), "rewriting "+filepath.Join(dir, "config.json")) {
+		_, err := ReadBundle(dir)
+		if err == nil || !strings.Contains(err.Error(), "bundle "+dir) {
 			t.Errorf("err = %v", err)
 		}
 	})
 	t.Run("failed rename leaves no temporary file", func(t *testing.T) {
 		dir := t.TempDir()
-		// config.json is a non-empty directory: rename onto it fails.
+		if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		b, err := ReadBundle(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		// config.json becomes a non-empty directory: rename onto it fails.
+		os.Remove(filepath.Join(dir, "config.json"))
 		if err := os.MkdirAll(filepath.Join(dir, "config.json", "x"), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		err := (&Bundle{Dir: dir}).WriteConfig([]byte(`{}`))
-		if err == nil {
+		if err := b.WriteConfig([]byte(`{}`)); err == nil {
 			t.Fatal("no error")
 		}
 		entries, _ := os.ReadDir(dir)
@@ -538,4 +566,86 @@ func TestWriteConfig(t *testing.T) {
 			t.Errorf("bundle holds %v after the failure", entries)
 		}
 	})
+}
+
+// The bundle is what the kernel resolves, not what the path says as text:
+// "top/link/../b" with link -> elsewhere/deep is elsewhere/b, the directory
+// a runtime's chdir reaches, while filepath.Clean would say top/b.
+func TestOpenBundleResolvesAsTheKernel(t *testing.T) {
+	root := t.TempDir()
+	for _, d := range []string{"top/b", "elsewhere/deep", "elsewhere/b"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(root, "top/b/config.json"), []byte(`{"hostname":"decoy"}`), 0o644)
+	os.WriteFile(filepath.Join(root, "elsewhere/b/config.json"), []byte(`{"hostname":"real"}`), 0o644)
+	if err := os.Symlink(filepath.Join(root, "elsewhere/deep"), filepath.Join(root, "top/link")); err != nil {
+		t.Fatal(err)
+	}
+	b, err := ReadBundle(filepath.Join(root, "top") + "/link/../b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if b.Spec.Hostname != "real" || b.Dir != filepath.Join(root, "elsewhere/b") {
+		t.Errorf("read %q from %s, want the config.json of %s", b.Spec.Hostname, b.Dir, filepath.Join(root, "elsewhere/b"))
+	}
+	// Relative to a directory descriptor (the helper's view of a client's
+	// working directory), "..": the same.
+	at, err := os.Open(filepath.Join(root, "top/link"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer at.Close()
+	rel, err := OpenBundle(at, "../b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rel.Close()
+	if rel.Spec.Hostname != "real" {
+		t.Errorf("relative to the descriptor: read %q, want real", rel.Spec.Hostname)
+	}
+	if err := rel.WriteConfig([]byte(`{"hostname":"rewritten"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if raw, _ := os.ReadFile(filepath.Join(root, "elsewhere/b/config.json")); string(raw) != `{"hostname":"rewritten"}` {
+		t.Errorf("the write went elsewhere: %s", raw)
+	}
+	if raw, _ := os.ReadFile(filepath.Join(root, "top/b/config.json")); string(raw) != `{"hostname":"decoy"}` {
+		t.Errorf("the decoy was changed: %s", raw)
+	}
+}
+
+// config.json that is not a regular file is refused, at once.
+func TestOpenBundleRefusesOddConfigFiles(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		make func(path string) error
+		want string
+	}{
+		{"symbolic link", func(p string) error {
+			os.WriteFile(p+".real", []byte(`{}`), 0o644)
+			return os.Symlink(p+".real", p)
+		}, "is a symbolic link"},
+		{"FIFO", func(p string) error { return syscall.Mkfifo(p, 0o644) }, "is not a regular file"},
+		{"directory", func(p string) error { return os.Mkdir(p, 0o755) }, "is not a regular file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := tc.make(filepath.Join(dir, "config.json")); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { _, err := ReadBundle(dir); done <- err }()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("err = %v, want %q", err, tc.want)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("ReadBundle blocked")
+			}
+		})
+	}
 }

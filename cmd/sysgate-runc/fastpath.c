@@ -36,30 +36,42 @@
 // then sysgate-runc does the work itself.
 #define HELPER_TIMEOUT_SECONDS 5
 
-// Global options of runc and crun that take a value (shim/cli.go has the
-// same list).
+// Global options of runc and crun, by their exact names: those that take a
+// value, and switches (shim/cli.go has the same lists, and a test there
+// keeps them equal). Anything else, such as crun's abbreviations ("--roo"
+// is its --root), is left to the Go code, which refuses it.
 static const char *const value_flags[] = {
 	"root", "log", "log-format", "log-level", "criu", "rootless", "cgroup-manager", NULL,
 };
+static const char *const switch_flags[] = {
+	"debug", "systemd-cgroup", "help", "h", "version", "v", NULL,
+};
 
-static int takes_value(const char *name) {
-	for (int i = 0; value_flags[i]; i++)
-		if (strcmp(name, value_flags[i]) == 0)
+static int in_list(const char *const *list, const char *name, size_t len) {
+	for (int i = 0; list[i]; i++)
+		if (strlen(list[i]) == len && strncmp(name, list[i], len) == 0)
 			return 1;
 	return 0;
 }
 
-// command returns the runtime subcommand, or NULL when there is none.
+// command returns the runtime subcommand, or NULL when there is none or the
+// options before it are not all known exactly.
 static const char *command(int argc, char **argv) {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (a[0] != '-' || a[1] == '\0' || strcmp(a, "--") == 0)
 			return a;
 		const char *name = a + strspn(a, "-");
-		if (strchr(name, '='))
+		const char *eq = strchr(name, '=');
+		if (eq) {
+			if (a[1] != '-' || !in_list(value_flags, name, eq - name))
+				return NULL;
 			continue;
-		if (takes_value(name))
+		}
+		if (in_list(value_flags, name, strlen(name)))
 			i++;
+		else if (!in_list(switch_flags, name, strlen(name)))
+			return NULL;
 	}
 	return NULL;
 }

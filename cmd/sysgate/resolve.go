@@ -41,6 +41,7 @@ func runResolve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer bundle.Close()
 	d, err := spec.Decide(*id, bundle.Spec, policy)
 	if err != nil {
 		return err

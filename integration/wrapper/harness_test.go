@@ -180,6 +180,12 @@ func (r result) String() string {
 // container keeps its stdio open.
 func (n *node) cmd(bare bool, args ...string) result {
 	n.t.Helper()
+	return n.cmdIn("", bare, args...)
+}
+
+// cmdIn is cmd run from the working directory cwd ("": the test's).
+func (n *node) cmdIn(cwd string, bare bool, args ...string) result {
+	n.t.Helper()
 	bin := wrapper(n.t)
 	if bare {
 		bin = n.rt.path
@@ -188,6 +194,7 @@ func (n *node) cmd(bare bool, args ...string) result {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	c := exec.CommandContext(ctx, bin, full...)
+	c.Dir = cwd
 	c.Env = append(os.Environ(), spec.PolicyPathEnv+"="+n.policyPath, shim.HelperSocketEnv+"="+n.helperSocket)
 	dir := n.t.TempDir()
 	stdout, _ := os.Create(filepath.Join(dir, "stdout"))

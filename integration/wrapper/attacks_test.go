@@ -1,0 +1,159 @@
+package wrapper
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sysgate/sysgate/integration/bundle"
+)
+
+// Attacks from the security review (issue 13), each of which once ran a
+// container weaker than decided while the decision log said otherwise.
+// Each runs on runc and crun, with and without the create helper, and must
+// now fail to weaken anything.
+
+func eachHelperMode(t *testing.T, test func(t *testing.T, withHelper bool)) {
+	for _, withHelper := range []bool{false, true} {
+		name := "sysgate-runc alone"
+		if withHelper {
+			name = "with the helper"
+		}
+		t.Run(name, func(t *testing.T) { test(t, withHelper) })
+	}
+}
+
+// bundlePair lays out, under root, a real bundle (elsewhere/b) and a decoy
+// (top/b), and top/link -> elsewhere/deep: "top/link/../b" names the
+// decoy as text and the real bundle to the kernel, which is what a
+// runtime's chdir follows. Both bundles ask for no profile, so the node
+// default (RuntimeDefault) must confine the one that runs.
+func bundlePair(t *testing.T, n *node) (root, real string, decoyConfig []byte) {
+	t.Helper()
+	root = t.TempDir()
+	real = filepath.Join(root, "elsewhere", "b")
+	decoy := filepath.Join(root, "top", "b")
+	for _, dir := range []string{real, decoy} {
+		if _, err := bundle.Create(dir, bundle.Options{Args: shell}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(root, "elsewhere", "deep"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(root, "elsewhere", "deep"), filepath.Join(root, "top", "link")); err != nil {
+		t.Fatal(err)
+	}
+	decoyConfig, err := os.ReadFile(filepath.Join(decoy, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root, real, decoyConfig
+}
+
+func assertConfined(t *testing.T, r result) {
+	t.Helper()
+	o := observe(t, r)
+	if o.seccomp != "2" || o.unshare || !o.ls {
+		t.Errorf("the container ran with Seccomp %q, unshare allowed %v (want 2, blocked): %s", o.seccomp, o.unshare, r)
+	}
+}
+
+// TestBundlePathResolvedAsTheRuntime: sysgate edits the directory the
+// runtime runs, whatever "..", symlinks or the working directory do to the
+// path's text (issue 13, items 1 and 2).
+func TestBundlePathResolvedAsTheRuntime(t *testing.T) {
+	forEachRuntime(t, func(t *testing.T, rt runtime) {
+		eachHelperMode(t, func(t *testing.T, withHelper bool) {
+			n := newNode(t, rt, "")
+			if withHelper {
+				n.startHelper()
+			}
+			t.Run("symlink then ..", func(t *testing.T) {
+				root, _, decoy := bundlePair(t, n)
+				id := newID("sg")
+				r := n.cmd(false, "run", "--bundle", filepath.Join(root, "top")+"/link/../b", id)
+				n.cmd(true, "delete", "--force", id)
+				assertConfined(t, r)
+				fileUnchanged(t, filepath.Join(root, "top", "b", "config.json"), decoy)
+			})
+			t.Run("relative to a working directory reached through a symlink", func(t *testing.T) {
+				root, _, decoy := bundlePair(t, n)
+				id := newID("sg")
+				// From top/link (physically elsewhere/deep), ../b is elsewhere/b;
+				// joined as text with the path of the working directory it
+				// would be top/b.
+				r := n.cmdIn(filepath.Join(root, "top", "link"), false, "run", "--bundle", "../b", id)
+				n.cmd(true, "delete", "--force", id)
+				assertConfined(t, r)
+				fileUnchanged(t, filepath.Join(root, "top", "b", "config.json"), decoy)
+			})
+			t.Run("relative path that names another bundle when joined to /proc/self/fd/N", func(t *testing.T) {
+				// The helper once joined a client's relative path to
+				// /proc/self/fd/N as text: ../../root/DECOY became
+				// /proc/self/root/DECOY, the decoy at DECOY in the helper's
+				// view, while the runtime ran base/root/DECOY, two levels
+				// above its working directory base/w1/w2.
+				decoyDir := t.TempDir()
+				if _, err := bundle.Create(decoyDir, bundle.Options{Args: shell}); err != nil {
+					t.Fatal(err)
+				}
+				decoy, _ := os.ReadFile(filepath.Join(decoyDir, "config.json"))
+				base := t.TempDir()
+				cwd := filepath.Join(base, "w1", "w2")
+				if err := os.MkdirAll(cwd, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := bundle.Create(filepath.Join(base, "root", decoyDir), bundle.Options{Args: shell}); err != nil {
+					t.Fatal(err)
+				}
+				id := newID("sg")
+				r := n.cmdIn(cwd, false, "run", "--bundle", "../../root"+decoyDir, id)
+				n.cmd(true, "delete", "--force", id)
+				assertConfined(t, r)
+				fileUnchanged(t, filepath.Join(decoyDir, "config.json"), decoy)
+			})
+		})
+	})
+}
+
+// TestUnclearCommandLinesRefused: command lines the runtime reads
+// otherwise than sysgate (issue 13, item 7) are refused before any
+// container starts, naming the argument.
+func TestUnclearCommandLinesRefused(t *testing.T) {
+	forEachRuntime(t, func(t *testing.T, rt runtime) {
+		eachHelperMode(t, func(t *testing.T, withHelper bool) {
+			n := newNode(t, rt, "")
+			if withHelper {
+				n.startHelper()
+			}
+			dir := n.bundle(bundle.Options{Args: shell})
+			alt := filepath.Join(t.TempDir(), "alt.json")
+			raw, _ := os.ReadFile(filepath.Join(dir, "config.json"))
+			os.WriteFile(alt, raw, 0o644)
+			for _, tc := range []struct {
+				name, cwd string
+				args      []string
+				names     string
+			}{
+				{"abbreviated global option", "", []string{"--roo", n.stateRoot, "run", "--bundle", dir, "ID"}, `"--roo"`},
+				{"crun's -f", "", []string{"run", "-f", alt, "--bundle", dir, "ID"}, "another config file"},
+				{"value attached to -b", t.TempDir(), []string{"run", "-b" + dir, "ID"}, `"-b` + dir + `"`},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					id := newID("sg")
+					for i := range tc.args {
+						tc.args[i] = strings.ReplaceAll(tc.args[i], "ID", id)
+					}
+					r := n.cmdIn(tc.cwd, false, tc.args...)
+					n.cmd(true, "delete", "--force", id)
+					if r.code == 0 || strings.Contains(r.stdout, "Seccomp:") || !strings.Contains(r.stderr, tc.names) {
+						t.Errorf("want a refusal naming %s and no container: %s", tc.names, r)
+					}
+					fileUnchanged(t, filepath.Join(dir, "config.json"), raw)
+				})
+			}
+		})
+	})
+}
