@@ -275,19 +275,54 @@ func auditProfile(p *specs.LinuxSeccomp) *specs.LinuxSeccomp {
 
 // CheckDecision applies the policy's unconfined rule.
 func CheckDecision(d Decision, policy Policy) (warning string, err error) {
-	if d.Type != TypeUnconfined {
+	what := "unconfined"
+	switch {
+	case d.Type == TypeUnconfined:
+	case !d.Audit && AllowsEverything(d.Profile):
+		// The operator's audit mode turns denials into LOG on purpose; a
+		// profile that denies nothing by itself is unconfined in all but
+		// name, and the unconfined rule applies to it.
+		what = fmt.Sprintf("with a profile that allows every syscall (%s, defaultAction %s and no rule that denies), which is unconfined in all but name", d.Type, d.Profile.DefaultAction)
+	default:
 		return "", nil
 	}
 	who := d.Container.describe()
 	switch {
 	case policy.Unconfined == UnconfinedDeny && policy.Exempt(d.Container.Namespace):
-		return fmt.Sprintf("%s runs unconfined (%s); allowed because namespace %q is exempt", who, d.From, d.Container.Namespace), nil
+		return fmt.Sprintf("%s runs %s (%s); allowed because namespace %q is exempt", who, what, d.From, d.Container.Namespace), nil
 	case policy.Unconfined == UnconfinedDeny:
-		return "", fmt.Errorf("refusing to create %s unconfined: %s asked for it and policy %s says unconfined = \"deny\"; give the container a seccomp profile (RuntimeDefault or Localhost) or add its namespace to exempt_namespaces", who, d.From, policyName(policy))
+		return "", fmt.Errorf("refusing to create %s %s: %s asked for it and policy %s says unconfined = \"deny\"; give the container a seccomp profile that denies something (RuntimeDefault or Localhost) or add its namespace to exempt_namespaces", who, what, orDefault(d.From, "the bundle"), policyName(policy))
 	case policy.Unconfined == UnconfinedAudit:
-		return fmt.Sprintf("%s runs unconfined (%s)", who, d.From), nil
+		return fmt.Sprintf("%s runs %s (%s)", who, what, d.From), nil
 	}
 	return "", nil
+}
+
+// AllowsEverything reports whether a profile lets every call through
+// whatever its arguments: defaultAction ALLOW or LOG and every rule's
+// action ALLOW or LOG. (Its compiled program still kills calls through an
+// ABI it does not list, which no ordinary process makes.)
+func AllowsEverything(p *specs.LinuxSeccomp) bool {
+	if p == nil {
+		return false
+	}
+	allows := func(a specs.LinuxSeccompAction) bool { return a == specs.ActAllow || a == specs.ActLog }
+	if !allows(p.DefaultAction) {
+		return false
+	}
+	for _, r := range p.Syscalls {
+		if !allows(r.Action) {
+			return false
+		}
+	}
+	return true
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
 }
 
 func policyName(p Policy) string {

@@ -738,6 +738,17 @@ func TestCheckDecision(t *testing.T) {
 	confined := func(typ ProfileType) Decision {
 		return Decision{Container: Container{ID: "c1", Namespace: "shop", Name: "nginx"}, Type: typ, Profile: &specs.LinuxSeccomp{DefaultAction: specs.ActErrno}}
 	}
+	allowAll := func(typ ProfileType, def specs.LinuxSeccompAction, ruleActions ...specs.LinuxSeccompAction) Decision {
+		d := Decision{Container: Container{ID: "c1", Namespace: "shop", Pod: "web-1", Name: "nginx"}, Type: typ,
+			Profile: &specs.LinuxSeccomp{DefaultAction: def}}
+		if typ == TypeLocalhost {
+			d.From = fromPodAnnotation
+		}
+		for _, a := range ruleActions {
+			d.Profile.Syscalls = append(d.Profile.Syscalls, specs.LinuxSyscall{Names: []string{"getpid"}, Action: a})
+		}
+		return d
+	}
 	policy := func(mode string, exempt ...string) Policy {
 		p := DefaultPolicy()
 		p.Unconfined, p.ExemptNamespaces, p.Path = mode, exempt, "/etc/sysgate/config.toml"
@@ -767,6 +778,19 @@ func TestCheckDecision(t *testing.T) {
 		{name: "deny: Localhost passes", d: confined(TypeLocalhost), policy: policy("deny")},
 		{name: "deny: Rendered passes", d: confined(TypeRendered), policy: policy("deny")},
 		{name: "audit: RuntimeDefault says nothing", d: confined(TypeRuntimeDefault), policy: policy("audit")},
+		{name: "deny: an allow-all Localhost profile is unconfined in all but name", d: allowAll(TypeLocalhost, specs.ActAllow, specs.ActLog), policy: policy("deny"),
+			errWants: []string{`refusing to create container "nginx" of pod shop/web-1 with a profile that allows every syscall`, "defaultAction SCMP_ACT_ALLOW", "unconfined in all but name", `unconfined = "deny"`}},
+		{name: "deny: an in-spec LOG profile is too", d: allowAll(TypeRendered, specs.ActLog), policy: policy("deny"),
+			errWants: []string{"allows every syscall", "the bundle asked for it"}},
+		{name: "deny: allow-all in an exempt namespace warns", d: func() Decision { d := allowAll(TypeLocalhost, specs.ActAllow); d.Container.Namespace = "kube-system"; return d }(),
+			policy: policy("deny", "kube-system"), warning: []string{"allows every syscall", `namespace "kube-system" is exempt`}},
+		{name: "audit: allow-all is reported", d: allowAll(TypeLocalhost, specs.ActAllow), policy: policy("audit"), warning: []string{"allows every syscall"}},
+		{name: "deny: one denying rule is a profile", d: func() Decision {
+			d := allowAll(TypeLocalhost, specs.ActAllow)
+			d.Profile.Syscalls = append(d.Profile.Syscalls, specs.LinuxSyscall{Names: []string{"mkdir"}, Action: specs.ActErrno})
+			return d
+		}(), policy: policy("deny")},
+		{name: "deny: the operator's audit mode is not the Pod's doing", d: func() Decision { d := allowAll(TypeRuntimeDefault, specs.ActLog); d.Audit = true; return d }(), policy: policy("deny")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			warning, err := CheckDecision(tc.d, tc.policy)

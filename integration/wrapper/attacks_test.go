@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sysgate/sysgate/integration/bundle"
+	"github.com/sysgate/sysgate/spec"
 )
 
 // Attacks from the security review (issue 13), each of which once ran a
@@ -154,6 +156,49 @@ func TestUnclearCommandLinesRefused(t *testing.T) {
 					fileUnchanged(t, filepath.Join(dir, "config.json"), raw)
 				})
 			}
+		})
+	})
+}
+
+// TestAllowAllProfileUnderDeny: under unconfined = "deny", a profile that
+// denies nothing (defaultAction ALLOW or LOG, no denying rule) is refused
+// like Unconfined itself, whether a Localhost file or the bundle carries it
+// (issue 13, item 6); a profile that denies one call still runs.
+func TestAllowAllProfileUnderDeny(t *testing.T) {
+	forEachRuntime(t, func(t *testing.T, rt runtime) {
+		eachHelperMode(t, func(t *testing.T, withHelper bool) {
+			n := newNode(t, rt, `unconfined = "deny"`)
+			if withHelper {
+				n.startHelper()
+			}
+			n.addProfile("profiles/allow-all.json", &specs.LinuxSeccomp{DefaultAction: specs.ActAllow})
+			localhost := map[string]string{spec.AnnotationPodSeccomp: "localhost/profiles/allow-all.json"}
+			for _, tc := range []struct {
+				name string
+				opts bundle.Options
+			}{
+				{"Localhost ALLOW", bundle.Options{Args: shell, Annotations: podAnnotations("team-a", "p", "app", localhost)}},
+				{"in-spec LOG", bundle.Options{Args: shell, Seccomp: &specs.LinuxSeccomp{DefaultAction: specs.ActLog,
+					Architectures: []specs.Arch{specs.ArchX86_64, specs.ArchX86, specs.ArchX32}}}},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					dir := n.bundle(tc.opts)
+					before, _ := os.ReadFile(filepath.Join(dir, "config.json"))
+					id := newID("allowall")
+					r := n.cmd(false, "run", "--bundle", dir, id)
+					n.cmd(true, "delete", "--force", id)
+					if r.code == 0 || strings.Contains(r.stdout, "Seccomp:") || !strings.Contains(r.stderr, "unconfined in all but name") {
+						t.Errorf("want a refusal: %s", r)
+					}
+					fileUnchanged(t, filepath.Join(dir, "config.json"), before)
+				})
+			}
+			t.Run("one denying rule runs", func(t *testing.T) {
+				r, _ := n.run(bundle.Options{Args: shell, Seccomp: noMkdir()})
+				if o := observe(t, r); o.seccomp != "2" || !o.mkdirDeniedEPERM {
+					t.Errorf("%+v\n%s", o, r)
+				}
+			})
 		})
 	})
 }
