@@ -782,7 +782,11 @@ func TestCheckDecision(t *testing.T) {
 			errWants: []string{`refusing to create container "nginx" of pod shop/web-1 with a profile that allows every syscall`, "defaultAction SCMP_ACT_ALLOW", "unconfined in all but name", `unconfined = "deny"`}},
 		{name: "deny: an in-spec LOG profile is too", d: allowAll(TypeRendered, specs.ActLog), policy: policy("deny"),
 			errWants: []string{"allows every syscall", "the bundle asked for it"}},
-		{name: "deny: allow-all in an exempt namespace warns", d: func() Decision { d := allowAll(TypeLocalhost, specs.ActAllow); d.Container.Namespace = "kube-system"; return d }(),
+		{name: "deny: allow-all in an exempt namespace warns", d: func() Decision {
+			d := allowAll(TypeLocalhost, specs.ActAllow)
+			d.Container.Namespace = "kube-system"
+			return d
+		}(),
 			policy: policy("deny", "kube-system"), warning: []string{"allows every syscall", `namespace "kube-system" is exempt`}},
 		{name: "audit: allow-all is reported", d: allowAll(TypeLocalhost, specs.ActAllow), policy: policy("audit"), warning: []string{"allows every syscall"}},
 		{name: "deny: one denying rule is a profile", d: func() Decision {
