@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,18 +17,30 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // Cache keeps compiled programs on disk, keyed by everything that decides
 // their content, so that a container start pays for libseccomp once per
 // profile rather than once per container. Entries are written atomically
-// (temporary file, rename) and carry a checksum: a reader never sees a torn
-// entry, and a damaged one is deleted and compiled again, never loaded.
+// (temporary file, rename) and carry their key and a checksum: a reader
+// never sees a torn entry, an entry renamed to another key is not taken for
+// it, and a damaged one is deleted and compiled again, never loaded.
+//
+// A cached program is loaded into containers without being compiled again,
+// so the cache is trusted only as far as its directory is: a directory, not
+// a symlink, owned by root (or the user sysgate runs as) and writable by
+// nobody else, with entries of the same owner that nobody else can write.
+// Anything else is neither read nor written, and every container compiles.
 type Cache struct {
 	Dir string
 	// MaxBytes bounds the cache; the least recently used entries go first.
 	// Zero means DefaultCacheBytes.
 	MaxBytes int64
+	// Salt goes into every key: what besides the profile and the compiler
+	// decides whether a stored program may be used, such as the version of
+	// the validator that passed it (the spec package sets it).
+	Salt string
 }
 
 // DefaultCacheBytes is enough for hundreds of distinct profiles.
@@ -35,9 +48,12 @@ const DefaultCacheBytes = 64 << 20
 
 // cacheFormat changes whenever the compiler's output for the same input
 // may change (the stub, the rule translation, the entry layout).
-const cacheFormat = "sysgate-bpf-v2"
+const cacheFormat = "sysgate-bpf-v3"
 
-var cacheMagic = []byte("SGBPF\x01")
+var cacheMagic = []byte("SGBPF\x03")
+
+// keyLen is the length of a key: hex sha256.
+const keyLen = 2 * sha256.Size
 
 // cacheMeta is what an entry stores besides the instructions.
 type cacheMeta struct {
@@ -52,15 +68,15 @@ type cacheMeta struct {
 // Lookup returns the cached program for the profile, if there is a sound
 // entry for it.
 func (c *Cache) Lookup(profile *specs.LinuxSeccomp, opts Options) (*Program, bool) {
-	if c == nil || c.Dir == "" {
+	if c == nil || c.Dir == "" || !c.trusted() {
 		return nil, false
 	}
-	key, err := CacheKey(profile, opts)
+	key, err := c.key(profile, opts)
 	if err != nil {
 		return nil, false
 	}
 	path := filepath.Join(c.Dir, key+".bpf")
-	prog, ok := readEntry(path)
+	prog, ok := readEntry(path, key)
 	if ok {
 		touch(path)
 	}
@@ -96,16 +112,36 @@ func (c *Cache) Compile(profile *specs.LinuxSeccomp, opts Options) (prog *Progra
 	if err != nil || c == nil || c.Dir == "" {
 		return prog, false, err
 	}
-	if key, err := CacheKey(profile, opts); err == nil && c.store(filepath.Join(c.Dir, key+".bpf"), prog) == nil {
+	if key, err := c.key(profile, opts); err == nil && c.store(key, prog) == nil {
 		c.evict()
 	}
 	return prog, false, nil
+}
+
+// key is CacheKey with the cache's salt.
+func (c *Cache) key(profile *specs.LinuxSeccomp, opts Options) (string, error) {
+	return cacheKey(profile, opts, c.Salt)
+}
+
+// trusted reports whether the cache directory is one only its owner, root
+// or the user sysgate runs as, can change.
+func (c *Cache) trusted() bool {
+	var st unix.Stat_t
+	return unix.Lstat(c.Dir, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR && ownedSafely(&st)
+}
+
+func ownedSafely(st *unix.Stat_t) bool {
+	return (st.Uid == 0 || st.Uid == uint32(os.Geteuid())) && st.Mode&0o022 == 0
 }
 
 // CacheKey names a program by its inputs: the profile, the options, the
 // compiler (sysgate's format, libseccomp's version) and the kernel release
 // (whose syscall table and features the filter was checked against).
 func CacheKey(profile *specs.LinuxSeccomp, opts Options) (string, error) {
+	return cacheKey(profile, opts, "")
+}
+
+func cacheKey(profile *specs.LinuxSeccomp, opts Options, salt string) (string, error) {
 	data, err := json.Marshal(profile)
 	if err != nil {
 		return "", err
@@ -113,15 +149,18 @@ func CacheKey(profile *specs.LinuxSeccomp, opts Options) (string, error) {
 	h := sha256.New()
 	// json.Marshal drops an empty flags list; absent and empty flags compile
 	// differently, so say which.
-	fmt.Fprintf(h, "%s\nlibseccomp %s\nkernel %s\narches %v\noptimize %d\njoint %t\nflags-absent %t\n",
-		cacheFormat, LibseccompVersion(), kernelRelease(), opts.Arches, opts.optimize(), opts.Joint, profile.Flags == nil)
+	fmt.Fprintf(h, "%s\nlibseccomp %s\nkernel %s\narches %v\noptimize %d\njoint %t\nflags-absent %t\nsalt %q\n",
+		cacheFormat, LibseccompVersion(), kernelRelease(), opts.Arches, opts.optimize(), opts.Joint, profile.Flags == nil, salt)
 	h.Write(data)
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func (c *Cache) store(path string, prog *Program) error {
+func (c *Cache) store(key string, prog *Program) error {
 	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
 		return err
+	}
+	if !c.trusted() {
+		return errors.New("cache directory not trusted")
 	}
 	meta, err := json.Marshal(cacheMeta{prog.StubLength, prog.Flags, prog.Arches, prog.ListenerPath, prog.ListenerMetadata, prog.Ignored})
 	if err != nil {
@@ -129,6 +168,7 @@ func (c *Cache) store(path string, prog *Program) error {
 	}
 	var buf bytes.Buffer
 	buf.Write(cacheMagic)
+	buf.WriteString(key)
 	binary.Write(&buf, binary.LittleEndian, uint32(len(meta)))
 	buf.Write(meta)
 	buf.Write(prog.Bytes())
@@ -147,16 +187,27 @@ func (c *Cache) store(path string, prog *Program) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), path)
+	return os.Rename(tmp.Name(), filepath.Join(c.Dir, key+".bpf"))
 }
 
-// readEntry loads and checks an entry; anything wrong with it removes it.
-func readEntry(path string) (*Program, bool) {
-	data, err := os.ReadFile(path)
+// readEntry loads and checks the entry for key; anything wrong with it
+// removes it. An entry another user owns or may write is not read.
+func readEntry(path, key string) (*Program, bool) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, false
 	}
-	prog, err := decodeEntry(data)
+	f := os.NewFile(uintptr(fd), path)
+	defer f.Close()
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || !ownedSafely(&st) || st.Size > maxEntryBytes {
+		return nil, false
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxEntryBytes))
+	if err != nil {
+		return nil, false
+	}
+	prog, err := decodeEntry(data, key)
 	if err != nil {
 		os.Remove(path)
 		return nil, false
@@ -164,9 +215,12 @@ func readEntry(path string) (*Program, bool) {
 	return prog, true
 }
 
-func decodeEntry(data []byte) (*Program, error) {
+// maxEntryBytes bounds an entry: BPF_MAXINSNS instructions and metadata.
+const maxEntryBytes = 1 << 20
+
+func decodeEntry(data []byte, key string) (*Program, error) {
 	const sumLen = sha256.Size
-	head := len(cacheMagic) + 4
+	head := len(cacheMagic) + keyLen + 4
 	if len(data) < head+sumLen || !bytes.Equal(data[:len(cacheMagic)], cacheMagic) {
 		return nil, errors.New("not a cache entry")
 	}
@@ -174,7 +228,10 @@ func decodeEntry(data []byte) (*Program, error) {
 	if want := sha256.Sum256(body); !bytes.Equal(want[:], sum) {
 		return nil, errors.New("checksum mismatch")
 	}
-	metaLen := int(binary.LittleEndian.Uint32(data[len(cacheMagic):head]))
+	if string(data[len(cacheMagic):len(cacheMagic)+keyLen]) != key {
+		return nil, errors.New("the entry was stored for another key")
+	}
+	metaLen := int(binary.LittleEndian.Uint32(data[len(cacheMagic)+keyLen : head]))
 	if metaLen > len(body)-head {
 		return nil, errors.New("bad metadata length")
 	}

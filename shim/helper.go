@@ -334,6 +334,11 @@ func (h *Helper) currentPolicy() (spec.Policy, error) {
 		return spec.Policy{}, err
 	}
 	if stamp == h.stamp && h.policy.Runtime != "" {
+		// The file is the same, but who may write it, the profile root
+		// and the cache can change without it: check as a fresh load does.
+		if err := h.policy.CheckTrusted(); err != nil {
+			return spec.Policy{}, err
+		}
 		return h.policy, nil
 	}
 	policy, err := spec.LoadPolicy(h.PolicyPath)

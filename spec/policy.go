@@ -7,8 +7,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 
 	toml "github.com/pelletier/go-toml/v2"
 	"github.com/sysgate/sysgate/filter"
@@ -96,7 +98,7 @@ func LoadPolicy(path string) (Policy, error) {
 	p := DefaultPolicy()
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return p, nil
+		return p, p.CheckTrusted()
 	}
 	if err != nil {
 		return p, fmt.Errorf("policy %s: %w", path, err)
@@ -126,7 +128,26 @@ func LoadPolicy(path string) (Policy, error) {
 	if err := p.check(); err != nil {
 		return p, fmt.Errorf("policy %s: %w", path, err)
 	}
-	return p, nil
+	return p, p.CheckTrusted()
+}
+
+// CheckTrusted refuses a policy whose file, profile root or cache anyone
+// but root may change: they decide every container's filter.
+func (p Policy) CheckTrusted() error {
+	for _, c := range []struct{ path, key string }{
+		{p.Path, "policy file"}, {p.ProfileRoot, "profile_root"}, {p.CacheDir, "cache_dir"},
+	} {
+		if c.path == "" {
+			continue
+		}
+		if err := CheckTrustedPath(c.path, c.key); err != nil {
+			if c.key != "policy file" {
+				err = fmt.Errorf("policy %s: %w", policyName(p), err)
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 func (p Policy) check() error {
@@ -174,8 +195,27 @@ func (p Policy) Cache() *filter.Cache {
 	if p.CacheDir == "" {
 		return nil
 	}
-	return &filter.Cache{Dir: p.CacheDir}
+	return &filter.Cache{Dir: p.CacheDir, Salt: cacheSalt()}
 }
+
+// validatorVersion changes whenever ValidateProfile may judge a profile
+// differently.
+const validatorVersion = "1"
+
+// cacheSalt ties cached programs to the validator that passed them: a hit
+// skips validation (Decision.Verify), so an entry stored by another
+// validator, or another build of sysgate, must not be one.
+var cacheSalt = sync.OnceValue(func() string {
+	salt := "validator " + validatorVersion
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" || s.Key == "vcs.modified" {
+				salt += " " + s.Key + "=" + s.Value
+			}
+		}
+	}
+	return salt
+})
 
 // Exempt reports whether a namespace may run unconfined under "deny".
 func (p Policy) Exempt(namespace string) bool {
@@ -197,6 +237,10 @@ func RuntimeOnly(path string) (string, error) {
 	}
 	if err != nil {
 		return "", fmt.Errorf("policy %s: %w", path, err)
+	}
+	// It names the binary every runtime command runs as root.
+	if err := CheckTrustedPath(path, "policy file"); err != nil {
+		return "", err
 	}
 	var p struct {
 		Runtime string `toml:"runtime"`

@@ -13,7 +13,9 @@ import (
 // their message, or, worse, be loaded differently from what it says.
 //
 // A hit in cache (which may be nil) proves both at once: only profiles that
-// passed are stored. It returns the compiled program; nil when unconfined.
+// passed are stored, the key covers this validator's version and build
+// (Policy.Cache), and the cache is read only from a directory nobody but
+// root can write (filter.Cache). It returns the compiled program; nil when unconfined.
 func (d Decision) Verify(cache *filter.Cache) (*filter.Program, error) {
 	if d.Profile == nil {
 		return nil, nil

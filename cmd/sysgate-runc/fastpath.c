@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -99,8 +100,37 @@ static const char *policy_path(void) {
 
 // policy_runtime finds the top-level `runtime = "..."` key; 0 if it cannot
 // be sure (missing key, a duplicate, an unusual form).
+// trusted mirrors spec.CheckTrustedPath for the policy file: it and every
+// directory above it owned by root (or this user) and writable by nobody
+// else, sticky directories above it excepted. Anything it is unsure of
+// (symlinks on the way, a relative path) is left to the Go code.
+static int trusted(const char *path) {
+	if (path[0] != '/' || strlen(path) >= 4096)
+		return 0;
+	char p[4096];
+	strcpy(p, path);
+	for (int first = 1;; first = 0) {
+		struct stat st;
+		if (lstat(p, &st) != 0 || S_ISLNK(st.st_mode))
+			return 0;
+		if (st.st_uid != 0 && st.st_uid != geteuid())
+			return 0;
+		if ((st.st_mode & 022) && (first || !(S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX))))
+			return 0;
+		if (strcmp(p, "/") == 0)
+			return 1;
+		char *slash = strrchr(p, '/');
+		if (slash == p)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+}
+
 static int policy_runtime(char *out, size_t size) {
-	int fd = open(policy_path(), O_RDONLY | O_CLOEXEC);
+	if (!trusted(policy_path()))
+		return 0;
+	int fd = open(policy_path(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return 0;
 	static char buf[POLICY_MAX + 1];

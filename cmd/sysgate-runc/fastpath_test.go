@@ -59,6 +59,15 @@ func TestPassthroughPaths(t *testing.T) {
 	if out, code := run(literal, true, "create", "--bundle", filepath.Join(dir, "nope"), "id"); code != 1 || !strings.Contains(out, "bundle") {
 		t.Errorf("create must be decided in Go: exit %d\n%s", code, out)
 	}
+	// A policy others may write names the binary every command runs as
+	// root: neither path trusts it.
+	open := policy("runtime = \"" + fake + "\"\n")
+	os.Chmod(open, 0o666)
+	for _, fast := range []bool{true, false} {
+		if out, code := run(open, fast, "state", "id"); code != 1 || !strings.Contains(out, "is not safe") || strings.Contains(out, "argv0=") {
+			t.Errorf("a world-writable policy (fast path %v): exit %d\n%s", fast, code, out)
+		}
+	}
 	// A duplicate runtime key is invalid TOML: the fast path steps aside and
 	// the Go path reports it.
 	dup := policy("runtime = \"" + fake + "\"\nruntime = \"" + fake + "\"\n")

@@ -202,3 +202,33 @@ func TestAllowAllProfileUnderDeny(t *testing.T) {
 		})
 	})
 }
+
+// TestCacheWritableByOthers: once anyone but root may write the cache of
+// compiled programs, they could plant an allow-all program that crun would
+// load through the handoff (issue 13, item 3). Such a policy is refused,
+// fail closed, naming the directory and the fix.
+func TestCacheWritableByOthers(t *testing.T) {
+	forEachRuntime(t, func(t *testing.T, rt runtime) {
+		eachHelperMode(t, func(t *testing.T, withHelper bool) {
+			n := newNode(t, rt, "")
+			if withHelper {
+				n.startHelper()
+			}
+			r, _ := n.run(bundle.Options{Args: shell})
+			assertConfined(t, r)
+			cacheDir := filepath.Join(filepath.Dir(n.policyPath), "cache")
+			if err := os.Chmod(cacheDir, 0o777); err != nil {
+				t.Fatal(err)
+			}
+			dir := n.bundle(bundle.Options{Args: shell})
+			before, _ := os.ReadFile(filepath.Join(dir, "config.json"))
+			id := newID("cache")
+			r = n.cmd(false, "run", "--bundle", dir, id)
+			n.cmd(true, "delete", "--force", id)
+			if r.code == 0 || strings.Contains(r.stdout, "Seccomp:") || !strings.Contains(r.stderr, "cache_dir "+cacheDir+" is not safe") || !strings.Contains(r.stderr, "chmod go-w") {
+				t.Errorf("want a refusal naming the cache directory: %s", r)
+			}
+			fileUnchanged(t, filepath.Join(dir, "config.json"), before)
+		})
+	})
+}
