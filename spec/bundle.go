@@ -146,6 +146,15 @@ func (b *Bundle) Rendered(d Decision, bpf []byte) (out []byte, changed bool, err
 	if err != nil {
 		return nil, false, err
 	}
+	// What the decision read (capabilities, annotations, the profile) must
+	// be what every runtime reads.
+	for _, member := range []string{"process", "linux"} {
+		if span, ok := top.spans[member]; ok && b.Raw[span.start] == '{' {
+			if _, err := scanObject(b.Raw[span.start:span.end], b.ConfigPath()+": "+member); err != nil {
+				return nil, false, err
+			}
+		}
+	}
 	var edits []memberEdit
 	if !(d.Source == "spec" && !d.Audit && d.ProfilePath == "") {
 		linux, err := b.renderedLinux(d, top)
@@ -191,31 +200,28 @@ func (b *Bundle) Rendered(d Decision, bpf []byte) (out []byte, changed bool, err
 }
 
 // renderedLinux is the linux object with the decided profile: set, or
-// removed when unconfined. This re-encodes the object, which happens only
-// when sysgate changes the profile itself.
+// removed when unconfined. Only the seccomp member is spliced: every other
+// member keeps its bytes and its place, so that a runtime reads them as
+// before (runc keeps the last of two members that differ only in case, and
+// re-encoding would reorder them).
 func (b *Bundle) renderedLinux(d Decision, top objectMembers) ([]byte, error) {
-	linux := map[string]json.RawMessage{}
-	if span, ok := top.spans["linux"]; ok {
-		raw := b.Raw[span.start:span.end]
-		if string(raw) != "null" {
-			if _, err := scanObject(raw, b.ConfigPath()+": linux", "seccomp"); err != nil {
-				return nil, err
-			}
-			if err := json.Unmarshal(raw, &linux); err != nil {
-				return nil, fmt.Errorf("%s: linux: %w", b.ConfigPath(), err)
-			}
-		}
+	raw := []byte("{}")
+	if span, ok := top.spans["linux"]; ok && string(b.Raw[span.start:span.end]) != "null" {
+		raw = b.Raw[span.start:span.end]
 	}
-	if d.Profile == nil {
-		delete(linux, "seccomp")
-	} else {
-		profile, err := json.Marshal(d.Profile)
-		if err != nil {
+	linux, err := scanObject(raw, b.ConfigPath()+": linux", "seccomp")
+	if err != nil {
+		return nil, err
+	}
+	edit := memberEdit{name: "seccomp"}
+	if d.Profile != nil {
+		if edit.value, err = json.Marshal(d.Profile); err != nil {
 			return nil, err
 		}
-		linux["seccomp"] = profile
+	} else if _, ok := linux.spans["seccomp"]; !ok {
+		return raw, nil
 	}
-	return json.Marshal(linux)
+	return withMembers(raw, linux, edit)
 }
 
 // alreadyRecorded: a previous create recorded a decision for exactly this

@@ -13,17 +13,23 @@ import (
 // byte as the caller wrote it, instead of decoding and re-encoding 10-20 KB
 // of JSON on every container start.
 //
-// Go's decoder (runc's) matches member names case-insensitively and takes
-// the last of duplicates; crun matches exactly. A document that the two
-// could read differently after sysgate's edit is refused: a member given
-// twice, or one of the names sysgate edits written in another case.
+// Go's decoder (runc's, and sysgate's own) matches member names
+// case-insensitively and takes the last of duplicates; crun matches exactly.
+// A document the two could read differently is refused: a member given
+// twice, in the same case or not ("namespaces" and "Namespaces"), or one of
+// the names sysgate edits written in another case.
 type objectMembers struct {
 	spans   map[string]valueSpan
 	closing int // offset of the closing '}'
 	empty   bool
 }
 
-type valueSpan struct{ start, end int }
+// valueSpan is where a member's value is, and where the member begins: the
+// end of the previous member (its comma included) or of the opening brace.
+type valueSpan struct {
+	memberStart, start, end int
+	first                   bool
+}
 
 func scanObject(doc []byte, what string, edited ...string) (objectMembers, error) {
 	m := objectMembers{spans: map[string]valueSpan{}}
@@ -32,15 +38,21 @@ func scanObject(doc []byte, what string, edited ...string) (objectMembers, error
 		return m, fmt.Errorf("%s is not a JSON object", what)
 	}
 	m.empty = !dec.More()
+	folded := map[string]string{}
 	for dec.More() {
+		memberStart := int(dec.InputOffset())
 		tok, err := dec.Token()
 		if err != nil {
 			return m, fmt.Errorf("%s: %w", what, err)
 		}
 		name := tok.(string)
-		if _, dup := m.spans[name]; dup {
-			return m, fmt.Errorf("%s has the member %q twice, which runtimes read differently; keep one", what, name)
+		if prev, dup := folded[strings.ToLower(name)]; dup {
+			if prev == name {
+				return m, fmt.Errorf("%s has the member %q twice, which runtimes read differently; keep one", what, name)
+			}
+			return m, fmt.Errorf("%s has the members %q and %q, which runc reads as one (the last) and crun as two; keep one", what, prev, name)
 		}
+		folded[strings.ToLower(name)] = name
 		for _, e := range edited {
 			if strings.EqualFold(name, e) && name != e {
 				return m, fmt.Errorf("%s has the member %q; write it as %q", what, name, e)
@@ -51,7 +63,7 @@ func scanObject(doc []byte, what string, edited ...string) (objectMembers, error
 			return m, fmt.Errorf("%s: member %q: %w", what, name, err)
 		}
 		end := int(dec.InputOffset())
-		m.spans[name] = valueSpan{start: end - len(raw), end: end}
+		m.spans[name] = valueSpan{memberStart: memberStart, start: end - len(raw), end: end, first: len(m.spans) == 0}
 	}
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
 		return m, fmt.Errorf("%s: unterminated object", what)
@@ -60,8 +72,7 @@ func scanObject(doc []byte, what string, edited ...string) (objectMembers, error
 	return m, nil
 }
 
-// memberEdit sets one member's value (nil deletes it; only for members
-// scanObject found).
+// memberEdit sets one member's value; nil deletes the member.
 type memberEdit struct {
 	name  string
 	value []byte
@@ -83,7 +94,7 @@ func withMembers(doc []byte, m objectMembers, edits ...memberEdit) ([]byte, erro
 		case ok && e.value != nil:
 			replaced = append(replaced, replacement{span, e.value})
 		case ok:
-			return nil, fmt.Errorf("internal error: deleting member %q by splicing", e.name)
+			replaced = append(replaced, replacement{deletion(doc, span), nil})
 		case e.value != nil:
 			key, _ := json.Marshal(e.name)
 			added = append(added, append(append(key, ':'), e.value...))
@@ -107,6 +118,20 @@ func withMembers(doc []byte, m objectMembers, edits ...memberEdit) ([]byte, erro
 		out = splice(out, r.span.start, r.span.end, r.value)
 	}
 	return out, nil
+}
+
+// deletion is the span that removes a whole member: from the end of the
+// previous one (taking its separating comma) to the end of this value; the
+// first member takes the comma after it instead, if another follows.
+func deletion(doc []byte, span valueSpan) valueSpan {
+	d := valueSpan{start: span.memberStart, end: span.end}
+	if span.first {
+		rest := bytes.TrimLeft(doc[span.end:], " \t\r\n")
+		if len(rest) > 0 && rest[0] == ',' {
+			d.end = len(doc) - len(rest) + 1
+		}
+	}
+	return d
 }
 
 func splice(doc []byte, start, end int, value []byte) []byte {

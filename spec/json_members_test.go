@@ -101,3 +101,36 @@ func FuzzWithMembers(f *testing.F) {
 		}
 	})
 }
+
+// Members that differ only in case are read as one by runc (the last) and
+// as two by crun: refused, wherever sysgate reads them.
+func TestScanObjectRefusesCaseDuplicates(t *testing.T) {
+	for _, doc := range []string{
+		`{"namespaces":[],"Namespaces":[{"type":"network"}]}`,
+		`{"a":1,"A":2}`,
+		`{"x":1,"x":2}`,
+	} {
+		if _, err := scanObject([]byte(doc), "linux"); err == nil || !strings.Contains(err.Error(), "linux has the member") {
+			t.Errorf("%s: err = %v", doc, err)
+		}
+	}
+}
+
+func TestWithMembersDeletes(t *testing.T) {
+	for _, tc := range []struct{ doc, want string }{
+		{`{"seccomp":{"a":1},"b":2}`, `{"b":2}`},
+		{`{ "seccomp" : {"a":1} , "b":2}`, `{  "b":2}`},
+		{`{"a":1,"seccomp":{},"b":2}`, `{"a":1,"b":2}`},
+		{`{"a":1, "seccomp":{}}`, `{"a":1}`},
+		{`{"seccomp":null}`, `{}`},
+	} {
+		m, err := scanObject([]byte(tc.doc), "linux", "seccomp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := withMembers([]byte(tc.doc), m, memberEdit{name: "seccomp"})
+		if err != nil || string(out) != tc.want || !json.Valid(out) {
+			t.Errorf("%s: got %s (%v), want %s", tc.doc, out, err, tc.want)
+		}
+	}
+}

@@ -232,3 +232,34 @@ func TestCacheWritableByOthers(t *testing.T) {
 		})
 	})
 }
+
+// TestCaseDuplicateMembersRefused: "namespaces" then "Namespaces" in linux
+// is two members to crun and one, the last, to runc; sysgate's rewrite
+// once re-sorted them and flipped which one runc kept (the container lost
+// its network namespace). Such a bundle is refused (issue 13, item 5), and
+// an ordinary one keeps every member's bytes and order.
+func TestCaseDuplicateMembersRefused(t *testing.T) {
+	forEachRuntime(t, func(t *testing.T, rt runtime) {
+		eachHelperMode(t, func(t *testing.T, withHelper bool) {
+			n := newNode(t, rt, "")
+			if withHelper {
+				n.startHelper()
+			}
+			dir := n.bundle(bundle.Options{Args: shell})
+			config := filepath.Join(dir, "config.json")
+			raw, _ := os.ReadFile(config)
+			patched := strings.Replace(string(raw), `"namespaces":`, `"namespaces":[{"type":"pid"},{"type":"mount"}],"Namespaces":`, 1)
+			if patched == string(raw) {
+				t.Fatal("the bundle has no linux.namespaces to duplicate")
+			}
+			os.WriteFile(config, []byte(patched), 0o644)
+			id := newID("dup")
+			r := n.cmd(false, "run", "--bundle", dir, id)
+			n.cmd(true, "delete", "--force", id)
+			if r.code == 0 || strings.Contains(r.stdout, "Seccomp:") || !strings.Contains(r.stderr, `has the members "namespaces" and "Namespaces"`) {
+				t.Errorf("want a refusal naming both members: %s", r)
+			}
+			fileUnchanged(t, config, []byte(patched))
+		})
+	})
+}
