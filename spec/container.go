@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"fmt"
 	"os"
 	"slices"
 	"strconv"
@@ -40,26 +41,72 @@ type Container struct {
 	Privileged bool   `json:"privileged,omitempty"`
 }
 
-// DescribeContainer reads the container's identity from containerd's or
-// CRI-O's annotations, and whether it is privileged.
-func DescribeContainer(id string, s *specs.Spec) Container {
+// The engines whose identity annotations sysgate reads. Each engine writes
+// its own keys over whatever a Pod or a command line put there, so each is
+// authoritative only for the engine that wrote the bundle: a bundle with
+// both families' keys had one family copied in by someone else.
+var (
+	containerdIdentity = []string{containerdContainerType, containerdContainerName, containerdPodName, containerdPodNamespace, "io.kubernetes.cri.sandbox-id"}
+	crioIdentity       = []string{crioContainerType, "io.kubernetes.cri-o.SandboxID", "io.kubernetes.cri-o.ContainerID", "io.kubernetes.cri-o.SandboxName"}
+)
+
+// DescribeContainer reads the container's identity (Pod namespace and name,
+// container name, sandbox or not) from the annotations of the engine that
+// wrote the bundle, and whether it is privileged. containerd's CRI writes
+// io.kubernetes.cri.{container-type,container-name,sandbox-*}, CRI-O
+// io.kubernetes.cri-o.{ContainerType,SandboxID,...} with the Kubernetes names
+// under io.kubernetes.pod.* and io.kubernetes.container.name. A
+// bundle that carries both engines' keys, or Kubernetes names that
+// contradict containerd's, is refused: whichever set is not the engine's
+// came from a Pod's annotations (CRI-O copies them into the bundle) or a
+// command line, and could claim an exempt namespace. A bundle with neither
+// engine's keys (Docker, plain runc), or written by podman whatever
+// it claims, has no Pod identity.
+func DescribeContainer(id string, s *specs.Spec) (Container, error) {
 	a := s.Annotations
-	first := func(keys ...string) string {
+	c := Container{ID: id, Privileged: isPrivileged(s)}
+	present := func(keys []string) (out []string) {
 		for _, k := range keys {
-			if v := a[k]; v != "" {
-				return v
+			if _, ok := a[k]; ok {
+				out = append(out, k)
 			}
 		}
-		return ""
+		return out
 	}
-	return Container{
-		ID:         id,
-		Namespace:  first(containerdPodNamespace, crioPodNamespace),
-		Pod:        first(containerdPodName, crioPodName),
-		Name:       first(containerdContainerName, crioContainerName),
-		Sandbox:    first(containerdContainerType, crioContainerType) == "sandbox",
-		Privileged: isPrivileged(s),
+	fromContainerd, fromCRIO := present(containerdIdentity), present(crioIdentity)
+	switch {
+	case writtenByPodman(a):
+		// podman writes io.podman.annotations.* on every container and
+		// passes --annotation through: any Kubernetes identity in its
+		// bundles is the user's claim, not a Pod's.
+	case len(fromContainerd) > 0 && len(fromCRIO) > 0:
+		slices.Sort(fromContainerd)
+		slices.Sort(fromCRIO)
+		return c, fmt.Errorf("the bundle carries both containerd's identity annotations (%s) and CRI-O's (%s); one engine wrote it and the other set was copied in from a Pod or a command line, so neither is trusted: remove the annotations that are not the engine's", strings.Join(fromContainerd, ", "), strings.Join(fromCRIO, ", "))
+	case len(fromContainerd) > 0:
+		c.Namespace, c.Pod, c.Name = a[containerdPodNamespace], a[containerdPodName], a[containerdContainerName]
+		c.Sandbox = a[containerdContainerType] == "sandbox"
+		for key, v := range map[string]string{crioPodNamespace: c.Namespace, crioPodName: c.Pod, crioContainerName: c.Name} {
+			if got, ok := a[key]; ok && got != v {
+				return c, fmt.Errorf("annotation %s is %q but containerd's identity says %q: a Pod or a command line set it; remove it", key, got, v)
+			}
+		}
+	case len(fromCRIO) > 0:
+		c.Namespace, c.Pod, c.Name = a[crioPodNamespace], a[crioPodName], a[crioContainerName]
+		c.Sandbox = a[crioContainerType] == "sandbox"
 	}
+	return c, nil
+}
+
+// writtenByPodman: podman sets io.podman.annotations.{init,autoremove,...}
+// on every container it creates (seen with podman 4.3).
+func writtenByPodman(a map[string]string) bool {
+	for k := range a {
+		if strings.HasPrefix(k, "io.podman.annotations.") {
+			return true
+		}
+	}
+	return false
 }
 
 // isPrivileged recognises what containerd, CRI-O and podman produce for a

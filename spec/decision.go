@@ -137,7 +137,11 @@ func askNodeDefault(in decisionInput) (request, bool, error) {
 // node's policy. It reads Localhost and runtime_default files but changes
 // nothing; the result still has to pass CheckDecision and compile.
 func Decide(id string, s *specs.Spec, policy Policy) (Decision, error) {
-	in := decisionInput{spec: s, container: DescribeContainer(id, s), policy: policy}
+	c, err := DescribeContainer(id, s)
+	if err != nil {
+		return Decision{Container: c}, fmt.Errorf("container %s: %w", id, err)
+	}
+	in := decisionInput{spec: s, container: c, policy: policy}
 	for _, row := range decisionTable {
 		req, found, err := row.ask(in)
 		if err != nil {

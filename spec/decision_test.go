@@ -558,12 +558,47 @@ func TestDescribeContainer(t *testing.T) {
 			Container{ID: "id", Namespace: "kube-system", Pod: "csi", Name: "driver", Privileged: true}},
 		{"plain runc", newSpec(), Container{ID: "id"}},
 		{"no process", newSpec(func(s *specs.Spec) { s.Process = nil }), Container{ID: "id"}},
+		// Kubernetes names without an engine's own keys are not an identity.
+		{"Kubernetes names alone", newSpec(annotate(keyCRIONamespace, "kube-system", keyCRIOPod, "p")), Container{ID: "id"}},
+		{"podman with a user's claim of containerd's keys", newSpec(containerdSandbox("kube-system", "p"), annotate("io.podman.annotations.init", "FALSE")),
+			Container{ID: "id"}},
+		{"containerd with matching Kubernetes names", newSpec(containerd("shop", "web-1", "nginx"), annotate(keyCRIONamespace, "shop")),
+			Container{ID: "id", Namespace: "shop", Pod: "web-1", Name: "nginx"}},
 		{"no linux section, all capabilities", newSpec(withCaps(capabilityNames[:]...), func(s *specs.Spec) { s.Linux = nil }),
 			Container{ID: "id", Privileged: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := DescribeContainer("id", tc.spec); got != tc.want {
-				t.Errorf("got %+v, want %+v", got, tc.want)
+			if got, err := DescribeContainer("id", tc.spec); got != tc.want || err != nil {
+				t.Errorf("got %+v (%v), want %+v", got, err, tc.want)
+			}
+		})
+	}
+}
+
+// A Pod or a command line claiming another namespace, or to be a sandbox,
+// through the other engine's keys is refused (issue 13, item 4).
+func TestDescribeContainerRefusesCopiedIdentity(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		spec *specs.Spec
+		want string
+	}{
+		{"CRI-O bundle with containerd's namespace", newSpec(crio("shop", "web-1", "nginx"), annotate(keyContainerdNamespace, "kube-system")),
+			"both containerd's identity annotations (io.kubernetes.cri.sandbox-namespace) and CRI-O's (io.kubernetes.cri-o.ContainerType)"},
+		{"containerd bundle claiming CRI-O's sandbox type", newSpec(containerd("shop", "web-1", "nginx"), annotate(keyCRIOType, "sandbox")),
+			"and CRI-O's (io.kubernetes.cri-o.ContainerType)"},
+		{"containerd bundle with another namespace by Kubernetes name", newSpec(containerd("shop", "web-1", "nginx"), annotate(keyCRIONamespace, "kube-system")),
+			`annotation io.kubernetes.pod.namespace is "kube-system" but containerd's identity says "shop"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := DescribeContainer("id", tc.spec)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+			policy := DefaultPolicy()
+			policy.Unconfined, policy.ExemptNamespaces = UnconfinedDeny, []string{"kube-system"}
+			if _, err := Decide("id", tc.spec, policy); err == nil {
+				t.Error("Decide accepted the bundle")
 			}
 		})
 	}

@@ -263,3 +263,61 @@ func TestCaseDuplicateMembersRefused(t *testing.T) {
 		})
 	})
 }
+
+// TestIdentityClaimsRefused: a container claiming an exempt namespace
+// through annotations its engine did not write (podman's --annotation, a
+// Pod's annotations that CRI-O copies into the bundle) does not get that
+// namespace's unconfined (issue 13, item 4).
+func TestIdentityClaimsRefused(t *testing.T) {
+	forEachRuntime(t, func(t *testing.T, rt runtime) {
+		eachHelperMode(t, func(t *testing.T, withHelper bool) {
+			n := newNode(t, rt, "unconfined = \"deny\"\nexempt_namespaces = [\"kube-system\"]")
+			if withHelper {
+				n.startHelper()
+			}
+			claim := map[string]string{
+				spec.AnnotationPodSeccomp:             "unconfined",
+				"io.kubernetes.cri.sandbox-namespace": "kube-system",
+				"io.kubernetes.cri.container-type":    "container",
+			}
+			withKeys := func(extra map[string]string) map[string]string {
+				out := map[string]string{}
+				for k, v := range claim {
+					out[k] = v
+				}
+				for k, v := range extra {
+					out[k] = v
+				}
+				return out
+			}
+			for _, tc := range []struct {
+				name        string
+				annotations map[string]string
+				says        string
+			}{
+				// podman marks every bundle with io.podman.annotations.*.
+				{"podman --annotation", withKeys(map[string]string{"io.podman.annotations.init": "FALSE", "io.container.manager": "libpod"}), `unconfined = "deny"`},
+				// CRI-O writes its own keys and copies the Pod's.
+				{"a Pod's annotations on CRI-O", withKeys(map[string]string{"io.kubernetes.cri-o.ContainerType": "container", "io.kubernetes.pod.namespace": "team-a"}), "identity annotations"},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					dir := n.bundle(bundle.Options{Args: shell, Annotations: tc.annotations})
+					before, _ := os.ReadFile(filepath.Join(dir, "config.json"))
+					id := newID("claim")
+					r := n.cmd(false, "run", "--bundle", dir, id)
+					n.cmd(true, "delete", "--force", id)
+					if r.code == 0 || strings.Contains(r.stdout, "Seccomp:") || !strings.Contains(r.stderr, tc.says) {
+						t.Errorf("want a refusal saying %q: %s", tc.says, r)
+					}
+					fileUnchanged(t, filepath.Join(dir, "config.json"), before)
+				})
+			}
+			t.Run("containerd's own keys still exempt kube-system", func(t *testing.T) {
+				r, _ := n.run(bundle.Options{Args: shell, Annotations: podAnnotations("kube-system", "p", "app", map[string]string{spec.AnnotationPodSeccomp: "unconfined"})})
+				if o := observe(t, r); o.seccomp != "0" {
+					t.Errorf("%+v\n%s", o, r)
+				}
+			})
+		})
+	})
+}
