@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -20,7 +21,7 @@ func report(inv Invocation, stderr io.Writer, level slog.Level, msg string) {
 	if inv.Log == "" {
 		return
 	}
-	f, err := os.OpenFile(inv.Log, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(inv.Log, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		fmt.Fprintf(stderr, "sysgate: cannot write to --log %s: %v\n", inv.Log, err)
 		return

@@ -39,7 +39,7 @@ type Helper struct {
 	stamp  fileStamp
 	self   identity
 
-	served, fellBack atomic.Int64
+	served, fellBack, acceptErrors atomic.Int64
 }
 
 // helperDeadline bounds one request; the client gives up earlier
@@ -68,6 +68,28 @@ func ListenHelper(path string) (*net.UnixListener, error) {
 
 // Serve answers requests until ctx ends or the listener fails.
 func (h *Helper) Serve(ctx context.Context, l *net.UnixListener) error {
+	return h.serveOn(ctx, l)
+}
+
+// helperListener is what Serve needs of its listener; tests stand in a
+// failing one.
+type helperListener interface {
+	AcceptUnix() (*net.UnixConn, error)
+	Close() error
+}
+
+// helperMaxInFlight caps the creates served at once. A request beyond it is
+// closed at once, and its client prepares the bundle itself: a burst of
+// creates, or clients that never send, cannot pile up goroutines and
+// descriptors in a resident process.
+const helperMaxInFlight = 64
+
+// acceptBackoffMax bounds the pause after a failed accept (EMFILE, ENFILE,
+// ENOBUFS): the helper waits for descriptors to come back instead of
+// exiting, which would slow every create on the node.
+const acceptBackoffMax = time.Second
+
+func (h *Helper) serveOn(ctx context.Context, l helperListener) error {
 	if h.Log == nil {
 		h.Log = slog.New(slog.DiscardHandler)
 	}
@@ -82,15 +104,39 @@ func (h *Helper) Serve(ctx context.Context, l *net.UnixListener) error {
 	h.self = self
 	stop := context.AfterFunc(ctx, func() { l.Close() })
 	defer stop()
+	inFlight := make(chan struct{}, helperMaxInFlight)
+	var backoff time.Duration
 	for {
 		conn, err := l.AcceptUnix()
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			return err
+			if errors.Is(err, net.ErrClosed) {
+				return err
+			}
+			backoff = min(max(2*backoff, 5*time.Millisecond), acceptBackoffMax)
+			h.acceptErrors.Add(1)
+			h.Log.Warn("accept failed; retrying", "err", err, "in", backoff)
+			select {
+			case <-time.After(backoff):
+			case <-ctx.Done():
+				return nil
+			}
+			continue
 		}
-		go h.handle(conn)
+		backoff = 0
+		select {
+		case inFlight <- struct{}{}:
+			go func() {
+				defer func() { <-inFlight }()
+				h.handle(conn)
+			}()
+		default:
+			h.fellBack.Add(1)
+			h.Log.Warn("busy: the client prepares its own bundle", "in flight", helperMaxInFlight)
+			conn.Close()
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/sysgate/sysgate/spec"
@@ -106,7 +107,8 @@ type decisionRecord struct {
 	Via       string           `json:"via,omitempty"`
 }
 
-// logDecision appends to the decision log. A log that cannot be written is
+// logDecision appends to the decision log, never through a symlink: it is
+// written as root, wherever the link would point. A log that cannot be written is
 // a warning, not a refusal: the container already has its filter, and a
 // full disk must not stop every Pod on the node.
 func logDecision(policy spec.Policy, d spec.Decision, via string, warn func(string)) {
@@ -117,7 +119,7 @@ func logDecision(policy spec.Policy, d spec.Decision, via string, warn func(stri
 		Time: time.Now().UTC().Format(time.RFC3339Nano), Container: d.Container, Source: d.Source,
 		Type: d.Type, Ref: d.Ref, From: d.From, Path: d.ProfilePath, Digest: d.Digest, Audit: d.Audit, Via: via,
 	})
-	f, err := os.OpenFile(policy.DecisionLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	f, err := os.OpenFile(policy.DecisionLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, 0o640)
 	if err == nil {
 		_, err = f.Write(append(line, '\n'))
 		if closeErr := f.Close(); err == nil {

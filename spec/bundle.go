@@ -26,6 +26,11 @@ const AnnotationDecision = "io.github.sysgate.seccomp"
 // compiling linux.seccomp itself.
 const AnnotationCrunBPF = "run.oci.seccomp_bpf_data"
 
+// crunSeccompAnnotations are crun's other seccomp annotations: a socket
+// that receives the container's listener fd, and notify plugins (shared
+// libraries crun loads to answer notifications).
+var crunSeccompAnnotations = []string{"run.oci.seccomp.receiver", "run.oci.seccomp.plugins"}
+
 // MaxConfigSize bounds config.json; real ones are tens of KB.
 const MaxConfigSize = 16 << 20
 
@@ -182,6 +187,12 @@ func (b *Bundle) Rendered(d Decision, bpf []byte) (out []byte, changed bool, err
 		annotations[AnnotationCrunBPF] = base64.StdEncoding.EncodeToString(bpf)
 	} else {
 		delete(annotations, AnnotationCrunBPF)
+	}
+	// crun's own seccomp extensions would hand the container's listener fd
+	// to another process or load a shared library into the notification
+	// path: nothing the decided profile says, so never the client's.
+	for _, key := range crunSeccompAnnotations {
+		delete(annotations, key)
 	}
 	if !maps.Equal(annotations, b.Spec.Annotations) {
 		value, err := json.Marshal(annotations)

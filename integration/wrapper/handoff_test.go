@@ -66,19 +66,23 @@ func TestCrunHandoff(t *testing.T) {
 
 // TestClientBPFRemoved: a client-set run.oci.seccomp_bpf_data would make
 // crun load it instead of the decided profile; sysgate removes it when it
-// does not hand over its own.
+// does not hand over its own, and always crun's listener-fd receiver and
+// notify plugins (issue 13, item 11).
 func TestClientBPFRemoved(t *testing.T) {
 	requireRoot(t)
 	rt := runtimes(t)[0]
 	n := newNode(t, rt, `runtime_kind = "runc"`)
-	dir := n.bundle(bundle.Options{Args: []string{"true"}, Annotations: map[string]string{spec.AnnotationCrunBPF: "AAAA"}})
+	dir := n.bundle(bundle.Options{Args: []string{"true"}, Annotations: map[string]string{spec.AnnotationCrunBPF: "AAAA",
+		"run.oci.seccomp.receiver": "/tmp/evil.sock", "run.oci.seccomp.plugins": "/tmp/evil.so"}})
 	id := newID("clientbpf")
 	if r := n.cmd(false, "create", "--bundle", dir, id); r.code != 0 {
 		t.Fatalf("create: %s", r)
 	}
 	n.cmd(true, "delete", "--force", id)
 	data, _ := os.ReadFile(filepath.Join(dir, "config.json"))
-	if strings.Contains(string(data), spec.AnnotationCrunBPF) {
-		t.Errorf("the client's %s survived the rewrite", spec.AnnotationCrunBPF)
+	for _, key := range []string{spec.AnnotationCrunBPF, "run.oci.seccomp.receiver", "run.oci.seccomp.plugins"} {
+		if strings.Contains(string(data), key) {
+			t.Errorf("the client's %s survived the rewrite", key)
+		}
 	}
 }
