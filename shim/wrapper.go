@@ -32,6 +32,9 @@ func Main(args []string, stderr io.Writer) int {
 		report(inv, stderr, slog.LevelError, "sysgate-runc refuses a command line it cannot read exactly: "+inv.Unclear)
 		return exitRefused
 	}
+	if inv.Command == "restore" {
+		return restore(inv, policyPath, args, stderr)
+	}
 	if inv.Command != "create" && inv.Command != "run" {
 		runtime, err := spec.RuntimeOnly(policyPath)
 		if err != nil {
@@ -52,6 +55,30 @@ func Main(args []string, stderr io.Writer) int {
 		return exitRefused
 	}
 	return execRuntime(inv, policy.Runtime, inv.WithBundle(args, bundleDir), stderr)
+}
+
+// restore brings a checkpointed container back with the seccomp filter its
+// image holds, which sysgate cannot check against the decision for the
+// bundle: it goes through only where the policy allows restores.
+func restore(inv Invocation, policyPath string, args []string, stderr io.Writer) int {
+	policy, err := spec.LoadPolicy(policyPath)
+	if err != nil {
+		report(inv, stderr, slog.LevelError, err.Error()+"; fix the policy file (see docs/policy.md)")
+		return exitRefused
+	}
+	if !policy.AllowRestore {
+		report(inv, stderr, slog.LevelError, fmt.Sprintf("refusing restore: a checkpoint brings back the seccomp state stored in its image, not the filter policy %s decides for this bundle, and checkpoint images can be imported; set allow_restore = true in the policy to let restores through", policyName(policy)))
+		return exitRefused
+	}
+	report(inv, stderr, slog.LevelWarn, "restore: the container runs the seccomp filter its checkpoint image holds (allow_restore = true)")
+	return execRuntime(inv, policy.Runtime, args, stderr)
+}
+
+func policyName(p spec.Policy) string {
+	if p.Path == "" {
+		return spec.PolicyPath() + " (missing: defaults)"
+	}
+	return p.Path
 }
 
 // applyDecision is Prepare for a runtime command line; it returns the

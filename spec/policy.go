@@ -66,6 +66,11 @@ type Policy struct {
 	// CacheDir holds compiled filters, so that each profile is compiled once
 	// per node rather than once per container; empty disables the cache.
 	CacheDir string `toml:"cache_dir"`
+	// AllowRestore lets `restore` through to the runtime. A checkpoint
+	// brings back the seccomp state its image holds, not the filter this
+	// policy decides, and images can be imported from elsewhere; so restore
+	// is refused unless the operator allows it.
+	AllowRestore bool `toml:"allow_restore"`
 
 	// Path is the file the policy came from; empty for the defaults.
 	Path string `toml:"-"`
@@ -117,7 +122,7 @@ func LoadPolicy(path string) (Policy, error) {
 				keys[i] = strconv.Quote(strings.Join(e.Key(), "."))
 			}
 			row, col := strict.Errors[0].Position()
-			return p, fmt.Errorf("policy %s:%d:%d: unknown key %s; known keys are runtime, profile_root, default, runtime_default, privileged, unconfined, exempt_namespaces, audit, decision_log, cache_dir, runtime_kind", path, row, col, strings.Join(keys, ", "))
+			return p, fmt.Errorf("policy %s:%d:%d: unknown key %s; known keys are runtime, profile_root, default, runtime_default, privileged, unconfined, exempt_namespaces, audit, decision_log, cache_dir, runtime_kind, allow_restore", path, row, col, strings.Join(keys, ", "))
 		case errors.As(err, &decodeErr):
 			row, col := decodeErr.Position()
 			return p, fmt.Errorf("policy %s:%d:%d: %s", path, row, col, decodeErr.Error())

@@ -321,3 +321,28 @@ func TestIdentityClaimsRefused(t *testing.T) {
 		})
 	})
 }
+
+// TestRestoreFollowsThePolicy: a checkpoint restores whatever seccomp state
+// its image holds; restore is refused unless the policy allows it (issue
+// 13, item 8).
+func TestRestoreFollowsThePolicy(t *testing.T) {
+	forEachRuntime(t, func(t *testing.T, rt runtime) {
+		dir := t.TempDir()
+		images := t.TempDir()
+		t.Run("refused by default", func(t *testing.T) {
+			n := newNode(t, rt, "")
+			r := n.cmd(false, "restore", "--image-path", images, "--bundle", dir, newID("restore"))
+			if r.code == 0 || !strings.Contains(r.stderr, "refusing restore") || !strings.Contains(r.stderr, "allow_restore = true") {
+				t.Errorf("%s", r)
+			}
+			assertLogged(t, n.logPath, "refusing restore")
+		})
+		t.Run("allowed: the runtime answers", func(t *testing.T) {
+			n := newNode(t, rt, "allow_restore = true")
+			r := n.cmd(false, "restore", "--image-path", images, "--bundle", dir, newID("restore"))
+			if strings.Contains(r.stderr, "refusing restore") || !strings.Contains(r.stderr, "allow_restore = true") {
+				t.Errorf("%s", r)
+			}
+		})
+	})
+}
