@@ -8,9 +8,11 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	toml "github.com/pelletier/go-toml/v2"
+	admissionv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	nodev1 "k8s.io/api/node/v1"
@@ -28,6 +30,9 @@ type objects struct {
 	daemonSets     []appsv1.DaemonSet
 	configMaps     map[string]corev1.ConfigMap
 	accounts       []string
+
+	admissionPolicies []admissionv1.ValidatingAdmissionPolicy
+	admissionBindings []admissionv1.ValidatingAdmissionPolicyBinding
 }
 
 func load(t *testing.T) objects {
@@ -74,6 +79,14 @@ func load(t *testing.T) objects {
 				strict(&rbacv1.ClusterRole{})
 			case "rbac.authorization.k8s.io/v1 ClusterRoleBinding":
 				strict(&rbacv1.ClusterRoleBinding{})
+			case "admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy":
+				var p admissionv1.ValidatingAdmissionPolicy
+				strict(&p)
+				o.admissionPolicies = append(o.admissionPolicies, p)
+			case "admissionregistration.k8s.io/v1 ValidatingAdmissionPolicyBinding":
+				var b admissionv1.ValidatingAdmissionPolicyBinding
+				strict(&b)
+				o.admissionBindings = append(o.admissionBindings, b)
 			default:
 				t.Fatalf("%s document %d: unexpected %s %s; add it to this test", f, i, meta.APIVersion, meta.Kind)
 			}
@@ -246,6 +259,38 @@ func TestDaemonSet(t *testing.T) {
 		t.Errorf("the installer runs %s, which no ConfigMap provides", script)
 	}
 
+	// Least privilege (issue 13, item 9): the Pod is hostPID and stays
+	// running, so only the init container holds a token, and an admission
+	// policy holds that token to its own node's sysgate.io/ labels.
+	if podSpec.AutomountServiceAccountToken == nil || *podSpec.AutomountServiceAccountToken {
+		t.Error("the Pod mounts a service account token into every container")
+	}
+	for _, c := range podSpec.Containers {
+		for _, m := range c.VolumeMounts {
+			if v := volumes[m.Name]; v.Projected != nil {
+				t.Errorf("container %s, which stays running, mounts the token volume %s", c.Name, m.Name)
+			}
+		}
+	}
+	if len(o.admissionPolicies) != 1 || len(o.admissionBindings) != 1 || o.admissionBindings[0].Spec.PolicyName != o.admissionPolicies[0].Name ||
+		!slices.Contains(o.admissionBindings[0].Spec.ValidationActions, admissionv1.Deny) {
+		t.Fatalf("want one ValidatingAdmissionPolicy bound with Deny: %+v %+v", o.admissionPolicies, o.admissionBindings)
+	}
+	vap := o.admissionPolicies[0].Spec
+	var exprs []string
+	for _, v := range vap.Validations {
+		exprs = append(exprs, v.Expression)
+	}
+	all := strings.Join(exprs, "\n")
+	for _, want := range []string{"authentication.kubernetes.io/node-name", "object.spec == oldObject.spec", "sysgate.io/"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("the admission policy does not check %q", want)
+		}
+	}
+	if len(vap.MatchConditions) != 1 || !strings.Contains(vap.MatchConditions[0].Expression, "system:serviceaccount:kube-system:"+podSpec.ServiceAccountName) {
+		t.Errorf("the admission policy does not match the installer's service account: %+v", vap.MatchConditions)
+	}
+
 	policyText := o.configMaps["sysgate-policy"].Data["config.toml"]
 	path := filepath.Join(t.TempDir(), "config.toml")
 	if err := os.WriteFile(path, []byte(policyText), 0o644); err != nil {
@@ -307,8 +352,16 @@ func TestInstallScript(t *testing.T) {
 				must(t, os.WriteFile(filepath.Join(stubs, stub), []byte("#!/bin/sh\necho \""+stub+" $*\" >> '"+calls+"'\n"), 0o755))
 			}
 			cfg := filepath.Join(host, "etc/containerd/config.toml")
+			wantMode, wantUID := os.FileMode(0o644), os.Getuid()
 			if c.existing != "" {
-				must(t, os.WriteFile(cfg, []byte(c.existing), 0o644))
+				// containerd configs can hold registry credentials: 0600,
+				// and as root another owner, both kept (issue 13, item 9).
+				must(t, os.WriteFile(cfg, []byte(c.existing), 0o600))
+				wantMode = 0o600
+				if os.Geteuid() == 0 {
+					wantUID = 1234
+					must(t, os.Chown(cfg, wantUID, wantUID))
+				}
 			}
 			run := func() {
 				t.Helper()
@@ -334,6 +387,11 @@ func TestInstallScript(t *testing.T) {
 				if !strings.Contains(string(got), "kubectl label node node-1 sysgate.io/handler-"+h+"=true --overwrite") {
 					t.Errorf("node not labelled for %s:\n%s", h, got)
 				}
+			}
+			var st syscall.Stat_t
+			must(t, syscall.Stat(cfg, &st))
+			if os.FileMode(st.Mode&0o777) != wantMode || int(st.Uid) != wantUID {
+				t.Errorf("containerd config mode %o owner %d after the install, want %o %d", st.Mode&0o777, st.Uid, wantMode, wantUID)
 			}
 			final, _ := os.ReadFile(cfg)
 			if strings.Count(string(final), "# BEGIN sysgate") != 1 || !bytes.Contains(final, []byte(strings.TrimSpace(c.existing))) {
