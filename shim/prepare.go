@@ -54,6 +54,7 @@ func plan(at *os.File, bundleDir, id string, policy spec.Policy) (*preparation, 
 		return p, err
 	}
 	p.bundle = bundle
+	bundle.RecordKey = policy.RecordKey()
 	p.decision, err = spec.Decide(id, bundle.Spec, policy)
 	if err != nil {
 		return p, fmt.Errorf("container %s: %w", id, err)

@@ -2,7 +2,9 @@ package spec
 
 import (
 	"bytes"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -44,6 +46,10 @@ type Bundle struct {
 	Dir  string // the directory's real path, for messages
 	Raw  []byte
 	Spec *specs.Spec
+	// RecordKey authenticates the decision records sysgate writes into the
+	// bundle (Policy.RecordKey); nil: a record already in the bundle is
+	// never kept, since anyone could have written it.
+	RecordKey []byte
 
 	dir      *os.File // O_PATH descriptor of the directory
 	mode     os.FileMode
@@ -137,6 +143,23 @@ type recordedDecision struct {
 	Ref    string      `json:"ref,omitempty"`
 	Digest string      `json:"digest,omitempty"`
 	Audit  bool        `json:"audit,omitempty"`
+	// MAC is HMAC-SHA256 under the node's record key of the container id
+	// and the fields above: only records sysgate wrote for this container
+	// verify.
+	MAC string `json:"mac,omitempty"`
+}
+
+func (r recordedDecision) mac(key []byte, containerID string) string {
+	if key == nil {
+		return ""
+	}
+	r.MAC = ""
+	body, _ := json.Marshal(r)
+	h := hmac.New(sha256.New, key)
+	h.Write([]byte(containerID))
+	h.Write([]byte{0})
+	h.Write(body)
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Rendered returns config.json with the decision applied: linux.seccomp set
@@ -177,7 +200,9 @@ func (b *Bundle) Rendered(d Decision, bpf []byte) (out []byte, changed bool, err
 		annotations[k] = v
 	}
 	if !b.alreadyRecorded(d) {
-		record, err := json.Marshal(recordedDecision{Source: d.Source, Type: d.Type, Ref: d.Ref, Digest: d.Digest, Audit: d.Audit})
+		rec := recordedDecision{Source: d.Source, Type: d.Type, Ref: d.Ref, Digest: d.Digest, Audit: d.Audit}
+		rec.MAC = rec.mac(b.RecordKey, d.Container.ID)
+		record, err := json.Marshal(rec)
 		if err != nil {
 			return nil, false, err
 		}
@@ -237,14 +262,19 @@ func (b *Bundle) renderedLinux(d Decision, top objectMembers) ([]byte, error) {
 
 // alreadyRecorded: a previous create recorded a decision for exactly this
 // profile; keep that record (it says where the profile came from) instead
-// of the spec row that now sees it in the bundle.
+// of the spec row that now sees it in the bundle. Only a record that
+// verifies under the node's key for this container is kept: a client could
+// otherwise pre-set one that names a source its profile never came from.
 func (b *Bundle) alreadyRecorded(d Decision) bool {
 	raw, ok := b.Spec.Annotations[AnnotationDecision]
-	if !ok || d.Source != "spec" {
+	if !ok || d.Source != "spec" || b.RecordKey == nil {
 		return false
 	}
 	var prev recordedDecision
-	return json.Unmarshal([]byte(raw), &prev) == nil && prev.Digest == d.Digest && prev.Audit == d.Audit
+	if json.Unmarshal([]byte(raw), &prev) != nil || prev.MAC == "" {
+		return false
+	}
+	return hmac.Equal([]byte(prev.MAC), []byte(prev.mac(b.RecordKey, d.Container.ID))) && prev.Digest == d.Digest && prev.Audit == d.Audit
 }
 
 // WriteConfig replaces config.json atomically, through the directory's

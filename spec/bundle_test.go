@@ -181,8 +181,11 @@ func decideBundle(t testing.TB, dir string, policy Policy) (*Bundle, Decision) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	b.RecordKey = testRecordKey
 	return b, d
 }
+
+var testRecordKey = []byte("0123456789abcdef0123456789abcdef")
 
 func recorded(t testing.TB, out []byte) recordedDecision {
 	t.Helper()
@@ -198,7 +201,52 @@ func recorded(t testing.TB, out []byte) recordedDecision {
 	if err := json.Unmarshal([]byte(raw), &r); err != nil {
 		t.Fatalf("%s = %q: %v", AnnotationDecision, raw, err)
 	}
+	// Every record these tests make is signed for container c1.
+	if r.MAC == "" || r.MAC != r.mac(testRecordKey, "c1") {
+		t.Errorf("record %+v does not verify under the node's key", r)
+	}
+	r.MAC = ""
 	return r
+}
+
+// A record the client set in the bundle, naming a source its profile never
+// came from, is replaced; so is a genuine one copied from another
+// container. Only sysgate's own record for this container is kept
+// (issue 13, item 11).
+func TestForgedRecordsReplaced(t *testing.T) {
+	root, _ := decisionRoot(t)
+	policy := DefaultPolicy()
+	policy.ProfileRoot = root
+	profile := mustMarshal(RuntimeDefault(DefaultCapabilities))
+	digest := func() string {
+		_, d := decideBundle(t, writeBundle(t, bundleConfig(nil, profile)), policy)
+		return d.Digest
+	}()
+	claim := recordedDecision{Source: "pod annotation", Type: TypeLocalhost, Ref: "localhost/profiles/audit.json", Digest: digest}
+	signed := func(r recordedDecision, id string) recordedDecision { r.MAC = r.mac(testRecordKey, id); return r }
+	for _, tc := range []struct {
+		name   string
+		record recordedDecision
+		kept   bool
+	}{
+		{"unsigned claim", claim, false},
+		{"claim with a made-up MAC", func() recordedDecision { r := claim; r.MAC = strings.Repeat("ab", 32); return r }(), false},
+		{"sysgate's record of another container", signed(claim, "another"), false},
+		{"sysgate's record of this container", signed(claim, "c1"), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			raw, _ := json.Marshal(tc.record)
+			b, d := decideBundle(t, writeBundle(t, bundleConfig(map[string]string{AnnotationDecision: string(raw)}, profile)), policy)
+			out, _, err := b.Rendered(d, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := recorded(t, out)
+			if kept := got.Source == "pod annotation"; kept != tc.kept {
+				t.Errorf("record %+v: kept %v, want %v", got, kept, tc.kept)
+			}
+		})
+	}
 }
 
 // checkUnknownFieldsKept compares what sysgate does not own, member by
