@@ -61,6 +61,13 @@ func (p *Process) Stop() error {
 	return nil
 }
 
+// Kill ends the helper with SIGKILL, as a crash or the OOM killer would,
+// and waits for it; its socket stays behind, stale.
+func (p *Process) Kill() {
+	p.cmd.Process.Kill()
+	<-p.done
+}
+
 // Log is what the helper has written so far.
 func (p *Process) Log() string { return p.log.String() }
 

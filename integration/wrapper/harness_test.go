@@ -65,6 +65,29 @@ func wrapper(t testing.TB) string {
 	return wrapperPath
 }
 
+var (
+	sysgateOnce sync.Once
+	sysgatePath string
+	sysgateErr  error
+)
+
+// sysgateBinary builds the sysgate command (for `sysgate helper` as its own
+// process) once per test binary.
+func sysgateBinary(t testing.TB) string {
+	t.Helper()
+	wrapper(t) // makes toolsDir
+	sysgateOnce.Do(func() {
+		sysgatePath = filepath.Join(toolsDir, "sysgate")
+		if out, err := exec.Command("go", "build", "-o", sysgatePath, "github.com/sysgate/sysgate/cmd/sysgate").CombinedOutput(); err != nil {
+			sysgateErr = fmt.Errorf("go build sysgate: %v\n%s", err, out)
+		}
+	})
+	if sysgateErr != nil {
+		t.Fatal(sysgateErr)
+	}
+	return sysgatePath
+}
+
 // runtimes lists the runtimes to test behind the wrapper. crun 1.8.1
 // refuses this machine's mixed cgroup v1/v2 layout, so it runs in a private
 // mount namespace that sees only cgroup2, without cgroup management (which
@@ -102,6 +125,8 @@ type node struct {
 	// helperSocket is the helper sysgate-runc asks; empty: none, even if
 	// this machine runs one.
 	helperSocket string
+	// cacheDir replaces the cache directory next to the policy.
+	cacheDir string
 }
 
 func newNode(t testing.TB, rt runtime, policy string) *node {
@@ -122,7 +147,11 @@ func newNode(t testing.TB, rt runtime, policy string) *node {
 }
 
 func (n *node) writePolicy(extra string) {
-	body := fmt.Sprintf("runtime = %q\nprofile_root = %q\ncache_dir = %q\n%s\n", n.rt.path, n.profileRoot, filepath.Join(filepath.Dir(n.policyPath), "cache"), extra)
+	cache := n.cacheDir
+	if cache == "" {
+		cache = filepath.Join(filepath.Dir(n.policyPath), "cache")
+	}
+	body := fmt.Sprintf("runtime = %q\nprofile_root = %q\ncache_dir = %q\n%s\n", n.rt.path, n.profileRoot, cache, extra)
 	if err := os.WriteFile(n.policyPath, []byte(body), 0o644); err != nil {
 		n.t.Fatal(err)
 	}
