@@ -122,9 +122,22 @@ func logDecision(policy spec.Policy, d spec.Decision, via string, warn func(stri
 	})
 	f, err := os.OpenFile(policy.DecisionLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, 0o640)
 	if err == nil {
+		// One write per line, under PIPE_BUF-sized lines' atomic append:
+		// concurrent creates never interleave.
 		_, err = f.Write(append(line, '\n'))
+		var size int64
+		if st, statErr := f.Stat(); statErr == nil {
+			size = st.Size()
+		}
 		if closeErr := f.Close(); err == nil {
 			err = closeErr
+		}
+		if err == nil && size > policy.DecisionLogMaxBytes {
+			// Concurrent creates may both rotate: the second renames a
+			// nearly empty file over the first's .1, losing at most a few
+			// lines of history, never a write in progress (O_APPEND on the
+			// open file, whatever its name now).
+			err = os.Rename(policy.DecisionLog, policy.DecisionLog+".1")
 		}
 	}
 	if err != nil {

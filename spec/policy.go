@@ -58,6 +58,9 @@ type Policy struct {
 	Audit bool `toml:"audit"`
 	// DecisionLog, if set, is a file that receives one JSON line per decision.
 	DecisionLog string `toml:"decision_log"`
+	// DecisionLogMaxBytes bounds the decision log: past it the file moves to
+	// DecisionLog + ".1" (replacing the previous one) and a new one starts.
+	DecisionLogMaxBytes int64 `toml:"decision_log_max_bytes"`
 	// RuntimeKind is "runc" or "crun"; empty means: crun if the runtime's
 	// file name starts with "crun". sysgate hands crun the compiled filter
 	// (AnnotationCrunBPF), so crun neither compiles it again nor loads a
@@ -85,6 +88,8 @@ func DefaultPolicy() Policy {
 		Privileged:  "unconfined",
 		Unconfined:  UnconfinedAllow,
 		CacheDir:    "/var/cache/sysgate/bpf",
+
+		DecisionLogMaxBytes: 64 << 20,
 	}
 }
 
@@ -122,7 +127,7 @@ func LoadPolicy(path string) (Policy, error) {
 				keys[i] = strconv.Quote(strings.Join(e.Key(), "."))
 			}
 			row, col := strict.Errors[0].Position()
-			return p, fmt.Errorf("policy %s:%d:%d: unknown key %s; known keys are runtime, profile_root, default, runtime_default, privileged, unconfined, exempt_namespaces, audit, decision_log, cache_dir, runtime_kind, allow_restore", path, row, col, strings.Join(keys, ", "))
+			return p, fmt.Errorf("policy %s:%d:%d: unknown key %s; known keys are runtime, profile_root, default, runtime_default, privileged, unconfined, exempt_namespaces, audit, decision_log, decision_log_max_bytes, cache_dir, runtime_kind, allow_restore", path, row, col, strings.Join(keys, ", "))
 		case errors.As(err, &decodeErr):
 			row, col := decodeErr.Position()
 			return p, fmt.Errorf("policy %s:%d:%d: %s", path, row, col, decodeErr.Error())
@@ -166,6 +171,9 @@ func (p Policy) check() error {
 		if _, err := ParseProfileRef(value); err != nil {
 			return fmt.Errorf("%s: %w", key, err)
 		}
+	}
+	if p.DecisionLogMaxBytes < 4096 {
+		return fmt.Errorf("decision_log_max_bytes: %d is too small; give at least 4096 (the default is %d)", p.DecisionLogMaxBytes, DefaultPolicy().DecisionLogMaxBytes)
 	}
 	if p.CacheDir != "" && !filepath.IsAbs(p.CacheDir) {
 		return fmt.Errorf("cache_dir: %q must be an absolute directory (or empty to disable the cache)", p.CacheDir)

@@ -26,6 +26,8 @@ func TestDefaultPolicyValues(t *testing.T) {
 		Privileged:  "unconfined",
 		Unconfined:  "allow",
 		CacheDir:    "/var/cache/sysgate/bpf",
+
+		DecisionLogMaxBytes: 64 << 20,
 	}
 	if got := DefaultPolicy(); !reflect.DeepEqual(got, want) {
 		t.Errorf("DefaultPolicy() = %+v\nwant %+v", got, want)
@@ -76,6 +78,8 @@ audit = true
 decision_log = "/var/log/sysgate/decisions.jsonl"
 cache_dir = "/srv/cache/bpf"
 runtime_kind = "crun"
+decision_log_max_bytes = 1048576
+allow_restore = true
 `)
 	got, err := LoadPolicy(path)
 	if err != nil {
@@ -94,6 +98,9 @@ runtime_kind = "crun"
 		CacheDir:         "/srv/cache/bpf",
 		RuntimeKind:      "crun",
 		Path:             path,
+
+		DecisionLogMaxBytes: 1 << 20,
+		AllowRestore:        true,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)
