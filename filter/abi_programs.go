@@ -54,48 +54,59 @@ func i386ExitProgram() []byte {
 // segment mapping the whole file read+execute, and the code right after
 // the program header, where execution starts.
 func elf64Program(code []byte) []byte {
-	const base = 0x400000
-	hdrSize := binary.Size(elf.Header64{}) + binary.Size(elf.Prog64{})
-	size := uint64(hdrSize + len(code))
-	var b bytes.Buffer
-	h := elf.Header64{
-		Type: uint16(elf.ET_EXEC), Machine: uint16(elf.EM_X86_64), Version: uint32(elf.EV_CURRENT),
-		Entry: base + uint64(hdrSize), Phoff: uint64(binary.Size(elf.Header64{})),
-		Ehsize: uint16(binary.Size(elf.Header64{})), Phentsize: uint16(binary.Size(elf.Prog64{})), Phnum: 1,
-	}
-	copy(h.Ident[:], elfIdent(elf.ELFCLASS64))
-	p := elf.Prog64{
-		Type: uint32(elf.PT_LOAD), Flags: uint32(elf.PF_R | elf.PF_X),
-		Vaddr: base, Paddr: base, Filesz: size, Memsz: size, Align: 0x1000,
-	}
-	_ = binary.Write(&b, binary.LittleEndian, h)
-	_ = binary.Write(&b, binary.LittleEndian, p)
-	b.Write(code)
-	return b.Bytes()
+	return elfProgram(elf.ELFCLASS64, elf.EM_X86_64, 0x400000, code)
 }
 
 // elf32Program is elf64Program for i386.
 func elf32Program(code []byte) []byte {
-	const base = 0x08048000
-	hdrSize := binary.Size(elf.Header32{}) + binary.Size(elf.Prog32{})
-	size := uint32(hdrSize + len(code))
-	var b bytes.Buffer
-	h := elf.Header32{
-		Type: uint16(elf.ET_EXEC), Machine: uint16(elf.EM_386), Version: uint32(elf.EV_CURRENT),
-		Entry: base + uint32(hdrSize), Phoff: uint32(binary.Size(elf.Header32{})),
-		Ehsize: uint16(binary.Size(elf.Header32{})), Phentsize: uint16(binary.Size(elf.Prog32{})), Phnum: 1,
-	}
-	copy(h.Ident[:], elfIdent(elf.ELFCLASS32))
-	p := elf.Prog32{
-		Type: uint32(elf.PT_LOAD), Flags: uint32(elf.PF_R | elf.PF_X),
-		Vaddr: base, Paddr: base, Filesz: size, Memsz: size, Align: 0x1000,
-	}
-	_ = binary.Write(&b, binary.LittleEndian, h)
-	_ = binary.Write(&b, binary.LittleEndian, p)
-	b.Write(code)
-	return b.Bytes()
+	return elfProgram(elf.ELFCLASS32, elf.EM_386, 0x08048000, code)
 }
 
-func elfIdent(class elf.Class) []byte {
-	return []byte{0x7f, 'E', 'L', 'F', byte(class), byte(elf.ELFDATA2LSB), byte(elf.EV_CURRENT), byte(elf.ELFOSABI_NONE)}
+// elfProgram writes the headers field by field (ELF's two classes differ
+// only in the width of addresses and offsets, and in where the program
+// header keeps its flags).
+func elfProgram(class elf.Class, machine elf.Machine, base uint64, code []byte) []byte {
+	ehsize, phentsize := uint64(binary.Size(elf.Header32{})), uint64(binary.Size(elf.Prog32{}))
+	if class == elf.ELFCLASS64 {
+		ehsize, phentsize = uint64(binary.Size(elf.Header64{})), uint64(binary.Size(elf.Prog64{}))
+	}
+	size := ehsize + phentsize + uint64(len(code))
+	var b bytes.Buffer
+	put := func(v any) { binary.Write(&b, binary.LittleEndian, v) }
+	word := func(v uint64) { // an address or offset: 4 or 8 bytes
+		if class == elf.ELFCLASS64 {
+			put(v)
+		} else {
+			put(uint32(v))
+		}
+	}
+	b.Write([]byte{0x7f, 'E', 'L', 'F', byte(class), byte(elf.ELFDATA2LSB), byte(elf.EV_CURRENT), byte(elf.ELFOSABI_NONE)})
+	b.Write(make([]byte, elf.EI_NIDENT-8))
+	put(uint16(elf.ET_EXEC))
+	put(uint16(machine))
+	put(uint32(elf.EV_CURRENT))
+	word(base + ehsize + phentsize) // entry: the first instruction
+	word(ehsize)                    // program headers right after this one
+	word(0)                         // no section headers
+	put(uint32(0))                  // flags
+	put(uint16(ehsize))
+	put(uint16(phentsize))
+	put(uint16(1))
+	put([3]uint16{}) // section header size, count, names index
+	flags := uint32(elf.PF_R | elf.PF_X)
+	put(uint32(elf.PT_LOAD))
+	if class == elf.ELFCLASS64 {
+		put(flags)
+	}
+	word(0)    // offset: the whole file
+	word(base) // vaddr
+	word(base) // paddr
+	word(size) // filesz
+	word(size) // memsz
+	if class == elf.ELFCLASS32 {
+		put(flags)
+	}
+	word(0x1000) // align
+	b.Write(code)
+	return b.Bytes()
 }

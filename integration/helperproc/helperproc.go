@@ -68,6 +68,9 @@ func (p *Process) Kill() {
 	<-p.done
 }
 
+// Pid is the helper's process id.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
 // Log is what the helper has written so far.
 func (p *Process) Log() string { return p.log.String() }
 

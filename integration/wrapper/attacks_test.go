@@ -54,6 +54,30 @@ func bundlePair(t *testing.T, n *node) (root, real string, decoyConfig []byte) {
 	return root, real, decoyConfig
 }
 
+// assertRefusedRun runs the bundle in dir through sysgate-runc and wants a
+// refusal whose message holds every one of says, no container, and
+// config.json as it was.
+func assertRefusedRun(t *testing.T, n *node, dir string, says ...string) {
+	t.Helper()
+	config := filepath.Join(dir, "config.json")
+	before, err := os.ReadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := newID("refused")
+	r := n.cmd(false, "run", "--bundle", dir, id)
+	n.cmd(true, "delete", "--force", id)
+	if r.code == 0 || strings.Contains(r.stdout, "Seccomp:") {
+		t.Errorf("want a refusal and no container: %s", r)
+	}
+	for _, s := range says {
+		if !strings.Contains(r.stderr, s) {
+			t.Errorf("the refusal does not say %q: %s", s, r)
+		}
+	}
+	fileUnchanged(t, config, before)
+}
+
 func assertConfined(t *testing.T, r result) {
 	t.Helper()
 	o := observe(t, r)
@@ -182,15 +206,7 @@ func TestAllowAllProfileUnderDeny(t *testing.T) {
 					Architectures: []specs.Arch{specs.ArchX86_64, specs.ArchX86, specs.ArchX32}}}},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
-					dir := n.bundle(tc.opts)
-					before, _ := os.ReadFile(filepath.Join(dir, "config.json"))
-					id := newID("allowall")
-					r := n.cmd(false, "run", "--bundle", dir, id)
-					n.cmd(true, "delete", "--force", id)
-					if r.code == 0 || strings.Contains(r.stdout, "Seccomp:") || !strings.Contains(r.stderr, "unconfined in all but name") {
-						t.Errorf("want a refusal: %s", r)
-					}
-					fileUnchanged(t, filepath.Join(dir, "config.json"), before)
+					assertRefusedRun(t, n, n.bundle(tc.opts), "unconfined in all but name")
 				})
 			}
 			t.Run("one denying rule runs", func(t *testing.T) {
@@ -220,15 +236,7 @@ func TestCacheWritableByOthers(t *testing.T) {
 			if err := os.Chmod(cacheDir, 0o777); err != nil {
 				t.Fatal(err)
 			}
-			dir := n.bundle(bundle.Options{Args: shell})
-			before, _ := os.ReadFile(filepath.Join(dir, "config.json"))
-			id := newID("cache")
-			r = n.cmd(false, "run", "--bundle", dir, id)
-			n.cmd(true, "delete", "--force", id)
-			if r.code == 0 || strings.Contains(r.stdout, "Seccomp:") || !strings.Contains(r.stderr, "cache_dir "+cacheDir+" is not safe") || !strings.Contains(r.stderr, "chmod go-w") {
-				t.Errorf("want a refusal naming the cache directory: %s", r)
-			}
-			fileUnchanged(t, filepath.Join(dir, "config.json"), before)
+			assertRefusedRun(t, n, n.bundle(bundle.Options{Args: shell}), "cache_dir "+cacheDir+" is not safe", "chmod go-w")
 		})
 	})
 }
@@ -253,13 +261,7 @@ func TestCaseDuplicateMembersRefused(t *testing.T) {
 				t.Fatal("the bundle has no linux.namespaces to duplicate")
 			}
 			os.WriteFile(config, []byte(patched), 0o644)
-			id := newID("dup")
-			r := n.cmd(false, "run", "--bundle", dir, id)
-			n.cmd(true, "delete", "--force", id)
-			if r.code == 0 || strings.Contains(r.stdout, "Seccomp:") || !strings.Contains(r.stderr, `has the members "namespaces" and "Namespaces"`) {
-				t.Errorf("want a refusal naming both members: %s", r)
-			}
-			fileUnchanged(t, config, []byte(patched))
+			assertRefusedRun(t, n, dir, `has the members "namespaces" and "Namespaces"`)
 		})
 	})
 }
@@ -301,15 +303,7 @@ func TestIdentityClaimsRefused(t *testing.T) {
 				{"a Pod's annotations on CRI-O", withKeys(map[string]string{"io.kubernetes.cri-o.ContainerType": "container", "io.kubernetes.pod.namespace": "team-a"}), "identity annotations"},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
-					dir := n.bundle(bundle.Options{Args: shell, Annotations: tc.annotations})
-					before, _ := os.ReadFile(filepath.Join(dir, "config.json"))
-					id := newID("claim")
-					r := n.cmd(false, "run", "--bundle", dir, id)
-					n.cmd(true, "delete", "--force", id)
-					if r.code == 0 || strings.Contains(r.stdout, "Seccomp:") || !strings.Contains(r.stderr, tc.says) {
-						t.Errorf("want a refusal saying %q: %s", tc.says, r)
-					}
-					fileUnchanged(t, filepath.Join(dir, "config.json"), before)
+					assertRefusedRun(t, n, n.bundle(bundle.Options{Args: shell, Annotations: tc.annotations}), tc.says)
 				})
 			}
 			t.Run("containerd's own keys still exempt kube-system", func(t *testing.T) {
