@@ -2,7 +2,7 @@ package conformance
 
 import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"github.com/sysgate/sysgate/integration/probe"
+	"github.com/sysgate/sysgate/conformance/probe"
 )
 
 // archCases: the same rule through each x86 entry point. The probe is a

@@ -2,7 +2,7 @@ package conformance
 
 import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"github.com/sysgate/sysgate/integration/probe"
+	"github.com/sysgate/sysgate/conformance/probe"
 )
 
 // profileMaxNr caps the allow-list of the ENOSYS cases: every x86_64

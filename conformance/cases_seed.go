@@ -2,7 +2,6 @@ package conformance
 
 import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"github.com/sysgate/sysgate/integration/bundle"
 	"github.com/sysgate/sysgate/spec"
 )
 
@@ -12,7 +11,7 @@ import (
 func seedCases() []Case {
 	// The seed's allow-list pattern: block by default, allow what runs.
 	noMkdir := denying(specs.ActErrno, anyNr, "mkdir", "mkdirat")
-	runtimeDefault := spec.RuntimeDefault(bundle.DefaultCapabilities)
+	runtimeDefault := spec.RuntimeDefault(spec.DefaultCapabilities)
 	return []Case{
 		{
 			Name: "seed/blocked-mkdir", Rule: ruleSeedMkdir,

@@ -12,17 +12,13 @@
 
 CONFORMANCE_KERNEL ?= 6.12
 
-# The probe is static C; the suite copies it into every bundle.
-bin/sysgate-probe: integration/probe/src/probe.c
-	@mkdir -p bin
-	gcc -static -O2 -Wall -Werror -o $@ $<
-
-conformance: build bin/sysgate-probe vm-deps
+# make build puts the static probe (conformance/probe/src/probe.c) in bin/.
+conformance: build vm-deps
 	$(GO) build -o $(VM_OUT)/sysgate-vm ./$(VM_DIR)/cmd/sysgate-vm
 	$(VM_OUT)/sysgate-vm -conformance docs/conformance -conformance-kernel $(CONFORMANCE_KERNEL) \
 		-bin bin -conformance-src conformance -out $(VM_OUT)/conformance
 
 # Cases this host cannot run (an ABI its kernel lacks) are skipped and left
 # out of the comparison; every other case must match the reference.
-conformance-check: build bin/sysgate-probe
+conformance-check: build
 	@out=$$(mktemp -d) && trap 'rm -rf "$$out"' EXIT && OUT=$$out REFERENCE=docs/conformance conformance/run-targets.sh

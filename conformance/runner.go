@@ -11,9 +11,9 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sysgate/sysgate/conformance/bundle"
+	"github.com/sysgate/sysgate/conformance/probe"
 	"github.com/sysgate/sysgate/filter"
-	"github.com/sysgate/sysgate/integration/bundle"
-	"github.com/sysgate/sysgate/integration/probe"
 )
 
 // probeInContainer is where the probe lives in every bundle; its comm, in

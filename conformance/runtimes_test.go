@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/sysgate/sysgate/conformance"
-	"github.com/sysgate/sysgate/integration/bundle"
-	"github.com/sysgate/sysgate/integration/probe"
+	"github.com/sysgate/sysgate/conformance/bundle"
+	"github.com/sysgate/sysgate/integration/probetest"
 	"github.com/sysgate/sysgate/spec"
 )
 
@@ -63,7 +63,7 @@ func runSuite(t *testing.T, rt conformance.Runtime, xfailFile string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &conformance.Runner{Runtime: rt, Probe: probe.BuildForTest(t), Deviations: deviations}
+	r := &conformance.Runner{Runtime: rt, Probe: probetest.BuildForTest(t), Deviations: deviations}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	rep, err := r.Run(ctx, conformance.Cases())

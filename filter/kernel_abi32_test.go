@@ -22,8 +22,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sysgate/sysgate/conformance/probe"
 	"github.com/sysgate/sysgate/filter"
-	"github.com/sysgate/sysgate/integration/probe"
+	"github.com/sysgate/sysgate/integration/probetest"
 	"golang.org/x/sys/unix"
 )
 
@@ -108,14 +109,14 @@ func parseMkdir32(t *testing.T, stdout string) string {
 // skipped there, and run wherever the kernel has them (the VM tier).
 func TestKernelABIMatrix(t *testing.T) {
 	requireSeccomp(t)
-	probePath := probe.BuildForTest(t)
+	probePath := probetest.BuildForTest(t)
 	i386Live := filter.HostABI(filter.ABII386).Live
 	x32Live := filter.HostABI(filter.ABIX32).Live
 	paths := []string{pathX86_64, pathX32}
 	var bin32 string
 	if i386Live {
 		paths = append(paths, pathInt80, pathI386)
-		bin32 = probe.Build32ForTest(t)
+		bin32 = probetest.Build32ForTest(t)
 		t.Log("ABI-RAN abi=i386")
 	} else {
 		t.Logf("ABI-SKIP abi=i386: the int80 and i386-binary paths are left out (%s)", filter.HostABI(filter.ABII386).Reason)

@@ -10,8 +10,9 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/sysgate/sysgate/conformance/probe"
 	"github.com/sysgate/sysgate/filter"
-	"github.com/sysgate/sysgate/integration/probe"
+	"github.com/sysgate/sysgate/integration/probetest"
 )
 
 // requireABI skips a test on a kernel that lacks abi, and only there. It
@@ -48,7 +49,7 @@ func TestKernelHostABIs(t *testing.T) {
 			t.Errorf("%s: the probe could not tell: %s", s.ABI, s.Reason)
 		}
 	}
-	probePath := probe.BuildForTest(t)
+	probePath := probetest.BuildForTest(t)
 	ctx := context.Background()
 
 	i386 := filter.HostABI(filter.ABII386)
@@ -60,7 +61,7 @@ func TestKernelHostABIs(t *testing.T) {
 		t.Errorf("i386 %v, but int $0x80 getppid from the C probe: %s, want %s", i386, r.Outcome(), want)
 	}
 	dir := t.TempDir()
-	err = exec.Command(probe.Build32ForTest(t), filepath.Join(dir, "made")).Run()
+	err = exec.Command(probetest.Build32ForTest(t), filepath.Join(dir, "made")).Run()
 	var pathErr *os.PathError
 	switch {
 	case i386.Live && err != nil:

@@ -17,8 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sysgate/sysgate/conformance/probe"
 	"github.com/sysgate/sysgate/filter"
-	"github.com/sysgate/sysgate/integration/probe"
+	"github.com/sysgate/sysgate/integration/probetest"
 	"golang.org/x/sys/unix"
 )
 
@@ -81,7 +82,7 @@ func TestKernelTSync(t *testing.T) {
 func TestKernelFlagLog(t *testing.T) {
 	requireSeccomp(t)
 	requireFlag(t, "SECCOMP_FILTER_FLAG_LOG", unix.SECCOMP_FILTER_FLAG_LOG)
-	probePath := probe.BuildForTest(t)
+	probePath := probetest.BuildForTest(t)
 	// EXDEV and ETXTBSY: errnos nothing else here returns, named alike by
 	// the probe and by x/sys/unix.
 	withLog := `{"defaultAction":"SCMP_ACT_ALLOW","flags":["SECCOMP_FILTER_FLAG_LOG"],"syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":18}]}`

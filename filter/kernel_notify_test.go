@@ -17,8 +17,9 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sysgate/sysgate/conformance/probe"
 	"github.com/sysgate/sysgate/filter"
-	"github.com/sysgate/sysgate/integration/probe"
+	"github.com/sysgate/sysgate/integration/probetest"
 	"golang.org/x/sys/unix"
 )
 
@@ -27,7 +28,7 @@ func TestKernelUserNotification(t *testing.T) {
 	if !filter.KernelActionSupported(filter.RetUserNotif) {
 		t.Skip("this kernel does not implement SECCOMP_RET_USER_NOTIF (Linux >= 5.0)")
 	}
-	probePath := probe.BuildForTest(t)
+	probePath := probetest.BuildForTest(t)
 	const profile = `{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"],
 		"listenerPath":"set by the test","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_NOTIFY"}]}`
 	_, prog := compileJSON(t, profile)

@@ -20,8 +20,9 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sysgate/sysgate/conformance/probe"
 	"github.com/sysgate/sysgate/filter"
-	"github.com/sysgate/sysgate/integration/probe"
+	"github.com/sysgate/sysgate/integration/probetest"
 	"golang.org/x/sys/unix"
 )
 
@@ -183,7 +184,7 @@ func interpreterOutcome(t *testing.T, probePath, dir string, prog *filter.Progra
 func runCases(t *testing.T, profileJSON string, calls []call) {
 	t.Helper()
 	requireSeccomp(t)
-	probePath := probe.BuildForTest(t)
+	probePath := probetest.BuildForTest(t)
 	_, prog := compileJSON(t, profileJSON)
 	wrap := loaderFor(t, prog)
 	dir := t.TempDir()
@@ -340,7 +341,7 @@ func TestKernelABIBypass(t *testing.T) {
 // exactly one filter and no_new_privs.
 func TestKernelStatus(t *testing.T) {
 	requireSeccomp(t)
-	probePath := probe.BuildForTest(t)
+	probePath := probetest.BuildForTest(t)
 	_, prog := compileJSON(t, blockMkdir("SCMP_ACT_ERRNO", ""))
 	st, err := probe.ReadStatus(context.Background(), probePath, loaderFor(t, prog))
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sysgate/sysgate/integration/bundle"
+	"github.com/sysgate/sysgate/conformance/bundle"
 	"github.com/sysgate/sysgate/spec"
 	"golang.org/x/sys/unix"
 )
@@ -76,7 +76,7 @@ func newHelperNode(t testing.TB, policyBody string) *helperNode {
 	if err := os.MkdirAll(n.bundle, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	s := bundle.Spec(bundle.Options{Args: []string{"true"}, Seccomp: spec.RuntimeDefault(bundle.DefaultCapabilities)})
+	s := bundle.Spec(bundle.Options{Args: []string{"true"}, Seccomp: spec.RuntimeDefault(spec.DefaultCapabilities)})
 	n.original = mustJSON(t, s)
 	n.reset(t)
 	h, stop, err := StartHelper(n.policy, n.socket)

@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/sysgate/sysgate/integration/bundle"
+	"github.com/sysgate/sysgate/conformance/bundle"
 	"github.com/sysgate/sysgate/spec"
 )
 
@@ -15,7 +15,7 @@ import (
 // process start-up.
 func BenchmarkPrepare(b *testing.B) {
 	dir := b.TempDir()
-	if _, err := bundle.Create(dir, bundle.Options{Args: []string{"true"}, Seccomp: spec.RuntimeDefault(bundle.DefaultCapabilities)}); err != nil {
+	if _, err := bundle.Create(dir, bundle.Options{Args: []string{"true"}, Seccomp: spec.RuntimeDefault(spec.DefaultCapabilities)}); err != nil {
 		b.Skip(err)
 	}
 	config := filepath.Join(dir, "config.json")

@@ -13,7 +13,7 @@ import (
 	"syscall"
 
 	"github.com/sysgate/sysgate/conformance"
-	"github.com/sysgate/sysgate/integration/probe"
+	"github.com/sysgate/sysgate/conformance/probe"
 )
 
 // listFlag is a repeatable string flag.

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sysgate/sysgate/conformance/bundle"
 	"github.com/sysgate/sysgate/filter"
-	"github.com/sysgate/sysgate/integration/bundle"
 	"github.com/sysgate/sysgate/integration/helperproc"
 	"github.com/sysgate/sysgate/shim"
 	"github.com/sysgate/sysgate/spec"
@@ -157,7 +157,7 @@ func containerSection(binDir string, starts int) (string, error) {
 	dirs := make([]string, len(variants))
 	for v := range variants {
 		dirs[v] = filepath.Join(work, fmt.Sprintf("bundle%d", v))
-		opts := bundle.Options{Args: []string{"true"}, Seccomp: spec.RuntimeDefault(bundle.DefaultCapabilities)}
+		opts := bundle.Options{Args: []string{"true"}, Seccomp: spec.RuntimeDefault(spec.DefaultCapabilities)}
 		if variants[v].handoff {
 			prog, err := filter.Compile(opts.Seccomp, filter.Options{})
 			if err != nil {

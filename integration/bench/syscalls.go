@@ -10,8 +10,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sysgate/sysgate/conformance/probe"
 	"github.com/sysgate/sysgate/filter"
-	"github.com/sysgate/sysgate/integration/probe"
 	"github.com/sysgate/sysgate/spec"
 )
 

@@ -14,7 +14,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/sysgate/sysgate/integration/bundle"
+	"github.com/sysgate/sysgate/conformance/bundle"
 )
 
 // The offline images. The registry name is under the reserved .test domain:

@@ -13,7 +13,6 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
-	"github.com/sysgate/sysgate/integration/bundle"
 	"github.com/sysgate/sysgate/spec"
 )
 
@@ -177,7 +176,7 @@ func writeAuditProfile(t testing.TB, root string) {
 }
 
 func auditJSON() *specs.LinuxSeccomp {
-	p := spec.RuntimeDefault(bundle.DefaultCapabilities)
+	p := spec.RuntimeDefault(spec.DefaultCapabilities)
 	for i := range p.Syscalls {
 		p.Syscalls[i].Names = slices.DeleteFunc(p.Syscalls[i].Names, func(n string) bool { return n == "mkdir" || n == "mkdirat" })
 	}

@@ -17,7 +17,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"github.com/sysgate/sysgate/integration/bundle"
+	"github.com/sysgate/sysgate/conformance/bundle"
 	"github.com/sysgate/sysgate/integration/helperproc"
 	"github.com/sysgate/sysgate/shim"
 	"github.com/sysgate/sysgate/spec"
@@ -138,7 +138,7 @@ func (d *demo) lastDecision() (string, error) {
 
 // installAuditProfile writes profiles/audit.json under the profile root.
 func (d *demo) installAuditProfile() error {
-	p := spec.RuntimeDefault(bundle.DefaultCapabilities)
+	p := spec.RuntimeDefault(spec.DefaultCapabilities)
 	for i := range p.Syscalls {
 		p.Syscalls[i].Names = slices.DeleteFunc(p.Syscalls[i].Names, func(n string) bool { return n == "mkdir" || n == "mkdirat" })
 	}

@@ -17,10 +17,10 @@ var guestInit []byte
 type Payload struct {
 	Busybox    string // a static busybox (Debian's busybox-static: /bin/busybox)
 	FilterTest string // filter.test built with -extldflags -static
-	ProbeTest  string // integration/probe's test binary, likewise
+	ProbeTest  string // conformance/probe's test binary, likewise
 	Script     string // kernel-tests.sh, which runs both
-	Probe      string // integration/probe's sysgate-probe
-	Mkdir32    string // integration/probe/src/mkdir32.c built with gcc -m32 -static
+	Probe      string // conformance/probe's sysgate-probe
+	Mkdir32    string // conformance/probe/src/mkdir32.c built with gcc -m32 -static
 }
 
 // BuildInitramfs writes a gzip-compressed newc archive with the payload and

@@ -25,10 +25,10 @@ vm-payload: deps vm-deps
 	CGO_ENABLED=1 $(GO) test -c -tags $(STATIC_TAGS) -o $(VM_PAYLOAD)/filter.test \
 		-ldflags "-linkmode external -extldflags '-static'" ./filter/
 	CGO_ENABLED=1 $(GO) test -c -tags $(STATIC_TAGS) -o $(VM_PAYLOAD)/probe.test \
-		-ldflags "-linkmode external -extldflags '-static'" ./integration/probe/
+		-ldflags "-linkmode external -extldflags '-static'" ./conformance/probe/
 	cp $(VM_DIR)/kernel-tests.sh $(VM_PAYLOAD)/
-	gcc -static -O2 -Wall -Werror -o $(VM_PAYLOAD)/sysgate-probe integration/probe/src/probe.c
-	gcc -m32 -static -O2 -Wall -Werror -o $(VM_PAYLOAD)/mkdir32 integration/probe/src/mkdir32.c
+	gcc -static -O2 -Wall -Werror -o $(VM_PAYLOAD)/sysgate-probe conformance/probe/src/probe.c
+	gcc -m32 -static -O2 -Wall -Werror -o $(VM_PAYLOAD)/mkdir32 conformance/probe/src/mkdir32.c
 	$(GO) build -o $(VM_OUT)/sysgate-vm ./$(VM_DIR)/cmd/sysgate-vm
 
 test-vm: vm-payload

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sysgate/sysgate/integration/bundle"
+	"github.com/sysgate/sysgate/conformance/bundle"
 	"github.com/sysgate/sysgate/spec"
 )
 

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sysgate/sysgate/integration/bundle"
+	"github.com/sysgate/sysgate/conformance/bundle"
 	"github.com/sysgate/sysgate/spec"
 )
 
@@ -29,7 +29,7 @@ func BenchmarkCreateStartDelete(b *testing.B) {
 	for _, rt := range runtimes(b) {
 		b.Run(rt.name, func(b *testing.B) {
 			n := newBenchNode(b, rt)
-			opts := bundle.Options{Args: []string{"true"}, Seccomp: spec.RuntimeDefault(bundle.DefaultCapabilities),
+			opts := bundle.Options{Args: []string{"true"}, Seccomp: spec.RuntimeDefault(spec.DefaultCapabilities),
 				Annotations: podAnnotations("default", "bench", "app", nil)}
 			bareDir, wrappedDir := n.bundle(opts), n.bundle(opts)
 			pristine, err := os.ReadFile(filepath.Join(wrappedDir, "config.json"))

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sysgate/sysgate/conformance/bundle"
 	"github.com/sysgate/sysgate/filter"
-	"github.com/sysgate/sysgate/integration/bundle"
-	"github.com/sysgate/sysgate/integration/probe"
+	"github.com/sysgate/sysgate/integration/probetest"
 	"github.com/sysgate/sysgate/spec"
 )
 
@@ -29,9 +29,9 @@ func TestCrunHandoff(t *testing.T) {
 	if crun == nil {
 		t.Skip("crun is not installed (make deps installs it)")
 	}
-	probePath := probe.BuildForTest(t)
+	probePath := probetest.BuildForTest(t)
 	n := newNode(t, *crun, `runtime_kind = "crun"`)
-	rd := spec.RuntimeDefault(bundle.DefaultCapabilities)
+	rd := spec.RuntimeDefault(spec.DefaultCapabilities)
 	opts := bundle.Options{
 		Args:    []string{"sh", "-c", "grep -E '^Seccomp(_filters)?:' /proc/self/status; /bin/sysgate-probe 1000"},
 		Seccomp: rd,

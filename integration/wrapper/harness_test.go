@@ -14,7 +14,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"github.com/sysgate/sysgate/integration/bundle"
+	"github.com/sysgate/sysgate/conformance/bundle"
 	"github.com/sysgate/sysgate/shim"
 	"github.com/sysgate/sysgate/spec"
 )

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sysgate/sysgate/integration/bundle"
+	"github.com/sysgate/sysgate/conformance/bundle"
 	"github.com/sysgate/sysgate/spec"
 )
 

@@ -16,19 +16,13 @@ import (
 // BusyboxPath is Debian's busybox-static.
 const BusyboxPath = "/bin/busybox"
 
-// DefaultCapabilities is containerd's default set for a container.
-var DefaultCapabilities = []string{
-	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
-	"CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
-}
-
 // Options shape a bundle. The zero value runs `sh` with containerd's
 // default capabilities, no_new_privs, and no seccomp profile.
 type Options struct {
 	Args         []string
 	Seccomp      *specs.LinuxSeccomp
 	Annotations  map[string]string
-	Capabilities []string // nil: DefaultCapabilities
+	Capabilities []string // nil: spec.DefaultCapabilities
 	// Privileged gives every capability and masks nothing, as containerd
 	// does for a privileged container.
 	Privileged bool
@@ -91,7 +85,7 @@ func Spec(opts Options) *specs.Spec {
 	}
 	caps := opts.Capabilities
 	if caps == nil {
-		caps = DefaultCapabilities
+		caps = spec.DefaultCapabilities
 	}
 	if opts.Privileged {
 		caps = spec.CurrentCapabilities()

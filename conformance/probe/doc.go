@@ -8,7 +8,7 @@
 // installs the filter and execs the rest of its command line, and compare
 // Result.Outcome with the verdict they expect:
 //
-//	path := probe.BuildForTest(t)
+//	path := probetest.BuildForTest(t)
 //	res, err := probe.Run(ctx, path, []string{loader, "--profile", p}, probe.ABINative, 83, "s:"+dir)
 //	if err != nil { t.Fatal(err) }
 //	if got := res.Outcome(); got != "errno:EPERM" { ... }

@@ -13,8 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sysgate/sysgate/conformance/probe"
 	"github.com/sysgate/sysgate/filter"
-	"github.com/sysgate/sysgate/integration/probe"
+	"github.com/sysgate/sysgate/integration/probetest"
 )
 
 // Syscall numbers used below, each in its own ABI's table.
@@ -35,7 +36,7 @@ func testCtx(t *testing.T) context.Context {
 
 func run(t *testing.T, abi string, nr int64, args ...string) probe.Result {
 	t.Helper()
-	res, err := probe.Run(testCtx(t), probe.BuildForTest(t), nil, abi, nr, args...)
+	res, err := probe.Run(testCtx(t), probetest.BuildForTest(t), nil, abi, nr, args...)
 	if err != nil {
 		t.Fatalf("probe %s %d %v: %v", abi, nr, args, err)
 	}
@@ -134,7 +135,7 @@ func TestX32Getppid(t *testing.T) {
 }
 
 func TestRepeat(t *testing.T) {
-	cmd := exec.Command(probe.BuildForTest(t), "--repeat", "50", strconv.Itoa(nrGetppidNative))
+	cmd := exec.Command(probetest.BuildForTest(t), "--repeat", "50", strconv.Itoa(nrGetppidNative))
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatal(err)
@@ -155,7 +156,7 @@ func TestRunWrap(t *testing.T) {
 	if err != nil {
 		t.Skip("no env(1)")
 	}
-	res, err := probe.Run(testCtx(t), probe.BuildForTest(t), []string{env, "LC_ALL=C"}, probe.ABINative, nrGetppidNative)
+	res, err := probe.Run(testCtx(t), probetest.BuildForTest(t), []string{env, "LC_ALL=C"}, probe.ABINative, nrGetppidNative)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +187,7 @@ func ownStatus(t *testing.T) probe.Status {
 }
 
 func TestStatus(t *testing.T) {
-	got, err := probe.ReadStatus(testCtx(t), probe.BuildForTest(t), nil)
+	got, err := probe.ReadStatus(testCtx(t), probetest.BuildForTest(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +239,7 @@ func TestParseKilledBySIGSYS(t *testing.T) {
 	}
 
 	// The same through Run: sh takes the probe's command line as $0, $1...
-	res, err = probe.Run(testCtx(t), probe.BuildForTest(t), []string{"sh", "-c", "kill -SYS $$"}, probe.ABINative, nrGetppidNative)
+	res, err = probe.Run(testCtx(t), probetest.BuildForTest(t), []string{"sh", "-c", "kill -SYS $$"}, probe.ABINative, nrGetppidNative)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +310,7 @@ func TestParse(t *testing.T) {
 }
 
 func TestRunErrors(t *testing.T) {
-	path := probe.BuildForTest(t)
+	path := probetest.BuildForTest(t)
 	// A usage error is an error, and carries the probe's stderr.
 	if _, err := probe.Run(testCtx(t), path, nil, "sparc", nrGetppidNative); err == nil || !strings.Contains(err.Error(), "--abi must be") {
 		t.Errorf("Run with a bad ABI: %v, want the probe's usage error", err)
@@ -337,7 +338,7 @@ func TestBuild(t *testing.T) {
 	if path != filepath.Join(dir, probe.BinaryName) {
 		t.Errorf("Build returned %s, want %s", path, filepath.Join(dir, probe.BinaryName))
 	}
-	if a, b := probe.BuildForTest(t), probe.BuildForTest(t); a != b {
+	if a, b := probetest.BuildForTest(t), probetest.BuildForTest(t); a != b {
 		t.Errorf("BuildForTest built twice: %s, %s", a, b)
 	}
 	// Statically linked, so that it runs in an empty container rootfs: no

@@ -3,7 +3,7 @@ package probe_test
 import (
 	"testing"
 
-	"github.com/sysgate/sysgate/integration/probe"
+	"github.com/sysgate/sysgate/conformance/probe"
 )
 
 // TestParseExitStatus: a runtime reports a killed container as 128+N, and
