@@ -283,7 +283,7 @@ func (b *Bundle) alreadyRecorded(d Decision) bool {
 // or the new one, never a torn one. There is no fsync: containerd, CRI-O and
 // podman write config.json without one, a bundle does not outlive its
 // container across a crash, and the two fsyncs were a third of create's
-// work (docs/design.md, "Create-time cost").
+// work (docs/design.md, "Rewriting config.json by splicing").
 func (b *Bundle) WriteConfig(data []byte) error {
 	var rnd [8]byte
 	rand.Read(rnd[:])

@@ -2,20 +2,20 @@
 // Localhost resolution, and rewriting the OCI spec so that a container runs
 // with the seccomp profile its Pod asked for.
 //
-// For now it holds the profile parser and validator and the RuntimeDefault
-// profile:
+// It holds:
 //
-//   - LoadProfile and ParseProfile read an OCI/Docker JSON seccomp profile,
-//     the format of Kubernetes Localhost profiles, strictly: anything that a
-//     lenient decoder would silently drop or reinterpret (unknown fields,
-//     duplicate fields, wrong types, trailing data, NUL bytes, Docker's
-//     conditional rules) is an error naming the JSON path, because a profile
-//     that means something other than what its author wrote is a hole in the
-//     gate.
-//   - ValidateProfile reports what the compiler in package filter would
-//     refuse, and what it would accept but probably not as intended.
-//   - RuntimeDefault is containerd's default profile, so that the
-//     RuntimeDefault a Pod asks for is the one the kubelet documents.
+//   - profiles: LoadProfile and ParseProfile read an OCI/Docker JSON seccomp
+//     profile strictly (anything a lenient decoder would silently drop or
+//     reinterpret is an error naming the JSON path); ValidateProfile reports
+//     what the compiler would refuse or probably misread; RuntimeDefault is
+//     containerd's default profile; Localhost references resolve beneath
+//     the profile root;
+//   - the decision: the node Policy (and the trust checks on its files),
+//     what a bundle says about its container (DescribeContainer), the
+//     decision table (Decide), CheckDecision's unconfined rule, and Verify,
+//     which proves the decided profile compiles;
+//   - the bundle: config.json read through a directory descriptor, the
+//     decided profile spliced in, written back atomically.
 //
 // Package spec sits between shim and filter: it reads filter's name tables so
 // that "known" means the same when validating and when compiling, and knows
