@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -273,7 +272,7 @@ func receivedFiles(oob []byte) ([]*os.File, error) {
 // measured against).
 type identity struct {
 	mountNS, root fileID
-	boundingSet   string
+	boundingSet   uint64
 }
 
 type fileID struct{ dev, ino uint64 }
@@ -297,7 +296,7 @@ func identityOf(proc, root string) (identity, error) {
 	if id.root, err = statID(root); err != nil {
 		return id, err
 	}
-	id.boundingSet, err = boundingSet(proc + "/status")
+	id.boundingSet, err = spec.BoundingSet(proc + "/status")
 	return id, err
 }
 
@@ -331,23 +330,9 @@ func (h *Helper) checkPeer(conn *net.UnixConn, root *os.File) error {
 	case theirs.root != h.self.root:
 		return errors.New("the client has another root directory")
 	case theirs.boundingSet != h.self.boundingSet:
-		return fmt.Errorf("the client's capability bounding set %s is not the helper's %s", theirs.boundingSet, h.self.boundingSet)
+		return fmt.Errorf("the client's capability bounding set %#x is not the helper's %#x", theirs.boundingSet, h.self.boundingSet)
 	}
 	return nil
-}
-
-// boundingSet is the CapBnd line of a /proc status file.
-func boundingSet(status string) (string, error) {
-	data, err := os.ReadFile(status)
-	if err != nil {
-		return "", err
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "CapBnd:"); ok {
-			return strings.TrimSpace(v), nil
-		}
-	}
-	return "", fmt.Errorf("%s has no CapBnd", status)
 }
 
 // fileStamp tells whether the policy file changed since it was read.

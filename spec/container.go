@@ -131,27 +131,35 @@ func isPrivileged(s *specs.Spec) bool {
 
 // CurrentCapabilities lists the capabilities in this process's bounding set
 // (CapBnd in /proc/self/status), which is what a privileged container gets.
+// Unreadable, it is every capability sysgate knows.
 func CurrentCapabilities() []string {
-	data, err := os.ReadFile("/proc/self/status")
+	mask, err := BoundingSet("/proc/self/status")
 	if err != nil {
 		return capabilityNames[:]
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		hex, ok := strings.CutPrefix(line, "CapBnd:")
-		if !ok {
-			continue
+	var names []string
+	for bit, name := range capabilityNames {
+		if mask&(1<<bit) != 0 {
+			names = append(names, name)
 		}
-		mask, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
-		if err != nil {
-			break
-		}
-		var names []string
-		for bit, name := range capabilityNames {
-			if mask&(1<<bit) != 0 {
-				names = append(names, name)
-			}
-		}
-		return names
 	}
-	return capabilityNames[:]
+	return names
+}
+
+// BoundingSet reads the CapBnd mask of a /proc/<pid>/status file.
+func BoundingSet(status string) (uint64, error) {
+	data, err := os.ReadFile(status)
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if hex, ok := strings.CutPrefix(line, "CapBnd:"); ok {
+			mask, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
+			if err != nil {
+				return 0, fmt.Errorf("%s: CapBnd: %w", status, err)
+			}
+			return mask, nil
+		}
+	}
+	return 0, fmt.Errorf("%s has no CapBnd", status)
 }

@@ -1,9 +1,11 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sysgate/sysgate/filter"
 )
 
@@ -27,18 +29,46 @@ func (d Decision) Verify(cache *filter.Cache) (*filter.Program, error) {
 	if d.ProfilePath != "" {
 		where = d.ProfilePath
 	}
-	var problems []string
-	for _, f := range ValidateProfile(d.Profile) {
-		if f.Severity == Error {
-			problems = append(problems, f.Path+": "+f.Message)
-		}
-	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("the seccomp profile %s (asked by %s) is invalid: %s", where, d.From, strings.Join(problems, "; "))
-	}
-	prog, _, err := cache.Compile(d.Profile, filter.Options{})
-	if err != nil {
+	prog, err := CompileValid(d.Profile, filter.Options{}, cache, nil)
+	var invalid *InvalidProfileError
+	switch {
+	case errors.As(err, &invalid):
+		return nil, fmt.Errorf("the seccomp profile %s (asked by %s) is invalid: %w", where, d.From, err)
+	case err != nil:
 		return nil, fmt.Errorf("the seccomp profile %s (asked by %s) does not compile: %w", where, d.From, err)
 	}
 	return prog, nil
+}
+
+// InvalidProfileError lists the validation errors that keep a profile from
+// being compiled.
+type InvalidProfileError struct{ Findings []Finding }
+
+func (e *InvalidProfileError) Error() string {
+	msgs := make([]string, len(e.Findings))
+	for i, f := range e.Findings {
+		msgs[i] = f.Path + ": " + f.Message
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// CompileValid is the one way from a profile to a program: validate, refuse
+// any error (an *InvalidProfileError) before libseccomp sees the profile,
+// hand the warnings to warn (nil: drop them), and compile, through cache
+// when it is not nil.
+func CompileValid(p *specs.LinuxSeccomp, opts filter.Options, cache *filter.Cache, warn func(Finding)) (*filter.Program, error) {
+	var invalid InvalidProfileError
+	for _, f := range ValidateProfile(p) {
+		switch {
+		case f.Severity == Error:
+			invalid.Findings = append(invalid.Findings, f)
+		case warn != nil:
+			warn(f)
+		}
+	}
+	if len(invalid.Findings) > 0 {
+		return nil, &invalid
+	}
+	prog, _, err := cache.Compile(p, opts)
+	return prog, err
 }

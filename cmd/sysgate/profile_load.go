@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -18,19 +19,18 @@ func compileFile(path string, opts filter.Options, stderr io.Writer) (*specs.Lin
 	if err != nil {
 		return nil, nil, err
 	}
-	var problems []string
-	for _, f := range spec.ValidateProfile(profile) {
-		if f.Severity == spec.Error {
-			problems = append(problems, fmt.Sprintf("%s: %s: %s", path, f.Path, f.Message))
-		} else {
-			fmt.Fprintf(stderr, "warning: %s: %s: %s\n", path, f.Path, f.Message)
+	prog, err := spec.CompileValid(profile, opts, nil, func(f spec.Finding) {
+		fmt.Fprintf(stderr, "warning: %s: %s: %s\n", path, f.Path, f.Message)
+	})
+	var invalid *spec.InvalidProfileError
+	switch {
+	case errors.As(err, &invalid):
+		problems := make([]string, len(invalid.Findings))
+		for i, f := range invalid.Findings {
+			problems[i] = fmt.Sprintf("%s: %s: %s", path, f.Path, f.Message)
 		}
-	}
-	if len(problems) > 0 {
 		return nil, nil, fmt.Errorf("invalid profile:\n  %s", strings.Join(problems, "\n  "))
-	}
-	prog, err := filter.Compile(profile, opts)
-	if err != nil {
+	case err != nil:
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return profile, prog, nil

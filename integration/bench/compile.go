@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/sysgate/sysgate/integration/stats"
 	"os"
 	"strconv"
 	"time"
@@ -55,7 +56,7 @@ func compileSection(reps int) (string, error) {
 	}
 	var rows [][]string
 	for i, v := range variants {
-		rows = append(rows, []string{v.name, f2(median(times[i])), f2(median(pairedRatios(times[i], times[0]))), strconv.Itoa(insns[i])})
+		rows = append(rows, []string{v.name, f2(stats.Median(times[i])), f2(stats.Median(pairedRatios(times[i], times[0]))), strconv.Itoa(insns[i])})
 	}
 	return head + table([]string{"variant", "ms", "ratio to the joint linear export", "instructions"}, rows), nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/base64"
 	"fmt"
+	"github.com/sysgate/sysgate/integration/stats"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -206,7 +207,7 @@ func containerSection(binDir string, starts int) (string, error) {
 		var rows [][]string
 		for v, va := range variants {
 			base := variants[va.baseline].name
-			rows = append(rows, []string{va.name, f1(median(times[v])), f2(median(pairedRatios(times[v], times[va.baseline]))) + " × " + base[:4]})
+			rows = append(rows, []string{va.name, f1(stats.Median(times[v])), f2(stats.Median(pairedRatios(times[v], times[va.baseline]))) + " × " + base[:4]})
 		}
 		report.WriteString("### " + lc.title + "\n\n" + table([]string{"variant", "ms", "ratio"}, rows) + "\n")
 	}

@@ -2,18 +2,8 @@ package main
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 )
-
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
 
 // pairedRatios divides each repetition's value by the baseline's from the
 // same repetition.

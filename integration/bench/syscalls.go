@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/sysgate/sysgate/integration/stats"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -116,9 +117,9 @@ func syscallSection(reps, calls int) (string, error) {
 	for c, sc := range cases {
 		row := []string{sc.name}
 		for v := range variants {
-			row = append(row, f1(median(results[c][v])))
+			row = append(row, f1(stats.Median(results[c][v])))
 		}
-		row = append(row, f2(median(pairedRatios(results[c][1], results[c][0]))), f2(median(pairedRatios(results[c][2], results[c][0]))))
+		row = append(row, f2(stats.Median(pairedRatios(results[c][1], results[c][0]))), f2(stats.Median(pairedRatios(results[c][2], results[c][0]))))
 		rows = append(rows, row)
 	}
 	return head + table(header, rows), nil

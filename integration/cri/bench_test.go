@@ -2,9 +2,9 @@ package cri
 
 import (
 	"context"
+	"github.com/sysgate/sysgate/integration/stats"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 	"time"
 
@@ -59,10 +59,10 @@ func BenchmarkPodStart(b *testing.B) {
 			}
 			b.StopTimer()
 			for _, h := range handlers {
-				b.ReportMetric(median(times[h]), h+"-ms")
+				b.ReportMetric(stats.Median(times[h]), h+"-ms")
 			}
 			for _, h := range handlers[1:] {
-				b.ReportMetric(median(ratios[h]), h+"/runc")
+				b.ReportMetric(stats.Median(ratios[h]), h+"/runc")
 			}
 		})
 	}
@@ -95,13 +95,4 @@ func podStart(b *testing.B, rs runtimeapi.RuntimeServiceClient, handler string, 
 		b.Fatalf("%s: StartContainer: %v", handler, err)
 	}
 	return time.Since(start)
-}
-
-func median(v []float64) float64 {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	if len(s) == 0 {
-		return 0
-	}
-	return s[len(s)/2]
 }

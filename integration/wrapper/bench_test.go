@@ -1,9 +1,9 @@
 package wrapper
 
 import (
+	"github.com/sysgate/sysgate/integration/stats"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 	"time"
 
@@ -98,18 +98,9 @@ func pairedRatio(b *testing.B, bare, wrapped func() time.Duration) {
 		ratios = append(ratios, float64(y)/float64(x))
 	}
 	b.StopTimer()
-	b.ReportMetric(median(bareT), "bare-ms")
-	b.ReportMetric(median(wrappedT), "wrapped-ms")
-	b.ReportMetric(median(ratios), "ratio")
-}
-
-func median(v []float64) float64 {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	if len(s) == 0 {
-		return 0
-	}
-	return s[len(s)/2]
+	b.ReportMetric(stats.Median(bareT), "bare-ms")
+	b.ReportMetric(stats.Median(wrappedT), "wrapped-ms")
+	b.ReportMetric(stats.Median(ratios), "ratio")
 }
 
 func newBenchNode(b *testing.B, rt runtime) *node { return newNode(b, rt, "") }
