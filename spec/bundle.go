@@ -170,18 +170,12 @@ func (r recordedDecision) mac(key []byte, containerID string) string {
 // they are. changed is false when the result equals the input, e.g. on a
 // second create.
 func (b *Bundle) Rendered(d Decision, bpf []byte) (out []byte, changed bool, err error) {
-	top, err := scanObject(b.Raw, b.ConfigPath(), "linux", "annotations")
+	// What the decision read (capabilities, annotations, the profile) must
+	// be what every runtime reads: no member twice at the top, in process
+	// or in linux.
+	top, err := scanObjectNested(b.Raw, b.ConfigPath(), []string{"process", "linux"}, "linux", "annotations")
 	if err != nil {
 		return nil, false, err
-	}
-	// What the decision read (capabilities, annotations, the profile) must
-	// be what every runtime reads.
-	for _, member := range []string{"process", "linux"} {
-		if span, ok := top.spans[member]; ok && b.Raw[span.start] == '{' {
-			if _, err := scanObject(b.Raw[span.start:span.end], b.ConfigPath()+": "+member); err != nil {
-				return nil, false, err
-			}
-		}
 	}
 	var edits []memberEdit
 	if !(d.Source == "spec" && !d.Audit && d.ProfilePath == "") {

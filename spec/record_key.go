@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // recordKeyFile holds the node's key for decision records, in the cache
@@ -22,6 +23,20 @@ func (p Policy) RecordKey() []byte {
 		return nil
 	}
 	path := filepath.Join(p.CacheDir, recordKeyFile)
+	// The helper asks at every create; the key does not change under it.
+	if key, ok := recordKeys.Load(path); ok {
+		return key.([]byte)
+	}
+	key := p.loadRecordKey(path)
+	if key != nil {
+		recordKeys.Store(path, key)
+	}
+	return key
+}
+
+var recordKeys sync.Map // path -> key
+
+func (p Policy) loadRecordKey(path string) []byte {
 	if key, err := os.ReadFile(path); err == nil && len(key) == 32 {
 		return key
 	}
