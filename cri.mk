@@ -21,10 +21,12 @@ SOAK_TIME ?= 30m
 
 cri-deps: deps
 	@hack/apt-ensure.sh containerd podman
-	@$(CRI_BIN)/crictl --version 2>/dev/null | grep -q '$(CRICTL_VERSION)' || { \
+	@# go install leaves the binaries' own version strings empty ("unknown");
+	@# the module version go records in them tells whether they are current.
+	@$(GO) version -m $(CRI_BIN)/crictl 2>/dev/null | grep -qE '^\s+mod\s+sigs.k8s.io/cri-tools\s+$(CRICTL_VERSION)\s' || { \
 		echo "cri-deps: go install crictl@$(CRICTL_VERSION)"; \
 		GOBIN=$(CRI_BIN) $(GO) install sigs.k8s.io/cri-tools/cmd/crictl@$(CRICTL_VERSION); }
-	@$(CRI_BIN)/containerd2/containerd --version 2>/dev/null | grep -q '$(CONTAINERD2_VERSION)' || { \
+	@$(GO) version -m $(CRI_BIN)/containerd2/containerd 2>/dev/null | grep -qE '^\s+mod\s+github.com/containerd/containerd/v2\s+$(CONTAINERD2_VERSION)\s' || { \
 		echo "cri-deps: go install containerd $(CONTAINERD2_VERSION) (a few minutes)"; \
 		GOBIN=$(CRI_BIN)/containerd2 $(GO) install -tags no_btrfs \
 			github.com/containerd/containerd/v2/cmd/containerd@$(CONTAINERD2_VERSION) \
