@@ -203,7 +203,8 @@ func (h *Helper) serve(conn *net.UnixConn) (runtime, id string, err error) {
 		return "", "", err
 	}
 	cwd, root := fds[0], fds[1]
-	if err := h.checkPeer(conn, root); err != nil {
+	client, err := h.checkPeer(conn, root)
+	if err != nil {
 		return "", "", err
 	}
 	if !filepath.IsAbs(req.PolicyPath) || filepath.Clean(req.PolicyPath) != filepath.Clean(h.PolicyPath) {
@@ -213,6 +214,9 @@ func (h *Helper) serve(conn *net.UnixConn) (runtime, id string, err error) {
 	if err != nil {
 		return "", "", err
 	}
+	// "Privileged" is measured against the client's bounding set, as
+	// sysgate-runc would measure it against its own.
+	policy.HostBoundingSet = client.boundingSet
 	inv := ParseInvocation(req.Args)
 	if inv.Unclear != "" {
 		return "", inv.ContainerID, errors.New(inv.Unclear)
@@ -265,11 +269,11 @@ func receivedFiles(oob []byte) ([]*os.File, error) {
 	return files, nil
 }
 
-// identity is what a client must share with the helper to be served
-// exactly as sysgate-runc would serve itself: its user, its mount namespace
-// and root (so that absolute paths, the policy and Localhost profiles mean
-// the same for both), and its capability bounding set (what "privileged" is
-// measured against).
+// identity is what the helper knows of a client: its mount namespace and
+// root, which must be the helper's (so that absolute paths, the policy and
+// Localhost profiles mean the same for both), and its capability bounding
+// set, which the decision measures "privileged" against
+// (Policy.HostBoundingSet), as sysgate-runc would against its own.
 type identity struct {
 	mountNS, root fileID
 	boundingSet   uint64
@@ -300,39 +304,39 @@ func identityOf(proc, root string) (identity, error) {
 	return id, err
 }
 
-func (h *Helper) checkPeer(conn *net.UnixConn, root *os.File) error {
+// checkPeer returns the client's identity when the helper may serve it: the
+// same user, mount namespace and root, so that paths mean the same.
+func (h *Helper) checkPeer(conn *net.UnixConn, root *os.File) (identity, error) {
 	raw, err := conn.SyscallConn()
 	if err != nil {
-		return err
+		return identity{}, err
 	}
 	var cred *unix.Ucred
 	var credErr error
 	if err := raw.Control(func(fd uintptr) {
 		cred, credErr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
 	}); err != nil {
-		return err
+		return identity{}, err
 	}
 	if credErr != nil {
-		return fmt.Errorf("peer credentials: %w", credErr)
+		return identity{}, fmt.Errorf("peer credentials: %w", credErr)
 	}
 	if int(cred.Uid) != os.Geteuid() {
-		return fmt.Errorf("client uid %d is not the helper's %d", cred.Uid, os.Geteuid())
+		return identity{}, fmt.Errorf("client uid %d is not the helper's %d", cred.Uid, os.Geteuid())
 	}
 	if cred.Pid <= 0 {
-		return errors.New("the client's pid is not visible in the helper's pid namespace")
+		return identity{}, errors.New("the client's pid is not visible in the helper's pid namespace")
 	}
 	theirs, err := identityOf("/proc/"+strconv.Itoa(int(cred.Pid)), "/proc/self/fd/"+strconv.Itoa(int(root.Fd())))
 	switch {
 	case err != nil:
-		return fmt.Errorf("the client's identity: %w", err)
+		return theirs, fmt.Errorf("the client's identity: %w", err)
 	case theirs.mountNS != h.self.mountNS:
-		return errors.New("the client is in another mount namespace")
+		return theirs, errors.New("the client is in another mount namespace")
 	case theirs.root != h.self.root:
-		return errors.New("the client has another root directory")
-	case theirs.boundingSet != h.self.boundingSet:
-		return fmt.Errorf("the client's capability bounding set %#x is not the helper's %#x", theirs.boundingSet, h.self.boundingSet)
+		return theirs, errors.New("the client has another root directory")
 	}
-	return nil
+	return theirs, nil
 }
 
 // fileStamp tells whether the policy file changed since it was read.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -253,9 +254,11 @@ func mustJSON(t testing.TB, v any) []byte {
 }
 
 // TestHelperOtherProcessContext: a client in another mount namespace may
-// see other files at the same paths, and one with a smaller capability
-// bounding set measures "privileged" differently; the helper hands both
-// back.
+// see other files at the same paths, so the helper hands it back. A client
+// with a smaller capability bounding set is served, with "privileged"
+// measured against the client's set, as sysgate-runc itself would measure
+// it: its bundle, which holds exactly the client's capabilities, is
+// privileged to the client (and would not be to the helper).
 func TestHelperOtherProcessContext(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("unshare -m and setpriv --bounding-set need root")
@@ -263,23 +266,39 @@ func TestHelperOtherProcessContext(t *testing.T) {
 	tests := []struct {
 		name   string
 		wrap   []string
-		reason string
+		reason string // "": served
 	}{
 		{"another mount namespace", []string{"unshare", "-m"}, "the client is in another mount namespace"},
-		{"a smaller bounding set", []string{"setpriv", "--bounding-set", "-sys_admin"}, "the client's capability bounding set"},
+		{"a smaller bounding set", []string{"setpriv", "--bounding-set", "-sys_admin"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if _, err := exec.LookPath(tt.wrap[0]); err != nil {
-				t.Skipf("%s (util-linux) is not installed", tt.wrap[0])
+				t.Fatalf("%s (util-linux, part of every Debian system) is not installed", tt.wrap[0])
 			}
-			n := newHelperNode(t, "")
+			log := filepath.Join(t.TempDir(), "decisions.log")
+			n := newHelperNode(t, "decision_log = \""+log+"\"\n")
+			if tt.reason == "" {
+				// Every capability the client holds, nothing masked: a
+				// privileged container to the client.
+				s := bundle.Spec(bundle.Options{Args: []string{"true"}, Privileged: true})
+				s.Process.Capabilities.Bounding = slices.DeleteFunc(s.Process.Capabilities.Bounding, func(c string) bool { return c == "CAP_SYS_ADMIN" })
+				n.original = mustJSON(t, s)
+				n.reset(t)
+			}
 			argv := append(tt.wrap, os.Args[0], "-test.run=^TestHelperClientProcess$", "-test.v")
 			cmd := exec.Command(argv[0], argv[1:]...)
 			cmd.Env = append(os.Environ(), helperClientEnv+"="+strings.Join([]string{n.socket, n.policy, n.bundle}, "\n"))
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("client: %v\n%s", err, out)
+			}
+			if tt.reason == "" {
+				got, _ := os.ReadFile(log)
+				if !strings.Contains(string(out), "reply: ok: /bin/true") || !strings.Contains(string(got), `"source":"privileged policy"`) {
+					t.Errorf("want it served and decided as privileged by the client's bounding set; the client said:\n%s\ndecisions: %s", out, got)
+				}
+				return
 			}
 			if !strings.Contains(string(out), "reply: fallback: "+tt.reason) {
 				t.Errorf("want the request handed back: %s; the client said:\n%s", tt.reason, out)

@@ -62,9 +62,13 @@ var (
 // command line, and could claim an exempt namespace. A bundle with neither
 // engine's keys (Docker, plain runc), or written by podman whatever
 // it claims, has no Pod identity.
-func DescribeContainer(id string, s *specs.Spec) (Container, error) {
+//
+// hostBoundingSet is the capability bounding set of the process that will
+// run the container, which "privileged" is measured against; 0 means this
+// process's own (sysgate-runc execs the runtime, so the two are the same).
+func DescribeContainer(id string, s *specs.Spec, hostBoundingSet uint64) (Container, error) {
 	a := s.Annotations
-	c := Container{ID: id, Privileged: isPrivileged(s)}
+	c := Container{ID: id, Privileged: isPrivileged(s, hostBoundingSet)}
 	present := func(keys []string) (out []string) {
 		for _, k := range keys {
 			if _, ok := a[k]; ok {
@@ -113,7 +117,7 @@ func writtenByPodman(a map[string]string) bool {
 // privileged container: every capability the runtime itself holds in the
 // bounding set (containerd's WithAllCurrentCapabilities), and nothing masked
 // or read-only in /proc.
-func isPrivileged(s *specs.Spec) bool {
+func isPrivileged(s *specs.Spec, hostBoundingSet uint64) bool {
 	if s.Process == nil || s.Process.Capabilities == nil {
 		return false
 	}
@@ -121,7 +125,11 @@ func isPrivileged(s *specs.Spec) bool {
 		return false
 	}
 	bounding := s.Process.Capabilities.Bounding
-	for _, name := range CurrentCapabilities() {
+	host := CurrentCapabilities()
+	if hostBoundingSet != 0 {
+		host = capabilitiesIn(hostBoundingSet)
+	}
+	for _, name := range host {
 		if !slices.Contains(bounding, name) {
 			return false
 		}
@@ -137,6 +145,11 @@ func CurrentCapabilities() []string {
 	if err != nil {
 		return capabilityNames[:]
 	}
+	return capabilitiesIn(mask)
+}
+
+// capabilitiesIn names the capabilities of a CapBnd mask.
+func capabilitiesIn(mask uint64) []string {
 	var names []string
 	for bit, name := range capabilityNames {
 		if mask&(1<<bit) != 0 {

@@ -137,7 +137,7 @@ func askNodeDefault(in decisionInput) (request, bool, error) {
 // node's policy. It reads Localhost and runtime_default files but changes
 // nothing; the result still has to pass CheckDecision and compile.
 func Decide(id string, s *specs.Spec, policy Policy) (Decision, error) {
-	c, err := DescribeContainer(id, s)
+	c, err := DescribeContainer(id, s, policy.HostBoundingSet)
 	if err != nil {
 		return Decision{Container: c}, fmt.Errorf("container %s: %w", id, err)
 	}

@@ -568,7 +568,7 @@ func TestDescribeContainer(t *testing.T) {
 			Container{ID: "id", Privileged: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got, err := DescribeContainer("id", tc.spec); got != tc.want || err != nil {
+			if got, err := DescribeContainer("id", tc.spec, 0); got != tc.want || err != nil {
 				t.Errorf("got %+v (%v), want %+v", got, err, tc.want)
 			}
 		})
@@ -591,7 +591,7 @@ func TestDescribeContainerRefusesCopiedIdentity(t *testing.T) {
 			`annotation io.kubernetes.pod.namespace is "kube-system" but containerd's identity says "shop"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := DescribeContainer("id", tc.spec)
+			_, err := DescribeContainer("id", tc.spec, 0)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want %q", err, tc.want)
 			}

@@ -77,6 +77,12 @@ type Policy struct {
 
 	// Path is the file the policy came from; empty for the defaults.
 	Path string `toml:"-"`
+	// HostBoundingSet is the capability bounding set of the process that
+	// runs the container, which a privileged container's capabilities are
+	// measured against; not read from the file. 0 means the deciding
+	// process's own (/proc/self/status), right for sysgate-runc, which execs
+	// the runtime; the create helper sets its client's.
+	HostBoundingSet uint64 `toml:"-"`
 }
 
 // DefaultPolicy is the policy of a node without a policy file.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/sysgate/sysgate/conformance/bundle"
 	"github.com/sysgate/sysgate/integration/helperproc"
+	"github.com/sysgate/sysgate/integration/stats"
 	"github.com/sysgate/sysgate/spec"
 )
 
@@ -212,23 +213,42 @@ func TestFaultKilled(t *testing.T) {
 		template := n.bundle(bundle.Options{Args: shell})
 		original, _ := os.ReadFile(filepath.Join(template, "config.json"))
 		policy, want := decidedDigest(t, n, template)
-		counts := map[string]int{}
-		for i := range 150 {
+		fresh := func() string {
 			dir := filepath.Join(t.TempDir(), "b")
 			os.Mkdir(dir, 0o755)
 			os.WriteFile(filepath.Join(dir, "config.json"), original, 0o644)
-			cmd := exec.Command(wrapper(t), "create", "--bundle", dir, fmt.Sprintf("k%d", i))
+			return dir
+		}
+		create := func(dir, id string) *exec.Cmd {
+			cmd := exec.Command(wrapper(t), "create", "--bundle", dir, id)
 			cmd.Env = append(os.Environ(), spec.PolicyPathEnv+"="+n.policyPath, "SYSGATE_HELPER_SOCKET=")
+			return cmd
+		}
+		// The kills are spread over 0 to 1.5 times an uninterrupted create
+		// on this machine, however loaded it is, so that they land before,
+		// during and after the rewrite.
+		var took []float64
+		for i := range 5 {
+			start := time.Now()
+			if out, err := create(fresh(), fmt.Sprintf("warm%d", i)).CombinedOutput(); err != nil {
+				t.Fatalf("create: %v\n%s", err, out)
+			}
+			took = append(took, float64(time.Since(start)))
+		}
+		window := time.Duration(1.5 * stats.Median(took))
+		counts := map[string]int{}
+		for i := range 150 {
+			dir := fresh()
+			cmd := create(dir, fmt.Sprintf("k%d", i))
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			// Between 0 and 30 ms: before, during and after the rewrite.
-			time.Sleep(time.Duration(rand.IntN(30000)) * time.Microsecond)
+			time.Sleep(time.Duration(rand.Int64N(int64(window))))
 			cmd.Process.Kill()
 			cmd.Wait()
 			counts[bundleOutcome(t, dir, original, policy, want)]++
 		}
-		t.Logf("150 creates killed at random: %v", counts)
+		t.Logf("150 creates killed at random within %s: %v", window.Round(time.Millisecond), counts)
 		if counts["untouched"] == 0 || counts["rewritten"] == 0 {
 			t.Errorf("the kills did not cover both sides of the rewrite: %v", counts)
 		}
