@@ -141,11 +141,7 @@ func TestFaultDiskFull(t *testing.T) {
 				t.Fatal(err)
 			}
 			fill(t, filepath.Dir(cache))
-			n := newNode(t, rt, "")
-			n.cacheDir = cache
-			n.writePolicy("")
-			r, _ := n.run(bundle.Options{Args: shell})
-			assertConfined(t, r)
+			assertConfinedWithCache(t, rt, cache)
 		})
 	})
 }
@@ -160,12 +156,19 @@ func TestFaultReadOnlyCache(t *testing.T) {
 		if err := syscall.Mount("", cache, "", syscall.MS_BIND|syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
 			t.Fatal(err)
 		}
-		n := newNode(t, rt, "")
-		n.cacheDir = cache
-		n.writePolicy("")
-		r, _ := n.run(bundle.Options{Args: shell})
-		assertConfined(t, r)
+		assertConfinedWithCache(t, rt, cache)
 	})
+}
+
+// assertConfinedWithCache runs a container on a node whose cache_dir is
+// cache, which cannot be written: the container still gets its filter.
+func assertConfinedWithCache(t *testing.T, rt runtime, cache string) {
+	t.Helper()
+	n := newNode(t, rt, "")
+	n.cacheDir = cache
+	n.writePolicy("")
+	r, _ := n.run(bundle.Options{Args: shell})
+	assertConfined(t, r)
 }
 
 func TestFaultRuntime(t *testing.T) {
