@@ -23,12 +23,9 @@ func CheckTrustedPath(path, key string) error {
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", key, path, err)
 	}
-	chains := [][]string{ancestors(abs)}
-	if real, err := filepath.EvalSymlinks(abs); err == nil && real != abs {
-		chains = append(chains, ancestors(real))
-	}
 	euid := uint32(os.Geteuid())
-	for _, chain := range chains {
+	sawLink := false
+	check := func(chain []string) error {
 		for i, p := range chain {
 			var st unix.Stat_t
 			if err := unix.Lstat(p, &st); err != nil {
@@ -38,6 +35,7 @@ func CheckTrustedPath(path, key string) error {
 				return fmt.Errorf("%s %s: %s: %w", key, path, p, err)
 			}
 			if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+				sawLink = true
 				continue // only whoever may write its directory can change it
 			}
 			what := "a directory above it, " + p + ","
@@ -51,6 +49,17 @@ func CheckTrustedPath(path, key string) error {
 			if st.Mode&0o022 != 0 && !sticky {
 				return fmt.Errorf("%s %s is not safe: %s is writable by group or others (mode %04o), so they could change what sysgate enforces; chmod go-w %s", key, path, what, st.Mode&0o7777, p)
 			}
+		}
+		return nil
+	}
+	if err := check(ancestors(abs)); err != nil {
+		return err
+	}
+	// The path its symlinks lead to, only when it has any: resolving costs
+	// as much again, on every create.
+	if sawLink {
+		if real, err := filepath.EvalSymlinks(abs); err == nil && real != abs {
+			return check(ancestors(real))
 		}
 	}
 	return nil
