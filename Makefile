@@ -44,9 +44,9 @@ test-unit: deps
 	$(GO) test -count=1 -short ./...
 
 fuzz: deps
-	$(GO) test -run '^$$' -fuzz '^FuzzParseProfile$$' -fuzztime $(FUZZTIME) ./spec/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseProfile$$' -fuzztime $(FUZZTIME) ./spec/profile/
 	$(GO) test -run '^$$' -fuzz '^FuzzRun$$' -fuzztime $(FUZZTIME) ./filter/
-	$(GO) test -run '^$$' -fuzz '^FuzzWithMembers$$' -fuzztime $(FUZZTIME) ./spec/
+	$(GO) test -run '^$$' -fuzz '^FuzzWithMembers$$' -fuzztime $(FUZZTIME) ./spec/internal/jsonobj/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseHelperRequest$$' -fuzztime $(FUZZTIME) ./shim/
 
 # One run, side by side: per-syscall cost, compile time, container starts

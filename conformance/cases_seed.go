@@ -2,7 +2,7 @@ package conformance
 
 import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"github.com/sysgate/sysgate/spec"
+	"github.com/sysgate/sysgate/spec/profile"
 )
 
 // seedCases: the seed document's checks, done the way it does them (a
@@ -11,7 +11,7 @@ import (
 func seedCases() []Case {
 	// The seed's allow-list pattern: block by default, allow what runs.
 	noMkdir := denying(specs.ActErrno, anyNr, "mkdir", "mkdirat")
-	runtimeDefault := spec.RuntimeDefault(spec.DefaultCapabilities)
+	runtimeDefault := profile.RuntimeDefault(profile.DefaultCapabilities)
 	return []Case{
 		{
 			Name: "seed/blocked-mkdir", Rule: ruleSeedMkdir,

@@ -7,7 +7,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sysgate/sysgate/filter"
-	"github.com/sysgate/sysgate/spec"
+	"github.com/sysgate/sysgate/spec/profile"
 )
 
 // TestCasesCoverTheIssue: the suite has at least 40 cases, and each topic
@@ -102,8 +102,8 @@ func TestCaseProfiles(t *testing.T) {
 		}
 		p, _ := withListener(c.Profile, "/run/x")
 		var errs []string
-		for _, f := range spec.ValidateProfile(p) {
-			if f.Severity == spec.Error {
+		for _, f := range profile.Validate(p) {
+			if f.Severity == profile.SeverityError {
 				errs = append(errs, f.String())
 			}
 		}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/sysgate/sysgate/shim"
 	"github.com/sysgate/sysgate/spec"
+	"github.com/sysgate/sysgate/spec/profile"
 )
 
 // objects is every manifest in deploy/, decoded strictly (an unknown or
@@ -305,7 +306,7 @@ func TestDaemonSet(t *testing.T) {
 		t.Errorf("profiles go to %v but the policy's profile_root is %s", seccompHost.HostPath, policy.ProfileRoot)
 	}
 	for name, text := range o.configMaps["sysgate-profiles"].Data {
-		if _, err := spec.ParseProfile([]byte(text)); err != nil {
+		if _, err := profile.Parse([]byte(text)); err != nil {
 			t.Errorf("profile %s: %v", name, err)
 		}
 	}

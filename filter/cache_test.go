@@ -11,7 +11,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sysgate/sysgate/filter"
-	"github.com/sysgate/sysgate/spec"
+	"github.com/sysgate/sysgate/spec/profile"
 )
 
 func cacheEntries(t *testing.T, dir string) []string {
@@ -25,7 +25,7 @@ func cacheEntries(t *testing.T, dir string) []string {
 
 func TestCacheHitAndKey(t *testing.T) {
 	cache := &filter.Cache{Dir: t.TempDir()}
-	profile := spec.RuntimeDefault(spec.DefaultCapabilities)
+	profile := profile.RuntimeDefault(profile.DefaultCapabilities)
 	want, err := filter.Compile(profile, filter.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +69,7 @@ func TestCacheHitAndKey(t *testing.T) {
 // TestCacheCorruption: a damaged entry is never loaded; it is removed and
 // the program compiled again.
 func TestCacheCorruption(t *testing.T) {
-	profile := spec.RuntimeDefault(spec.DefaultCapabilities)
+	profile := profile.RuntimeDefault(profile.DefaultCapabilities)
 	want, err := filter.Compile(profile, filter.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -121,9 +121,9 @@ func TestCacheCorruption(t *testing.T) {
 func TestCacheConcurrentWriters(t *testing.T) {
 	cache := &filter.Cache{Dir: t.TempDir()}
 	profiles := []*specs.LinuxSeccomp{
-		spec.RuntimeDefault(spec.DefaultCapabilities),
-		spec.RuntimeDefault(append([]string{"CAP_SYS_ADMIN"}, spec.DefaultCapabilities...)),
-		spec.RuntimeDefault(nil),
+		profile.RuntimeDefault(profile.DefaultCapabilities),
+		profile.RuntimeDefault(append([]string{"CAP_SYS_ADMIN"}, profile.DefaultCapabilities...)),
+		profile.RuntimeDefault(nil),
 	}
 	want := make([][]byte, len(profiles))
 	for i, p := range profiles {
@@ -181,7 +181,7 @@ func TestCacheBounded(t *testing.T) {
 	cache := &filter.Cache{Dir: t.TempDir(), MaxBytes: 40 << 10}
 	var keep *specs.LinuxSeccomp
 	for i := 0; i < 12; i++ {
-		p := spec.RuntimeDefault(spec.DefaultCapabilities)
+		p := profile.RuntimeDefault(profile.DefaultCapabilities)
 		p.DefaultErrnoRet = new(uint)
 		*p.DefaultErrnoRet = uint(i + 1) // a distinct profile each time
 		if i == 0 {

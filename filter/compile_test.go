@@ -9,6 +9,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sysgate/sysgate/filter"
 	"github.com/sysgate/sysgate/spec"
+	"github.com/sysgate/sysgate/spec/profile"
 	"golang.org/x/sys/unix"
 )
 
@@ -154,7 +155,7 @@ func TestENOSYSStub(t *testing.T) {
 // the linear one for every (arch, syscall) and sampled arguments, on
 // containerd's RuntimeDefault profile with every capability.
 func TestTreeMatchesLinear(t *testing.T) {
-	profile := spec.RuntimeDefault(spec.CurrentCapabilities())
+	profile := profile.RuntimeDefault(spec.CurrentCapabilities())
 	linear, err := filter.Compile(profile, filter.Options{Optimize: filter.OptimizeLinear})
 	if err != nil {
 		t.Fatal(err)
@@ -213,7 +214,7 @@ func syscallNumbersToCompare() []int32 {
 // dispatch gives the same verdicts as libseccomp's joint program, for
 // several arch sets and both layouts.
 func TestJoinedMatchesJoint(t *testing.T) {
-	rd := spec.RuntimeDefault(spec.CurrentCapabilities())
+	rd := profile.RuntimeDefault(spec.CurrentCapabilities())
 	profiles := map[string]*specs.LinuxSeccomp{
 		"RuntimeDefault": rd,
 		"x86_64 only":    parse(t, `{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64"],"syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO"}]}`),
@@ -244,7 +245,7 @@ func TestJoinedMatchesJoint(t *testing.T) {
 // cache every unconditionally allowed syscall, and a filter that reads an
 // argument first is reported as caching nothing.
 func TestActionCacheStaysOn(t *testing.T) {
-	profile := spec.RuntimeDefault(spec.DefaultCapabilities)
+	profile := profile.RuntimeDefault(profile.DefaultCapabilities)
 	prog, err := filter.Compile(profile, filter.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -289,7 +290,7 @@ func TestActionCacheStaysOn(t *testing.T) {
 // x86_64, x86 and x32, as every container start without a cache would:
 // sysgate's per-arch compile and libseccomp's joint export, in both layouts.
 func BenchmarkCompileRuntimeDefault(b *testing.B) {
-	profile := spec.RuntimeDefault(spec.DefaultCapabilities)
+	profile := profile.RuntimeDefault(profile.DefaultCapabilities)
 	for _, c := range []struct {
 		name string
 		opts filter.Options

@@ -230,8 +230,8 @@ func (h *Helper) serve(conn *net.UnixConn) (runtime, id string, err error) {
 	}
 	// The bundle resolves relative to the client's working directory, by
 	// the kernel, as the runtime's chdir will from there.
-	p, err := plan(cwd, inv.Bundle, inv.ContainerID, policy)
-	defer p.close()
+	c, err := spec.Plan(cwd, inv.Bundle, inv.ContainerID, policy)
+	defer c.Close()
 	if err != nil {
 		return "", inv.ContainerID, err
 	}
@@ -240,13 +240,13 @@ func (h *Helper) serve(conn *net.UnixConn) (runtime, id string, err error) {
 	// at all: the client's working directory), so that no symlink or ".."
 	// in them can point the runtime elsewhere between this edit and its
 	// chdir. sysgate-runc passes the real path itself.
-	if inv.Bundle != "." && inv.Bundle != p.bundle.Dir {
-		return "", inv.ContainerID, fmt.Errorf("the bundle path %q is not the directory's real path %s", inv.Bundle, p.bundle.Dir)
+	if inv.Bundle != "." && inv.Bundle != c.Bundle.Dir {
+		return "", inv.ContainerID, fmt.Errorf("the bundle path %q is not the directory's real path %s", inv.Bundle, c.Bundle.Dir)
 	}
-	if p.warning != "" {
+	if c.Warning != "" {
 		return "", inv.ContainerID, errors.New("the decision carries a warning for the caller")
 	}
-	err = p.commit(policy, "helper", func(msg string) { h.Log.Warn(msg, "container", inv.ContainerID) })
+	err = c.Commit("helper", func(msg string) { h.Log.Warn(msg, "container", inv.ContainerID) })
 	return path, inv.ContainerID, err
 }
 

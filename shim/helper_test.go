@@ -13,7 +13,8 @@ import (
 	"time"
 
 	"github.com/sysgate/sysgate/conformance/bundle"
-	"github.com/sysgate/sysgate/spec"
+	specbundle "github.com/sysgate/sysgate/spec/bundle"
+	"github.com/sysgate/sysgate/spec/profile"
 	"golang.org/x/sys/unix"
 )
 
@@ -77,7 +78,7 @@ func newHelperNode(t testing.TB, policyBody string) *helperNode {
 	if err := os.MkdirAll(n.bundle, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	s := bundle.Spec(bundle.Options{Args: []string{"true"}, Seccomp: spec.RuntimeDefault(spec.DefaultCapabilities)})
+	s := bundle.Spec(bundle.Options{Args: []string{"true"}, Seccomp: profile.RuntimeDefault(profile.DefaultCapabilities)})
 	n.original = mustJSON(t, s)
 	n.reset(t)
 	h, stop, err := StartHelper(n.policy, n.socket)
@@ -106,7 +107,7 @@ func TestHelperServesCreate(t *testing.T) {
 		t.Fatalf("reply %s %q, want ok /bin/true", kind, detail)
 	}
 	got, _ := os.ReadFile(n.config)
-	if !strings.Contains(string(got), spec.AnnotationDecision) {
+	if !strings.Contains(string(got), specbundle.AnnotationDecision) {
 		t.Errorf("config.json was not rewritten")
 	}
 	if served, fellBack := n.helper.Counts(); served != 1 || fellBack != 0 {
@@ -123,7 +124,7 @@ func TestHelperBundleIsTheClientsWorkingDirectory(t *testing.T) {
 		t.Fatalf("reply %s %q", kind, detail)
 	}
 	got, _ := os.ReadFile(n.config)
-	if !strings.Contains(string(got), spec.AnnotationDecision) {
+	if !strings.Contains(string(got), specbundle.AnnotationDecision) {
 		t.Errorf("config.json was not rewritten")
 	}
 }

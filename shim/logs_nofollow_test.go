@@ -31,7 +31,7 @@ func TestLogsDoNotFollowSymlinks(t *testing.T) {
 	var warned string
 	p := spec.DefaultPolicy()
 	p.DecisionLog = link
-	logDecision(p, spec.Decision{Source: "node default"}, "", func(msg string) { warned = msg })
+	spec.LogDecision(p, spec.Decision{Source: "node default"}, "", func(msg string) { warned = msg })
 	if !strings.Contains(warned, "decision_log "+link) {
 		t.Errorf("warning: %q", warned)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sysgate/sysgate/conformance/bundle"
 	"github.com/sysgate/sysgate/spec"
+	"github.com/sysgate/sysgate/spec/profile"
 )
 
 // BenchmarkPrepare is the create-time work in process, with a warm cache,
@@ -15,7 +16,7 @@ import (
 // process start-up.
 func BenchmarkPrepare(b *testing.B) {
 	dir := b.TempDir()
-	if _, err := bundle.Create(dir, bundle.Options{Args: []string{"true"}, Seccomp: spec.RuntimeDefault(spec.DefaultCapabilities)}); err != nil {
+	if _, err := bundle.Create(dir, bundle.Options{Args: []string{"true"}, Seccomp: profile.RuntimeDefault(profile.DefaultCapabilities)}); err != nil {
 		b.Skip(err)
 	}
 	config := filepath.Join(dir, "config.json")

@@ -88,7 +88,7 @@ func applyDecision(inv Invocation, policy spec.Policy, stderr io.Writer) (string
 		return "", err
 	}
 	warn := func(msg string) { report(inv, stderr, slog.LevelWarn, msg) }
-	_, dir, err := prepareAt(nil, inv.Bundle, inv.ContainerID, policy, warn)
+	_, dir, err := spec.Prepare(nil, inv.Bundle, inv.ContainerID, policy, warn)
 	return dir, err
 }
 

@@ -12,6 +12,9 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sysgate/sysgate/spec/bundle"
+	"github.com/sysgate/sysgate/spec/internal/profiletest"
+	"github.com/sysgate/sysgate/spec/profile"
 )
 
 // bundleConfig is a config.json as a CRI would write it, pretty-printed,
@@ -30,9 +33,9 @@ func bundleConfig(annotations map[string]string, seccomp string) string {
     "args": ["sh", "-c", "true"],
     "cwd": "/",
     "capabilities": {
-      "bounding": ` + mustMarshal(DefaultCapabilities) + `,
-      "effective": ` + mustMarshal(DefaultCapabilities) + `,
-      "permitted": ` + mustMarshal(DefaultCapabilities) + `
+      "bounding": ` + mustMarshal(profile.DefaultCapabilities) + `,
+      "effective": ` + mustMarshal(profile.DefaultCapabilities) + `,
+      "permitted": ` + mustMarshal(profile.DefaultCapabilities) + `
     }
   },
   "root": {"path": "rootfs", "readonly": true},
@@ -101,21 +104,21 @@ func fields(t testing.TB, data []byte) map[string]json.RawMessage {
 func TestReadBundle(t *testing.T) {
 	config := bundleConfig(nil, "")
 	dir := writeBundle(t, config)
-	b, err := ReadBundle(dir)
+	b, err := bundle.ReadBundle(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if b.Dir != dir || b.ConfigPath() != filepath.Join(dir, "config.json") || string(b.Raw) != config {
 		t.Errorf("bundle %q, config path %q, raw equal %v", b.Dir, b.ConfigPath(), string(b.Raw) == config)
 	}
-	if b.Spec.Process == nil || !reflect.DeepEqual(b.Spec.Process.Capabilities.Bounding, DefaultCapabilities) ||
+	if b.Spec.Process == nil || !reflect.DeepEqual(b.Spec.Process.Capabilities.Bounding, profile.DefaultCapabilities) ||
 		b.Spec.Annotations[keyContainerdName] != "app" || b.Spec.Linux.Seccomp != nil {
 		t.Errorf("spec not parsed: %+v", b.Spec)
 	}
 }
 
 func TestReadBundleErrors(t *testing.T) {
-	huge := make([]byte, MaxConfigSize+1)
+	huge := make([]byte, bundle.MaxConfigSize+1)
 	for i := range huge {
 		huge[i] = ' '
 	}
@@ -143,7 +146,7 @@ func TestReadBundleErrors(t *testing.T) {
 			if tc.config != "-" {
 				dir = writeBundle(t, tc.config)
 			}
-			b, err := ReadBundle(dir)
+			b, err := bundle.ReadBundle(dir)
 			if err == nil {
 				t.Fatalf("accepted: %+v", b.Spec)
 			}
@@ -163,7 +166,7 @@ func TestReadBundleErrors(t *testing.T) {
 	}
 	t.Run("missing directory", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "gone")
-		_, err := ReadBundle(dir)
+		_, err := bundle.ReadBundle(dir)
 		if err == nil || !strings.Contains(err.Error(), "bundle "+dir) || !strings.Contains(err.Error(), "no such file or directory") {
 			t.Errorf("err = %v, want it to name the bundle %s and say it does not exist", err, dir)
 		}
@@ -171,9 +174,9 @@ func TestReadBundleErrors(t *testing.T) {
 }
 
 // decideBundle reads dir and decides with policy.
-func decideBundle(t testing.TB, dir string, policy Policy) (*Bundle, Decision) {
+func decideBundle(t testing.TB, dir string, policy Policy) (*bundle.Bundle, Decision) {
 	t.Helper()
-	b, err := ReadBundle(dir)
+	b, err := bundle.ReadBundle(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,22 +190,22 @@ func decideBundle(t testing.TB, dir string, policy Policy) (*Bundle, Decision) {
 
 var testRecordKey = []byte("0123456789abcdef0123456789abcdef")
 
-func recorded(t testing.TB, out []byte) recordedDecision {
+func recorded(t testing.TB, out []byte) bundle.Record {
 	t.Helper()
 	var annotations map[string]string
 	if err := json.Unmarshal(fields(t, out)["annotations"], &annotations); err != nil {
 		t.Fatal(err)
 	}
-	raw, ok := annotations[AnnotationDecision]
+	raw, ok := annotations[bundle.AnnotationDecision]
 	if !ok {
-		t.Fatalf("no %s annotation in %s", AnnotationDecision, out)
+		t.Fatalf("no %s annotation in %s", bundle.AnnotationDecision, out)
 	}
-	var r recordedDecision
+	var r bundle.Record
 	if err := json.Unmarshal([]byte(raw), &r); err != nil {
-		t.Fatalf("%s = %q: %v", AnnotationDecision, raw, err)
+		t.Fatalf("%s = %q: %v", bundle.AnnotationDecision, raw, err)
 	}
 	// Every record these tests make is signed for container c1.
-	if r.MAC == "" || r.MAC != r.mac(testRecordKey, "c1") {
+	if r.MAC == "" || r.MAC != r.Signed(testRecordKey, "c1").MAC {
 		t.Errorf("record %+v does not verify under the node's key", r)
 	}
 	r.MAC = ""
@@ -217,27 +220,27 @@ func TestForgedRecordsReplaced(t *testing.T) {
 	root, _ := decisionRoot(t)
 	policy := DefaultPolicy()
 	policy.ProfileRoot = root
-	profile := mustMarshal(RuntimeDefault(DefaultCapabilities))
+	rendered := mustMarshal(profile.RuntimeDefault(profile.DefaultCapabilities))
 	digest := func() string {
-		_, d := decideBundle(t, writeBundle(t, bundleConfig(nil, profile)), policy)
+		_, d := decideBundle(t, writeBundle(t, bundleConfig(nil, rendered)), policy)
 		return d.Digest
 	}()
-	claim := recordedDecision{Source: "pod annotation", Type: TypeLocalhost, Ref: "localhost/profiles/audit.json", Digest: digest}
-	signed := func(r recordedDecision, id string) recordedDecision { r.MAC = r.mac(testRecordKey, id); return r }
+	claim := bundle.Record{Source: "pod annotation", Type: profile.TypeLocalhost, Ref: "localhost/profiles/audit.json", Digest: digest}
+	signed := func(r bundle.Record, id string) bundle.Record { return r.Signed(testRecordKey, id) }
 	for _, tc := range []struct {
 		name   string
-		record recordedDecision
+		record bundle.Record
 		kept   bool
 	}{
 		{"unsigned claim", claim, false},
-		{"claim with a made-up MAC", func() recordedDecision { r := claim; r.MAC = strings.Repeat("ab", 32); return r }(), false},
+		{"claim with a made-up MAC", func() bundle.Record { r := claim; r.MAC = strings.Repeat("ab", 32); return r }(), false},
 		{"sysgate's record of another container", signed(claim, "another"), false},
 		{"sysgate's record of this container", signed(claim, "c1"), true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			raw, _ := json.Marshal(tc.record)
-			b, d := decideBundle(t, writeBundle(t, bundleConfig(map[string]string{AnnotationDecision: string(raw)}, profile)), policy)
-			out, _, err := b.Rendered(d, nil)
+			b, d := decideBundle(t, writeBundle(t, bundleConfig(map[string]string{bundle.AnnotationDecision: string(raw)}, rendered)), policy)
+			out, _, err := b.Rendered(d.Applied(), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -278,7 +281,7 @@ func checkUnknownFieldsKept(t *testing.T, in string, out []byte) {
 	json.Unmarshal(inTop["annotations"], &inAnn)
 	json.Unmarshal(outTop["annotations"], &outAnn)
 	for k, v := range inAnn {
-		if k != AnnotationDecision && outAnn[k] != v {
+		if k != bundle.AnnotationDecision && outAnn[k] != v {
 			t.Errorf("annotation %s: got %q, want %q", k, outAnn[k], v)
 		}
 	}
@@ -292,7 +295,7 @@ func TestRendered(t *testing.T) {
 	t.Run("node default sets linux.seccomp and records the decision", func(t *testing.T) {
 		config := bundleConfig(nil, "")
 		b, d := decideBundle(t, writeBundle(t, config), policy)
-		out, changed, err := b.Rendered(d, nil)
+		out, changed, err := b.Rendered(d.Applied(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -301,14 +304,14 @@ func TestRendered(t *testing.T) {
 		}
 		checkUnknownFieldsKept(t, config, out)
 		linux := fields(t, fields(t, out)["linux"])
-		if got, want := string(linux["seccomp"]), mustMarshal(RuntimeDefault(DefaultCapabilities)); got != want {
+		if got, want := string(linux["seccomp"]), mustMarshal(profile.RuntimeDefault(profile.DefaultCapabilities)); got != want {
 			t.Errorf("linux.seccomp is not containerd's RuntimeDefault for the caps:\n%s", got)
 		}
 		// Spliced, not re-encoded: the member keeps its bytes.
 		if string(linux["someFutureField"]) != `{"x": 1}` {
 			t.Errorf("linux.someFutureField = %s", linux["someFutureField"])
 		}
-		want := recordedDecision{Source: "node default", Type: TypeRuntimeDefault, Ref: "runtime/default", Digest: d.Digest}
+		want := bundle.Record{Source: "node default", Type: profile.TypeRuntimeDefault, Ref: "runtime/default", Digest: d.Digest}
 		if got := recorded(t, out); got != want || !strings.HasPrefix(got.Digest, "sha256:") {
 			t.Errorf("recorded %+v, want %+v", got, want)
 		}
@@ -321,7 +324,7 @@ func TestRendered(t *testing.T) {
 		if err := json.Unmarshal(out, &s); err != nil {
 			t.Fatal(err)
 		}
-		if !reflect.DeepEqual(s.Linux.Seccomp, normalize(d.Profile)) && !reflect.DeepEqual(s.Linux.Seccomp, d.Profile) {
+		if !reflect.DeepEqual(s.Linux.Seccomp, profiletest.Normalize(d.Profile)) && !reflect.DeepEqual(s.Linux.Seccomp, d.Profile) {
 			t.Error("the rendered spec's profile differs from the decision's")
 		}
 	})
@@ -329,15 +332,15 @@ func TestRendered(t *testing.T) {
 	t.Run("Localhost from the Pod annotation", func(t *testing.T) {
 		config := bundleConfig(map[string]string{keyPod: "localhost/profiles/audit.json"}, "")
 		b, d := decideBundle(t, writeBundle(t, config), policy)
-		out, changed, err := b.Rendered(d, nil)
+		out, changed, err := b.Rendered(d.Applied(), nil)
 		if err != nil || !changed {
 			t.Fatalf("changed %v, err %v", changed, err)
 		}
 		checkUnknownFieldsKept(t, config, out)
-		if got := string(fields(t, fields(t, out)["linux"])["seccomp"]); got != mustMarshal(auditProfileWant()) {
+		if got := string(fields(t, fields(t, out)["linux"])["seccomp"]); got != mustMarshal(profiletest.AuditWant()) {
 			t.Errorf("linux.seccomp = %s", got)
 		}
-		want := recordedDecision{Source: "pod annotation", Type: TypeLocalhost, Ref: "localhost/profiles/audit.json", Digest: digestOf(auditProfileWant())}
+		want := bundle.Record{Source: "pod annotation", Type: profile.TypeLocalhost, Ref: "localhost/profiles/audit.json", Digest: digestOf(profiletest.AuditWant())}
 		if got := recorded(t, out); got != want {
 			t.Errorf("recorded %+v, want %+v", got, want)
 		}
@@ -346,7 +349,7 @@ func TestRendered(t *testing.T) {
 	t.Run("unconfined leaves linux.seccomp out", func(t *testing.T) {
 		config := bundleConfig(map[string]string{keyPod: "unconfined"}, "")
 		b, d := decideBundle(t, writeBundle(t, config), policy)
-		out, changed, err := b.Rendered(d, nil)
+		out, changed, err := b.Rendered(d.Applied(), nil)
 		if err != nil || !changed {
 			t.Fatalf("changed %v, err %v", changed, err)
 		}
@@ -354,7 +357,7 @@ func TestRendered(t *testing.T) {
 		if _, ok := fields(t, fields(t, out)["linux"])["seccomp"]; ok {
 			t.Error("linux.seccomp present for an unconfined decision")
 		}
-		want := recordedDecision{Source: "pod annotation", Type: TypeUnconfined, Ref: "unconfined"}
+		want := bundle.Record{Source: "pod annotation", Type: profile.TypeUnconfined, Ref: "unconfined"}
 		if got := recorded(t, out); got != want {
 			t.Errorf("recorded %+v, want %+v", got, want)
 		}
@@ -362,11 +365,11 @@ func TestRendered(t *testing.T) {
 
 	t.Run("unconfined removes a profile that is there", func(t *testing.T) {
 		config := bundleConfig(nil, `{"defaultAction": "SCMP_ACT_ERRNO"}`)
-		b, err := ReadBundle(writeBundle(t, config))
+		b, err := bundle.ReadBundle(writeBundle(t, config))
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, changed, err := b.Rendered(Decision{Source: "privileged policy", Type: TypeUnconfined, Ref: "unconfined"}, nil)
+		out, changed, err := b.Rendered(Decision{Source: "privileged policy", Type: profile.TypeUnconfined, Ref: "unconfined"}.Applied(), nil)
 		if err != nil || !changed {
 			t.Fatalf("changed %v, err %v", changed, err)
 		}
@@ -385,10 +388,10 @@ func TestRendered(t *testing.T) {
     }`
 		config := bundleConfig(nil, raw)
 		b, d := decideBundle(t, writeBundle(t, config), policy)
-		if d.Source != "spec" || d.Type != TypeRendered {
+		if d.Source != "spec" || d.Type != profile.TypeRendered {
 			t.Fatalf("decision %s/%s, want spec/Rendered", d.Source, d.Type)
 		}
-		out, _, err := b.Rendered(d, nil)
+		out, _, err := b.Rendered(d.Applied(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -400,7 +403,7 @@ func TestRendered(t *testing.T) {
 		if !strings.Contains(got, `"flags":[]`) || !strings.Contains(got, `"args":[]`) {
 			t.Errorf("empty arrays lost: %s", got)
 		}
-		want := recordedDecision{Source: "spec", Type: TypeRendered, Ref: "(bundle)", Digest: d.Digest}
+		want := bundle.Record{Source: "spec", Type: profile.TypeRendered, Ref: "(bundle)", Digest: d.Digest}
 		if r := recorded(t, out); r != want {
 			t.Errorf("recorded %+v, want %+v", r, want)
 		}
@@ -409,11 +412,11 @@ func TestRendered(t *testing.T) {
 	t.Run("no linux section", func(t *testing.T) {
 		config := `{"ociVersion": "1.2.0", "process": {"args": ["sh"], "cwd": "/"}}`
 		b, d := decideBundle(t, writeBundle(t, config), policy)
-		out, _, err := b.Rendered(d, nil)
+		out, _, err := b.Rendered(d.Applied(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := string(fields(t, fields(t, out)["linux"])["seccomp"]); got != mustMarshal(RuntimeDefault(nil)) {
+		if got := string(fields(t, fields(t, out)["linux"])["seccomp"]); got != mustMarshal(profile.RuntimeDefault(nil)) {
 			t.Errorf("linux.seccomp = %.80s...", got)
 		}
 	})
@@ -446,11 +449,11 @@ func TestRenderedIdempotent(t *testing.T) {
 		{name: "CRI-O Localhost", annotations: map[string]string{keyCRIOProfile: filepath.Join(root, "other.json")}, source: "cri-o annotation"},
 		{name: "sandbox", annotations: map[string]string{keyContainerdType: "sandbox"}, source: "sandbox"},
 		{name: "rendered by the CRI, pretty-printed", seccomp: pretty, source: "spec"},
-		{name: "containerd's RuntimeDefault rendered", seccomp: mustMarshal(RuntimeDefault(DefaultCapabilities)), source: "spec"},
-		{name: "containerd's RuntimeDefault replaced by runtime_default", seccomp: mustMarshal(RuntimeDefault(DefaultCapabilities)),
+		{name: "containerd's RuntimeDefault rendered", seccomp: mustMarshal(profile.RuntimeDefault(profile.DefaultCapabilities)), source: "spec"},
+		{name: "containerd's RuntimeDefault replaced by runtime_default", seccomp: mustMarshal(profile.RuntimeDefault(profile.DefaultCapabilities)),
 			policy: func(p *Policy) { p.RuntimeDefault = nodeDefault }, source: "spec"},
 		{name: "audit", policy: func(p *Policy) { p.Audit = true }, source: "node default"},
-		{name: "audit on a rendered profile", seccomp: mustMarshal(RuntimeDefault(DefaultCapabilities)), policy: func(p *Policy) { p.Audit = true }, source: "spec"},
+		{name: "audit on a rendered profile", seccomp: mustMarshal(profile.RuntimeDefault(profile.DefaultCapabilities)), policy: func(p *Policy) { p.Audit = true }, source: "spec"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			policy := base
@@ -460,7 +463,7 @@ func TestRenderedIdempotent(t *testing.T) {
 			dir := writeBundle(t, bundleConfig(tc.annotations, tc.seccomp))
 
 			b1, d1 := decideBundle(t, dir, policy)
-			out1, changed1, err := b1.Rendered(d1, nil)
+			out1, changed1, err := b1.Rendered(d1.Applied(), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -479,7 +482,7 @@ func TestRenderedIdempotent(t *testing.T) {
 			if !bytes.Equal(b2.Raw, out1) {
 				t.Fatal("config.json on disk differs from what was written")
 			}
-			out2, changed2, err := b2.Rendered(d2, nil)
+			out2, changed2, err := b2.Rendered(d2.Applied(), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -503,7 +506,7 @@ func normalizeOrNil(p *specs.LinuxSeccomp) *specs.LinuxSeccomp {
 	if p == nil {
 		return nil
 	}
-	return normalize(p)
+	return profiletest.Normalize(p)
 }
 
 func TestWriteConfig(t *testing.T) {
@@ -518,7 +521,7 @@ func TestWriteConfig(t *testing.T) {
 				t.Fatal(err)
 			}
 			b, d := decideBundle(t, dir, DefaultPolicy())
-			out, _, err := b.Rendered(d, nil)
+			out, _, err := b.Rendered(d.Applied(), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -547,11 +550,11 @@ func TestWriteConfig(t *testing.T) {
 			if err != nil || !bytes.Equal(data, out) {
 				t.Errorf("config.json is not what was written (%v)", err)
 			}
-			again, err := ReadBundle(dir)
+			again, err := bundle.ReadBundle(dir)
 			if err != nil {
 				t.Fatalf("the rewritten config.json does not parse: %v", err)
 			}
-			if again.Spec.Linux == nil || again.Spec.Linux.Seccomp == nil || again.Spec.Annotations[AnnotationDecision] == "" {
+			if again.Spec.Linux == nil || again.Spec.Linux.Seccomp == nil || again.Spec.Annotations[bundle.AnnotationDecision] == "" {
 				t.Error("the rewritten config.json lacks the decision")
 			}
 		})
@@ -569,7 +572,7 @@ func TestWriteConfig(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		b, err := ReadBundle(dir)
+		b, err := bundle.ReadBundle(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -587,7 +590,7 @@ func TestWriteConfig(t *testing.T) {
 	})
 	t.Run("missing bundle directory", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "gone")
-		_, err := ReadBundle(dir)
+		_, err := bundle.ReadBundle(dir)
 		if err == nil || !strings.Contains(err.Error(), "bundle "+dir) {
 			t.Errorf("err = %v", err)
 		}
@@ -597,7 +600,7 @@ func TestWriteConfig(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{}`), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		b, err := ReadBundle(dir)
+		b, err := bundle.ReadBundle(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -632,7 +635,7 @@ func TestOpenBundleResolvesAsTheKernel(t *testing.T) {
 	if err := os.Symlink(filepath.Join(root, "elsewhere/deep"), filepath.Join(root, "top/link")); err != nil {
 		t.Fatal(err)
 	}
-	b, err := ReadBundle(filepath.Join(root, "top") + "/link/../b")
+	b, err := bundle.ReadBundle(filepath.Join(root, "top") + "/link/../b")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -647,7 +650,7 @@ func TestOpenBundleResolvesAsTheKernel(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer at.Close()
-	rel, err := OpenBundle(at, "../b")
+	rel, err := bundle.OpenBundle(at, "../b")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -686,7 +689,7 @@ func TestOpenBundleRefusesOddConfigFiles(t *testing.T) {
 				t.Fatal(err)
 			}
 			done := make(chan error, 1)
-			go func() { _, err := ReadBundle(dir); done <- err }()
+			go func() { _, err := bundle.ReadBundle(dir); done <- err }()
 			select {
 			case err := <-done:
 				if err == nil || !strings.Contains(err.Error(), tc.want) {

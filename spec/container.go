@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sysgate/sysgate/spec/profile"
 )
 
 // Annotations that CRI implementations put in the bundle, and the
@@ -143,7 +144,7 @@ func isPrivileged(s *specs.Spec, hostBoundingSet uint64) bool {
 func CurrentCapabilities() []string {
 	mask, err := BoundingSet("/proc/self/status")
 	if err != nil {
-		return capabilityNames[:]
+		return profile.CapabilityNames[:]
 	}
 	return capabilitiesIn(mask)
 }
@@ -151,7 +152,7 @@ func CurrentCapabilities() []string {
 // capabilitiesIn names the capabilities of a CapBnd mask.
 func capabilitiesIn(mask uint64) []string {
 	var names []string
-	for bit, name := range capabilityNames {
+	for bit, name := range profile.CapabilityNames {
 		if mask&(1<<bit) != 0 {
 			names = append(names, name)
 		}

@@ -10,15 +10,17 @@ import (
 	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sysgate/sysgate/spec/bundle"
+	"github.com/sysgate/sysgate/spec/profile"
 )
 
 // Decision is which seccomp profile a container gets, and why.
 type Decision struct {
-	Container Container   `json:"container"`
-	Source    string      `json:"source"`         // the decision table row that decided
-	Type      ProfileType `json:"type"`           // what the container runs with
-	Ref       string      `json:"ref,omitempty"`  // the reference as written, e.g. localhost/profiles/audit.json
-	From      string      `json:"from,omitempty"` // the annotation key or policy key that asked
+	Container Container    `json:"container"`
+	Source    string       `json:"source"`         // the decision table row that decided
+	Type      profile.Type `json:"type"`           // what the container runs with
+	Ref       string       `json:"ref,omitempty"`  // the reference as written, e.g. localhost/profiles/audit.json
+	From      string       `json:"from,omitempty"` // the annotation key or policy key that asked
 	// ProfilePath is the file the profile was read from (Localhost, or the
 	// node's runtime_default file).
 	ProfilePath string `json:"profilePath,omitempty"`
@@ -40,7 +42,7 @@ type decisionRow struct {
 
 // request is what a row found: a profile reference and who made it.
 type request struct {
-	ref  ProfileRef
+	ref  profile.Ref
 	from string
 }
 
@@ -69,18 +71,18 @@ func askSpec(in decisionInput) (request, bool, error) {
 	if in.spec.Linux == nil || in.spec.Linux.Seccomp == nil {
 		return request{}, false, nil
 	}
-	return request{ref: ProfileRef{Type: TypeRendered}, from: "linux.seccomp"}, true, nil
+	return request{ref: profile.Ref{Type: profile.TypeRendered}, from: "linux.seccomp"}, true, nil
 }
 
 func askSandbox(in decisionInput) (request, bool, error) {
-	return request{ref: ProfileRef{Type: TypeRuntimeDefault}, from: "sandbox container"}, in.container.Sandbox, nil
+	return request{ref: profile.Ref{Type: profile.TypeRuntimeDefault}, from: "sandbox container"}, in.container.Sandbox, nil
 }
 
 func askPrivileged(in decisionInput) (request, bool, error) {
 	if !in.container.Privileged {
 		return request{}, false, nil
 	}
-	ref, err := ParseProfileRef(in.policy.Privileged)
+	ref, err := profile.ParseRef(in.policy.Privileged)
 	return request{ref: ref, from: "policy privileged"}, true, err
 }
 
@@ -100,7 +102,7 @@ func annotationRequest(s *specs.Spec, key string) (request, bool, error) {
 	if !ok {
 		return request{}, false, nil
 	}
-	ref, err := ParseProfileRef(value)
+	ref, err := profile.ParseRef(value)
 	if err != nil {
 		return request{}, true, fmt.Errorf("annotation %s: %w", key, err)
 	}
@@ -117,19 +119,19 @@ func askCRIO(in decisionInput) (request, bool, error) {
 	from := "annotation " + AnnotationCRIOSeccompProfilePath
 	switch value {
 	case "Unconfined", "unconfined":
-		return request{ref: ProfileRef{Type: TypeUnconfined}, from: from}, true, nil
+		return request{ref: profile.Ref{Type: profile.TypeUnconfined}, from: from}, true, nil
 	case "RuntimeDefault", "runtime/default", "docker/default":
-		return request{ref: ProfileRef{Type: TypeRuntimeDefault}, from: from}, true, nil
+		return request{ref: profile.Ref{Type: profile.TypeRuntimeDefault}, from: from}, true, nil
 	}
 	rel, err := filepath.Rel(in.policy.ProfileRoot, filepath.Clean(value))
 	if !filepath.IsAbs(value) || err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
 		return request{}, true, fmt.Errorf("annotation %s: %q is not Unconfined, RuntimeDefault or a profile under the profile root %s", AnnotationCRIOSeccompProfilePath, value, in.policy.ProfileRoot)
 	}
-	return request{ref: ProfileRef{Type: TypeLocalhost, Path: rel}, from: from}, true, nil
+	return request{ref: profile.Ref{Type: profile.TypeLocalhost, Path: rel}, from: from}, true, nil
 }
 
 func askNodeDefault(in decisionInput) (request, bool, error) {
-	ref, err := ParseProfileRef(in.policy.Default)
+	ref, err := profile.ParseRef(in.policy.Default)
 	return request{ref: ref, from: "policy default"}, true, err
 }
 
@@ -160,27 +162,27 @@ func Decide(id string, s *specs.Spec, policy Policy) (Decision, error) {
 }
 
 // materialize turns the reference into the final profile.
-func (d *Decision) materialize(ref ProfileRef, s *specs.Spec, policy Policy) error {
+func (d *Decision) materialize(ref profile.Ref, s *specs.Spec, policy Policy) error {
 	d.Type = ref.Type
 	switch ref.Type {
-	case TypeRendered:
+	case profile.TypeRendered:
 		d.Ref = keptRef
 		d.Profile = s.Linux.Seccomp
 		d.Digest = digestOf(d.Profile)
 		if d.Digest == runtimeDefaultDigest(s) {
-			d.Type = TypeRuntimeDefault
+			d.Type = profile.TypeRuntimeDefault
 			// This is containerd's built-in RuntimeDefault, rendered for a
 			// RuntimeDefault field: the node's runtime_default file replaces
 			// it here too, or the file would never reach a Pod that uses the
 			// field (containerd#11040).
 			if policy.RuntimeDefault != "" {
-				d.Ref = ProfileRef{Type: TypeRuntimeDefault}.String()
+				d.Ref = profile.Ref{Type: profile.TypeRuntimeDefault}.String()
 				if err := d.loadRuntimeDefault(policy); err != nil {
 					return err
 				}
 			}
 		}
-	case TypeRuntimeDefault:
+	case profile.TypeRuntimeDefault:
 		d.Ref = ref.String()
 		if policy.RuntimeDefault != "" {
 			if err := d.loadRuntimeDefault(policy); err != nil {
@@ -189,21 +191,21 @@ func (d *Decision) materialize(ref ProfileRef, s *specs.Spec, policy Policy) err
 		} else {
 			d.Profile = runtimeDefaultFor(s)
 		}
-	case TypeLocalhost:
+	case profile.TypeLocalhost:
 		d.Ref = ref.String()
-		full, p, err := LoadLocalhost(policy.ProfileRoot, ref.Path)
+		full, p, err := profile.LoadLocalhost(policy.ProfileRoot, ref.Path)
 		d.ProfilePath = full
 		if err != nil {
 			return fmt.Errorf("%s asked for %s: %w", d.From, d.Ref, err)
 		}
 		d.Profile = p
-	case TypeUnconfined:
+	case profile.TypeUnconfined:
 		d.Ref = ref.String()
 	}
 	if d.Profile != nil && policy.Audit {
 		d.Profile, d.Audit = auditProfile(d.Profile), true
 	}
-	if !(ref.Type == TypeRendered && d.Profile == s.Linux.Seccomp) {
+	if !(ref.Type == profile.TypeRendered && d.Profile == s.Linux.Seccomp) {
 		d.Digest = digestOf(d.Profile)
 	}
 	return nil
@@ -211,7 +213,7 @@ func (d *Decision) materialize(ref ProfileRef, s *specs.Spec, policy Policy) err
 
 // loadRuntimeDefault makes the node's runtime_default file the profile.
 func (d *Decision) loadRuntimeDefault(policy Policy) error {
-	p, err := LoadProfile(policy.RuntimeDefault)
+	p, err := profile.Load(policy.RuntimeDefault)
 	if err != nil {
 		return fmt.Errorf("policy runtime_default (asked by %s): %w", d.From, err)
 	}
@@ -243,7 +245,7 @@ func runtimeDefaultDigest(s *specs.Spec) string {
 	if ok {
 		return d
 	}
-	d = digestOf(RuntimeDefault(caps))
+	d = digestOf(profile.RuntimeDefault(caps))
 	memo.Lock()
 	if memo.byCaps == nil {
 		memo.byCaps = map[string]string{}
@@ -262,7 +264,7 @@ func runtimeDefaultFor(s *specs.Spec) *specs.LinuxSeccomp {
 	if s.Process != nil && s.Process.Capabilities != nil {
 		caps = s.Process.Capabilities.Bounding
 	}
-	return RuntimeDefault(caps)
+	return profile.RuntimeDefault(caps)
 }
 
 // auditProfile makes a learning copy: whatever the default would deny is
@@ -281,8 +283,8 @@ func auditProfile(p *specs.LinuxSeccomp) *specs.LinuxSeccomp {
 func CheckDecision(d Decision, policy Policy) (warning string, err error) {
 	what := "unconfined"
 	switch {
-	case d.Type == TypeUnconfined:
-	case !d.Audit && AllowsEverything(d.Profile):
+	case d.Type == profile.TypeUnconfined:
+	case !d.Audit && profile.AllowsEverything(d.Profile):
 		// The operator's audit mode turns denials into LOG on purpose; a
 		// profile that denies nothing by itself is unconfined in all but
 		// name, and the unconfined rule applies to it.
@@ -300,26 +302,6 @@ func CheckDecision(d Decision, policy Policy) (warning string, err error) {
 		return fmt.Sprintf("%s runs %s (%s)", who, what, d.From), nil
 	}
 	return "", nil
-}
-
-// AllowsEverything reports whether a profile lets every call through
-// whatever its arguments: defaultAction ALLOW or LOG and every rule's
-// action ALLOW or LOG. (Its compiled program still kills calls through an
-// ABI it does not list, which no ordinary process makes.)
-func AllowsEverything(p *specs.LinuxSeccomp) bool {
-	if p == nil {
-		return false
-	}
-	allows := func(a specs.LinuxSeccompAction) bool { return a == specs.ActAllow || a == specs.ActLog }
-	if !allows(p.DefaultAction) {
-		return false
-	}
-	for _, r := range p.Syscalls {
-		if !allows(r.Action) {
-			return false
-		}
-	}
-	return true
 }
 
 func orDefault(s, d string) string {
@@ -358,4 +340,16 @@ func digestOf(p *specs.LinuxSeccomp) string {
 	}
 	sum := sha256.Sum256(data)
 	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// Applied is what the decision puts into the bundle.
+func (d Decision) Applied() bundle.Applied {
+	fromBundle := d.Source == "spec"
+	return bundle.Applied{
+		ContainerID: d.Container.ID,
+		Profile:     d.Profile,
+		FromBundle:  fromBundle,
+		KeepBytes:   fromBundle && !d.Audit && d.ProfilePath == "",
+		Record:      bundle.Record{Source: d.Source, Type: d.Type, Ref: d.Ref, Digest: d.Digest, Audit: d.Audit},
+	}
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sysgate/sysgate/spec/internal/profiletest"
+	"github.com/sysgate/sysgate/spec/profile"
 )
 
 // The annotation keys as containerd's CRI plugin and CRI-O write them,
@@ -37,7 +39,7 @@ type specOption func(*specs.Spec)
 // containerd's default capabilities, masked and read-only /proc paths, no
 // seccomp profile, then the options.
 func newSpec(opts ...specOption) *specs.Spec {
-	caps := append([]string(nil), DefaultCapabilities...)
+	caps := append([]string(nil), profile.DefaultCapabilities...)
 	s := &specs.Spec{
 		Version: specs.Version,
 		Process: &specs.Process{
@@ -96,7 +98,7 @@ func withCaps(caps ...string) specOption {
 // privileged is what containerd, CRI-O and podman render for a privileged
 // container: every capability, nothing masked or read-only.
 func privileged(s *specs.Spec) {
-	withCaps(capabilityNames[:]...)(s)
+	withCaps(profile.CapabilityNames[:]...)(s)
 	s.Linux.MaskedPaths, s.Linux.ReadonlyPaths = nil, nil
 }
 
@@ -111,20 +113,12 @@ func decisionRoot(t testing.TB) (root, nodeDefault string) {
 	t.Helper()
 	base := t.TempDir()
 	root = filepath.Join(base, "seccomp")
-	writeFile(t, filepath.Join(root, "profiles", "audit.json"), auditProfileJSON)
-	writeFile(t, filepath.Join(root, "other.json"), otherProfileJSON)
-	writeFile(t, filepath.Join(root, "broken.json"), `{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": {}}`)
+	profiletest.WriteFile(t, filepath.Join(root, "profiles", "audit.json"), profiletest.AuditJSON)
+	profiletest.WriteFile(t, filepath.Join(root, "other.json"), profiletest.OtherJSON)
+	profiletest.WriteFile(t, filepath.Join(root, "broken.json"), `{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": {}}`)
 	nodeDefault = filepath.Join(base, "node-default.json")
-	writeFile(t, nodeDefault, otherProfileJSON)
+	profiletest.WriteFile(t, nodeDefault, profiletest.OtherJSON)
 	return root, nodeDefault
-}
-
-func otherProfileWant() *specs.LinuxSeccomp {
-	return &specs.LinuxSeccomp{
-		DefaultAction: specs.ActErrno,
-		Architectures: x86Arches,
-		Syscalls:      []specs.LinuxSyscall{{Names: []string{"read", "write", "exit_group"}, Action: specs.ActAllow}},
-	}
 }
 
 // decideCase is one row of the table test: a container, a policy, and the
@@ -135,7 +129,7 @@ type decideCase struct {
 	policy func(*Policy)
 
 	source      string
-	typ         ProfileType
+	typ         profile.Type
 	ref         string
 	from        string
 	profilePath string
@@ -241,11 +235,11 @@ func fromContainer(name string) string { return "annotation " + keyContainer + n
 func TestDecide(t *testing.T) {
 	root, nodeDefault := decisionRoot(t)
 	audit := filepath.Join(root, "profiles", "audit.json")
-	rdDefault := RuntimeDefault(DefaultCapabilities)
-	rdAll := RuntimeDefault(capabilityNames[:])
-	withSysAdmin := append(append([]string(nil), DefaultCapabilities...), "CAP_SYS_ADMIN")
-	withoutBPF := make([]string, 0, len(capabilityNames))
-	for _, c := range capabilityNames {
+	rdDefault := profile.RuntimeDefault(profile.DefaultCapabilities)
+	rdAll := profile.RuntimeDefault(profile.CapabilityNames[:])
+	withSysAdmin := append(append([]string(nil), profile.DefaultCapabilities...), "CAP_SYS_ADMIN")
+	withoutBPF := make([]string, 0, len(profile.CapabilityNames))
+	for _, c := range profile.CapabilityNames {
 		if c != "CAP_BPF" {
 			withoutBPF = append(withoutBPF, c)
 		}
@@ -258,137 +252,137 @@ func TestDecide(t *testing.T) {
 	runDecideCases(t, root, []decideCase{
 		// 1. The spec row: a profile in the bundle stays.
 		{name: "spec: containerd's RuntimeDefault for the container's caps",
-			spec:   newSpec(containerd("default", "secure-app", "app"), withSeccomp(RuntimeDefault(DefaultCapabilities))),
-			source: "spec", typ: TypeRuntimeDefault, ref: "(bundle)", from: fromSpec, profile: rdDefault},
+			spec:   newSpec(containerd("default", "secure-app", "app"), withSeccomp(profile.RuntimeDefault(profile.DefaultCapabilities))),
+			source: "spec", typ: profile.TypeRuntimeDefault, ref: "(bundle)", from: fromSpec, profile: rdDefault},
 		{name: "spec: RuntimeDefault for other caps than the container's is Rendered",
-			spec:   newSpec(containerd("default", "p", "app"), withCaps(withSysAdmin...), withSeccomp(RuntimeDefault(DefaultCapabilities))),
-			source: "spec", typ: TypeRendered, ref: "(bundle)", from: fromSpec, profile: rdDefault},
+			spec:   newSpec(containerd("default", "p", "app"), withCaps(withSysAdmin...), withSeccomp(profile.RuntimeDefault(profile.DefaultCapabilities))),
+			source: "spec", typ: profile.TypeRendered, ref: "(bundle)", from: fromSpec, profile: rdDefault},
 		{name: "spec: a Localhost profile rendered by the CRI is Rendered",
-			spec:   newSpec(containerd("default", "p", "app"), withSeccomp(auditProfileWant())),
-			source: "spec", typ: TypeRendered, ref: "(bundle)", from: fromSpec, profile: auditProfileWant()},
+			spec:   newSpec(containerd("default", "p", "app"), withSeccomp(profiletest.AuditWant())),
+			source: "spec", typ: profile.TypeRendered, ref: "(bundle)", from: fromSpec, profile: profiletest.AuditWant()},
 		{name: "spec: no capabilities at all",
-			spec:   newSpec(func(s *specs.Spec) { s.Process = nil }, withSeccomp(RuntimeDefault(nil))),
-			source: "spec", typ: TypeRuntimeDefault, ref: "(bundle)", from: fromSpec, profile: RuntimeDefault(nil)},
+			spec:   newSpec(func(s *specs.Spec) { s.Process = nil }, withSeccomp(profile.RuntimeDefault(nil))),
+			source: "spec", typ: profile.TypeRuntimeDefault, ref: "(bundle)", from: fromSpec, profile: profile.RuntimeDefault(nil)},
 		{name: "spec: fields win over the Pod annotation",
-			spec:   newSpec(containerd("default", "p", "app"), annotate(keyPod, "unconfined"), withSeccomp(auditProfileWant())),
-			source: "spec", typ: TypeRendered, ref: "(bundle)", from: fromSpec, profile: auditProfileWant()},
+			spec:   newSpec(containerd("default", "p", "app"), annotate(keyPod, "unconfined"), withSeccomp(profiletest.AuditWant())),
+			source: "spec", typ: profile.TypeRendered, ref: "(bundle)", from: fromSpec, profile: profiletest.AuditWant()},
 		{name: "spec: kept for a privileged container too",
-			spec:   newSpec(privileged, withSeccomp(RuntimeDefault(capabilityNames[:]))),
-			source: "spec", typ: TypeRuntimeDefault, ref: "(bundle)", from: fromSpec, profile: rdAll},
+			spec:   newSpec(privileged, withSeccomp(profile.RuntimeDefault(profile.CapabilityNames[:]))),
+			source: "spec", typ: profile.TypeRuntimeDefault, ref: "(bundle)", from: fromSpec, profile: rdAll},
 		{name: "spec: containerd's RuntimeDefault gives way to the node's runtime_default file",
-			spec:   newSpec(containerd("default", "p", "app"), withSeccomp(RuntimeDefault(DefaultCapabilities))),
+			spec:   newSpec(containerd("default", "p", "app"), withSeccomp(profile.RuntimeDefault(profile.DefaultCapabilities))),
 			policy: setRuntimeDefault,
-			source: "spec", typ: TypeRuntimeDefault, ref: "runtime/default", from: fromSpec, profilePath: nodeDefault, profile: otherProfileWant()},
+			source: "spec", typ: profile.TypeRuntimeDefault, ref: "runtime/default", from: fromSpec, profilePath: nodeDefault, profile: profiletest.OtherWant()},
 		{name: "spec: a Rendered profile stays despite runtime_default",
-			spec:   newSpec(containerd("default", "p", "app"), withSeccomp(auditProfileWant())),
+			spec:   newSpec(containerd("default", "p", "app"), withSeccomp(profiletest.AuditWant())),
 			policy: setRuntimeDefault,
-			source: "spec", typ: TypeRendered, ref: "(bundle)", from: fromSpec, profile: auditProfileWant()},
+			source: "spec", typ: profile.TypeRendered, ref: "(bundle)", from: fromSpec, profile: profiletest.AuditWant()},
 
 		// 2. Sandbox containers get RuntimeDefault.
 		{name: "sandbox: containerd pause container",
 			spec:   newSpec(containerdSandbox("default", "p")),
-			source: "sandbox", typ: TypeRuntimeDefault, ref: "runtime/default", from: fromSandbox, profile: rdDefault},
+			source: "sandbox", typ: profile.TypeRuntimeDefault, ref: "runtime/default", from: fromSandbox, profile: rdDefault},
 		{name: "sandbox: a Pod annotation localhost/... is not for the sandbox",
 			spec:   newSpec(containerdSandbox("default", "p"), annotate(keyPod, "localhost/profiles/audit.json")),
-			source: "sandbox", typ: TypeRuntimeDefault, ref: "runtime/default", from: fromSandbox, profile: rdDefault},
+			source: "sandbox", typ: profile.TypeRuntimeDefault, ref: "runtime/default", from: fromSandbox, profile: rdDefault},
 		{name: "sandbox: nor is a Pod annotation unconfined",
 			spec:   newSpec(containerdSandbox("default", "p"), annotate(keyPod, "unconfined")),
-			source: "sandbox", typ: TypeRuntimeDefault, ref: "runtime/default", from: fromSandbox, profile: rdDefault},
+			source: "sandbox", typ: profile.TypeRuntimeDefault, ref: "runtime/default", from: fromSandbox, profile: rdDefault},
 		{name: "sandbox: CRI-O pause container",
 			spec:   newSpec(annotate(keyCRIOType, "sandbox", keyCRIOPod, "p", keyCRIONamespace, "default"), annotate(keyCRIOProfile, "Unconfined")),
-			source: "sandbox", typ: TypeRuntimeDefault, ref: "runtime/default", from: fromSandbox, profile: rdDefault},
+			source: "sandbox", typ: profile.TypeRuntimeDefault, ref: "runtime/default", from: fromSandbox, profile: rdDefault},
 		{name: "sandbox: the node's runtime_default file",
 			spec:   newSpec(containerdSandbox("default", "p")),
 			policy: setRuntimeDefault,
-			source: "sandbox", typ: TypeRuntimeDefault, ref: "runtime/default", from: fromSandbox, profilePath: nodeDefault, profile: otherProfileWant()},
+			source: "sandbox", typ: profile.TypeRuntimeDefault, ref: "runtime/default", from: fromSandbox, profilePath: nodeDefault, profile: profiletest.OtherWant()},
 
 		// 3. Privileged containers follow policy privileged.
 		{name: "privileged: unconfined by default",
 			spec:   newSpec(containerd("kube-system", "csi", "driver"), privileged),
-			source: "privileged policy", typ: TypeUnconfined, ref: "unconfined", from: fromPrivileged},
+			source: "privileged policy", typ: profile.TypeUnconfined, ref: "unconfined", from: fromPrivileged},
 		{name: "privileged: runtime/default for all capabilities",
 			spec:   newSpec(containerd("kube-system", "csi", "driver"), privileged),
 			policy: setPrivileged("runtime/default"),
-			source: "privileged policy", typ: TypeRuntimeDefault, ref: "runtime/default", from: fromPrivileged, profile: rdAll},
+			source: "privileged policy", typ: profile.TypeRuntimeDefault, ref: "runtime/default", from: fromPrivileged, profile: rdAll},
 		{name: "privileged: localhost/...",
 			spec:   newSpec(containerd("kube-system", "csi", "driver"), privileged),
 			policy: setPrivileged("localhost/profiles/audit.json"),
-			source: "privileged policy", typ: TypeLocalhost, ref: "localhost/profiles/audit.json", from: fromPrivileged, profilePath: audit, profile: auditProfileWant()},
+			source: "privileged policy", typ: profile.TypeLocalhost, ref: "localhost/profiles/audit.json", from: fromPrivileged, profilePath: audit, profile: profiletest.AuditWant()},
 		{name: "privileged: annotations do not apply",
 			spec:   newSpec(containerd("kube-system", "csi", "driver"), privileged, annotate(keyContainer+"driver", "localhost/profiles/audit.json", keyPod, "runtime/default")),
-			source: "privileged policy", typ: TypeUnconfined, ref: "unconfined", from: fromPrivileged},
+			source: "privileged policy", typ: profile.TypeUnconfined, ref: "unconfined", from: fromPrivileged},
 		{name: "privileged: missing policy profile",
 			spec:   newSpec(privileged),
 			policy: setPrivileged("localhost/priv.json"),
 			source: "privileged policy",
 			err:    []string{"policy privileged asked for localhost/priv.json", filepath.Join(root, "priv.json") + " does not exist"}},
 		{name: "not privileged: all capabilities but masked paths",
-			spec:   newSpec(withCaps(capabilityNames[:]...), func(s *specs.Spec) { s.Linux.ReadonlyPaths = nil }),
-			source: "node default", typ: TypeRuntimeDefault, ref: "runtime/default", from: fromDefault, profile: rdAll},
+			spec:   newSpec(withCaps(profile.CapabilityNames[:]...), func(s *specs.Spec) { s.Linux.ReadonlyPaths = nil }),
+			source: "node default", typ: profile.TypeRuntimeDefault, ref: "runtime/default", from: fromDefault, profile: rdAll},
 		{name: "not privileged: all capabilities but read-only paths",
-			spec:   newSpec(withCaps(capabilityNames[:]...), func(s *specs.Spec) { s.Linux.MaskedPaths = nil }),
-			source: "node default", typ: TypeRuntimeDefault, ref: "runtime/default", from: fromDefault, profile: rdAll},
+			spec:   newSpec(withCaps(profile.CapabilityNames[:]...), func(s *specs.Spec) { s.Linux.MaskedPaths = nil }),
+			source: "node default", typ: profile.TypeRuntimeDefault, ref: "runtime/default", from: fromDefault, profile: rdAll},
 		{name: "not privileged: one capability short",
 			spec:   newSpec(withCaps(withoutBPF...), func(s *specs.Spec) { s.Linux.MaskedPaths, s.Linux.ReadonlyPaths = nil, nil }),
-			source: "node default", typ: TypeRuntimeDefault, ref: "runtime/default", from: fromDefault, profile: RuntimeDefault(withoutBPF)},
+			source: "node default", typ: profile.TypeRuntimeDefault, ref: "runtime/default", from: fromDefault, profile: profile.RuntimeDefault(withoutBPF)},
 
 		// 4. The container-level annotation.
 		{name: "container annotation: mixed-app app gets RuntimeDefault",
 			spec:   newSpec(containerd("default", "mixed-app", "app"), mixed),
-			source: "container annotation", typ: TypeRuntimeDefault, ref: "runtime/default", from: fromContainer("app"), profile: rdDefault},
+			source: "container annotation", typ: profile.TypeRuntimeDefault, ref: "runtime/default", from: fromContainer("app"), profile: rdDefault},
 		{name: "container annotation: mixed-app sidecar gets Localhost profiles/audit.json",
 			spec:   newSpec(containerd("default", "mixed-app", "sidecar"), mixed),
-			source: "container annotation", typ: TypeLocalhost, ref: "localhost/profiles/audit.json", from: fromContainer("sidecar"), profilePath: audit, profile: auditProfileWant()},
+			source: "container annotation", typ: profile.TypeLocalhost, ref: "localhost/profiles/audit.json", from: fromContainer("sidecar"), profilePath: audit, profile: profiletest.AuditWant()},
 		{name: "container annotation overrides the Pod annotation",
 			spec:   newSpec(containerd("default", "mixed-app", "app"), mixed, annotate(keyPod, "localhost/other.json")),
-			source: "container annotation", typ: TypeRuntimeDefault, ref: "runtime/default", from: fromContainer("app"), profile: rdDefault},
+			source: "container annotation", typ: profile.TypeRuntimeDefault, ref: "runtime/default", from: fromContainer("app"), profile: rdDefault},
 		{name: "container annotation unconfined overrides the Pod annotation",
 			spec:   newSpec(containerd("default", "p", "app"), annotate(keyContainer+"app", "unconfined", keyPod, "runtime/default")),
-			source: "container annotation", typ: TypeUnconfined, ref: "unconfined", from: fromContainer("app")},
+			source: "container annotation", typ: profile.TypeUnconfined, ref: "unconfined", from: fromContainer("app")},
 		{name: "container annotation docker/default",
 			spec:   newSpec(containerd("default", "p", "app"), annotate(keyContainer+"app", "docker/default")),
-			source: "container annotation", typ: TypeRuntimeDefault, ref: "runtime/default", from: fromContainer("app"), profile: rdDefault},
+			source: "container annotation", typ: profile.TypeRuntimeDefault, ref: "runtime/default", from: fromContainer("app"), profile: rdDefault},
 		{name: "container annotation with a CRI-O container name",
 			spec:   newSpec(crio("default", "p", "app"), annotate(keyContainer+"app", "localhost/other.json")),
-			source: "container annotation", typ: TypeLocalhost, ref: "localhost/other.json", from: fromContainer("app"), profilePath: filepath.Join(root, "other.json"), profile: otherProfileWant()},
+			source: "container annotation", typ: profile.TypeLocalhost, ref: "localhost/other.json", from: fromContainer("app"), profilePath: filepath.Join(root, "other.json"), profile: profiletest.OtherWant()},
 		{name: "container annotation for another container is ignored",
 			spec:   newSpec(containerd("default", "p", "app"), annotate(keyContainer+"sidecar", "unconfined")),
-			source: "node default", typ: TypeRuntimeDefault, ref: "runtime/default", from: fromDefault, profile: rdDefault},
+			source: "node default", typ: profile.TypeRuntimeDefault, ref: "runtime/default", from: fromDefault, profile: rdDefault},
 		{name: "container annotation for another container: the Pod annotation applies",
 			spec:   newSpec(containerd("default", "p", "app"), annotate(keyContainer+"sidecar", "unconfined", keyPod, "localhost/profiles/audit.json")),
-			source: "pod annotation", typ: TypeLocalhost, ref: "localhost/profiles/audit.json", from: fromPodAnnotation, profilePath: audit, profile: auditProfileWant()},
+			source: "pod annotation", typ: profile.TypeLocalhost, ref: "localhost/profiles/audit.json", from: fromPodAnnotation, profilePath: audit, profile: profiletest.AuditWant()},
 		{name: "container annotation with an empty name does not match a nameless container",
 			spec:   newSpec(annotate(keyContainer, "unconfined")),
-			source: "node default", typ: TypeRuntimeDefault, ref: "runtime/default", from: fromDefault, profile: rdDefault},
+			source: "node default", typ: profile.TypeRuntimeDefault, ref: "runtime/default", from: fromDefault, profile: rdDefault},
 
 		// 5. The Pod-level annotation.
 		{name: "pod annotation: secure-app runtime/default",
 			spec:   newSpec(containerd("default", "secure-app", "app"), annotate(keyPod, "runtime/default")),
-			source: "pod annotation", typ: TypeRuntimeDefault, ref: "runtime/default", from: fromPodAnnotation, profile: rdDefault},
+			source: "pod annotation", typ: profile.TypeRuntimeDefault, ref: "runtime/default", from: fromPodAnnotation, profile: rdDefault},
 		{name: "pod annotation: custom-seccomp Localhost",
 			spec:   newSpec(containerd("default", "custom-seccomp", "app"), annotate(keyPod, "localhost/profiles/audit.json")),
-			source: "pod annotation", typ: TypeLocalhost, ref: "localhost/profiles/audit.json", from: fromPodAnnotation, profilePath: audit, profile: auditProfileWant()},
+			source: "pod annotation", typ: profile.TypeLocalhost, ref: "localhost/profiles/audit.json", from: fromPodAnnotation, profilePath: audit, profile: profiletest.AuditWant()},
 		{name: "pod annotation: unconfined",
 			spec:   newSpec(containerd("default", "opt-out", "app"), annotate(keyPod, "unconfined")),
-			source: "pod annotation", typ: TypeUnconfined, ref: "unconfined", from: fromPodAnnotation},
+			source: "pod annotation", typ: profile.TypeUnconfined, ref: "unconfined", from: fromPodAnnotation},
 		{name: "pod annotation: runtime/default uses the node's runtime_default file",
 			spec:   newSpec(containerd("default", "p", "app"), annotate(keyPod, "runtime/default")),
 			policy: setRuntimeDefault,
-			source: "pod annotation", typ: TypeRuntimeDefault, ref: "runtime/default", from: fromPodAnnotation, profilePath: nodeDefault, profile: otherProfileWant()},
+			source: "pod annotation", typ: profile.TypeRuntimeDefault, ref: "runtime/default", from: fromPodAnnotation, profilePath: nodeDefault, profile: profiletest.OtherWant()},
 
 		// 6. CRI-O's record of the profile type.
 		{name: "cri-o: Unconfined",
 			spec:   newSpec(crio("default", "p", "app"), annotate(keyCRIOProfile, "Unconfined")),
-			source: "cri-o annotation", typ: TypeUnconfined, ref: "unconfined", from: fromCRIO},
+			source: "cri-o annotation", typ: profile.TypeUnconfined, ref: "unconfined", from: fromCRIO},
 		{name: "cri-o: RuntimeDefault",
 			spec:   newSpec(crio("default", "p", "app"), annotate(keyCRIOProfile, "RuntimeDefault")),
-			source: "cri-o annotation", typ: TypeRuntimeDefault, ref: "runtime/default", from: fromCRIO, profile: rdDefault},
+			source: "cri-o annotation", typ: profile.TypeRuntimeDefault, ref: "runtime/default", from: fromCRIO, profile: rdDefault},
 		{name: "cri-o: absolute path under the root",
 			spec:   newSpec(crio("default", "p", "app"), annotate(keyCRIOProfile, audit)),
-			source: "cri-o annotation", typ: TypeLocalhost, ref: "localhost/profiles/audit.json", from: fromCRIO, profilePath: audit, profile: auditProfileWant()},
+			source: "cri-o annotation", typ: profile.TypeLocalhost, ref: "localhost/profiles/audit.json", from: fromCRIO, profilePath: audit, profile: profiletest.AuditWant()},
 		{name: "cri-o: empty value is no request",
 			spec:   newSpec(crio("default", "p", "app"), annotate(keyCRIOProfile, "")),
-			source: "node default", typ: TypeRuntimeDefault, ref: "runtime/default", from: fromDefault, profile: rdDefault},
+			source: "node default", typ: profile.TypeRuntimeDefault, ref: "runtime/default", from: fromDefault, profile: rdDefault},
 		{name: "cri-o: path outside the root",
 			spec:   newSpec(crio("default", "p", "app"), annotate(keyCRIOProfile, "/etc/passwd")),
 			source: "cri-o annotation",
@@ -413,26 +407,26 @@ func TestDecide(t *testing.T) {
 		// 7. The node default.
 		{name: "node default: runtime/default for a plain runc user",
 			spec:   newSpec(),
-			source: "node default", typ: TypeRuntimeDefault, ref: "runtime/default", from: fromDefault, profile: rdDefault},
+			source: "node default", typ: profile.TypeRuntimeDefault, ref: "runtime/default", from: fromDefault, profile: rdDefault},
 		{name: "node default: a Pod container that asks for nothing",
 			spec:   newSpec(containerd("default", "plain", "app")),
-			source: "node default", typ: TypeRuntimeDefault, ref: "runtime/default", from: fromDefault, profile: rdDefault},
+			source: "node default", typ: profile.TypeRuntimeDefault, ref: "runtime/default", from: fromDefault, profile: rdDefault},
 		{name: "node default: docker/default",
 			spec:   newSpec(),
 			policy: setDefault("docker/default"),
-			source: "node default", typ: TypeRuntimeDefault, ref: "runtime/default", from: fromDefault, profile: rdDefault},
+			source: "node default", typ: profile.TypeRuntimeDefault, ref: "runtime/default", from: fromDefault, profile: rdDefault},
 		{name: "node default: unconfined",
 			spec:   newSpec(),
 			policy: setDefault("unconfined"),
-			source: "node default", typ: TypeUnconfined, ref: "unconfined", from: fromDefault},
+			source: "node default", typ: profile.TypeUnconfined, ref: "unconfined", from: fromDefault},
 		{name: "node default: localhost/...",
 			spec:   newSpec(),
 			policy: setDefault("localhost/profiles/audit.json"),
-			source: "node default", typ: TypeLocalhost, ref: "localhost/profiles/audit.json", from: fromDefault, profilePath: audit, profile: auditProfileWant()},
+			source: "node default", typ: profile.TypeLocalhost, ref: "localhost/profiles/audit.json", from: fromDefault, profilePath: audit, profile: profiletest.AuditWant()},
 		{name: "node default: the node's runtime_default file replaces containerd's profile",
 			spec:   newSpec(),
 			policy: setRuntimeDefault,
-			source: "node default", typ: TypeRuntimeDefault, ref: "runtime/default", from: fromDefault, profilePath: nodeDefault, profile: otherProfileWant()},
+			source: "node default", typ: profile.TypeRuntimeDefault, ref: "runtime/default", from: fromDefault, profilePath: nodeDefault, profile: profiletest.OtherWant()},
 		{name: "node default: missing runtime_default file",
 			spec:   newSpec(),
 			policy: func(p *Policy) { p.RuntimeDefault = filepath.Join(root, "nope.json") },
@@ -504,7 +498,7 @@ func TestDecidePrecedence(t *testing.T) {
 		source  string
 		trigger specOption
 	}{
-		{"spec", withSeccomp(auditProfileWant())},
+		{"spec", withSeccomp(profiletest.AuditWant())},
 		{"sandbox", annotate(keyContainerdType, "sandbox")},
 		{"privileged policy", privileged},
 		{"container annotation", annotate(keyContainer+"app", "localhost/other.json")},
@@ -564,7 +558,7 @@ func TestDescribeContainer(t *testing.T) {
 			Container{ID: "id"}},
 		{"containerd with matching Kubernetes names", newSpec(containerd("shop", "web-1", "nginx"), annotate(keyCRIONamespace, "shop")),
 			Container{ID: "id", Namespace: "shop", Pod: "web-1", Name: "nginx"}},
-		{"no linux section, all capabilities", newSpec(withCaps(capabilityNames[:]...), func(s *specs.Spec) { s.Linux = nil }),
+		{"no linux section, all capabilities", newSpec(withCaps(profile.CapabilityNames[:]...), func(s *specs.Spec) { s.Linux = nil }),
 			Container{ID: "id", Privileged: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -606,8 +600,8 @@ func TestDescribeContainerRefusesCopiedIdentity(t *testing.T) {
 
 func TestDecideAudit(t *testing.T) {
 	root, _ := decisionRoot(t)
-	writeFile(t, filepath.Join(root, "errno38.json"), `{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":38,"architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"],"syscalls":[{"names":["read","write"],"action":"SCMP_ACT_ALLOW"},{"names":["mkdir"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]}`)
-	writeFile(t, filepath.Join(root, "kill.json"), `{"defaultAction":"SCMP_ACT_KILL_PROCESS","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]}`)
+	profiletest.WriteFile(t, filepath.Join(root, "errno38.json"), `{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":38,"architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"],"syscalls":[{"names":["read","write"],"action":"SCMP_ACT_ALLOW"},{"names":["mkdir"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]}`)
+	profiletest.WriteFile(t, filepath.Join(root, "kill.json"), `{"defaultAction":"SCMP_ACT_KILL_PROCESS","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]}`)
 	policy := DefaultPolicy()
 	policy.ProfileRoot = root
 	policy.Audit = true
@@ -617,7 +611,7 @@ func TestDecideAudit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rd := RuntimeDefault(DefaultCapabilities)
+		rd := profile.RuntimeDefault(profile.DefaultCapabilities)
 		if rd.DefaultAction != specs.ActErrno {
 			t.Fatalf("containerd's default action is %s; this test assumes ERRNO", rd.DefaultAction)
 		}
@@ -648,10 +642,10 @@ func TestDecideAudit(t *testing.T) {
 		}
 		want := &specs.LinuxSeccomp{
 			DefaultAction: specs.ActLog,
-			Architectures: x86Arches,
+			Architectures: profiletest.X86Arches,
 			Syscalls: []specs.LinuxSyscall{
 				{Names: []string{"read", "write"}, Action: specs.ActAllow},
-				{Names: []string{"mkdir"}, Action: specs.ActErrno, ErrnoRet: uintPtr(1)},
+				{Names: []string{"mkdir"}, Action: specs.ActErrno, ErrnoRet: profiletest.UintPtr(1)},
 			},
 		}
 		if !d.Audit || !reflect.DeepEqual(d.Profile, want) {
@@ -675,12 +669,12 @@ func TestDecideAudit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !reflect.DeepEqual(d.Profile, auditProfileWant()) {
+		if !reflect.DeepEqual(d.Profile, profiletest.AuditWant()) {
 			t.Errorf("profile %s", mustJSON(t, d.Profile))
 		}
 	})
 	t.Run("spec row: audited copy, the spec untouched", func(t *testing.T) {
-		s := newSpec(withSeccomp(RuntimeDefault(DefaultCapabilities)))
+		s := newSpec(withSeccomp(profile.RuntimeDefault(profile.DefaultCapabilities)))
 		d, err := Decide("c1", s, policy)
 		if err != nil {
 			t.Fatal(err)
@@ -722,7 +716,7 @@ func TestDecisionDigest(t *testing.T) {
 		return d
 	}
 	nodeDefault := decide(newSpec())
-	sum := sha256.Sum256([]byte(mustJSON(t, RuntimeDefault(DefaultCapabilities))))
+	sum := sha256.Sum256([]byte(mustJSON(t, profile.RuntimeDefault(profile.DefaultCapabilities))))
 	if want := "sha256:" + hex.EncodeToString(sum[:]); nodeDefault.Digest != want {
 		t.Errorf("Digest = %q, want sha256 of the profile's JSON %q", nodeDefault.Digest, want)
 	}
@@ -730,21 +724,21 @@ func TestDecisionDigest(t *testing.T) {
 		"again":                      decide(newSpec()),
 		"another container":          decide(newSpec(containerd("other", "pod", "name"))),
 		"pod annotation":             decide(newSpec(annotate(keyPod, "runtime/default"))),
-		"rendered by the CRI":        decide(newSpec(withSeccomp(RuntimeDefault(DefaultCapabilities)))),
-		"capabilities in reverse":    decide(newSpec(withCaps(reversed(DefaultCapabilities)...))),
-		"same capabilities repeated": decide(newSpec(withCaps(append(DefaultCapabilities[:1:1], DefaultCapabilities...)...))),
+		"rendered by the CRI":        decide(newSpec(withSeccomp(profile.RuntimeDefault(profile.DefaultCapabilities)))),
+		"capabilities in reverse":    decide(newSpec(withCaps(reversed(profile.DefaultCapabilities)...))),
+		"same capabilities repeated": decide(newSpec(withCaps(append(profile.DefaultCapabilities[:1:1], profile.DefaultCapabilities...)...))),
 	} {
 		if d.Digest != nodeDefault.Digest {
 			t.Errorf("%s: Digest %q, want %q for an equal profile", name, d.Digest, nodeDefault.Digest)
 		}
 	}
 	localhost := decide(newSpec(annotate(keyPod, "localhost/profiles/audit.json")))
-	rendered := decide(newSpec(withSeccomp(auditProfileWant())))
+	rendered := decide(newSpec(withSeccomp(profiletest.AuditWant())))
 	if localhost.Digest != rendered.Digest || localhost.Digest == nodeDefault.Digest {
 		t.Errorf("Localhost %q and the same profile rendered %q must be equal and differ from RuntimeDefault %q",
 			localhost.Digest, rendered.Digest, nodeDefault.Digest)
 	}
-	if d := decide(newSpec(withCaps(append(DefaultCapabilities[:len(DefaultCapabilities):len(DefaultCapabilities)], "CAP_SYS_ADMIN")...))); d.Digest == nodeDefault.Digest {
+	if d := decide(newSpec(withCaps(append(profile.DefaultCapabilities[:len(profile.DefaultCapabilities):len(profile.DefaultCapabilities)], "CAP_SYS_ADMIN")...))); d.Digest == nodeDefault.Digest {
 		t.Error("RuntimeDefault with CAP_SYS_ADMIN has the same digest as without")
 	}
 	if d := decide(newSpec(annotate(keyPod, "unconfined"))); d.Digest != "" {
@@ -767,16 +761,16 @@ func TestCheckDecision(t *testing.T) {
 	unconfined := func(ns string) Decision {
 		return Decision{
 			Container: Container{ID: "c1", Namespace: ns, Pod: "web-1", Name: "nginx"},
-			Source:    "pod annotation", Type: TypeUnconfined, Ref: "unconfined", From: fromPodAnnotation,
+			Source:    "pod annotation", Type: profile.TypeUnconfined, Ref: "unconfined", From: fromPodAnnotation,
 		}
 	}
-	confined := func(typ ProfileType) Decision {
+	confined := func(typ profile.Type) Decision {
 		return Decision{Container: Container{ID: "c1", Namespace: "shop", Name: "nginx"}, Type: typ, Profile: &specs.LinuxSeccomp{DefaultAction: specs.ActErrno}}
 	}
-	allowAll := func(typ ProfileType, def specs.LinuxSeccompAction, ruleActions ...specs.LinuxSeccompAction) Decision {
+	allowAll := func(typ profile.Type, def specs.LinuxSeccompAction, ruleActions ...specs.LinuxSeccompAction) Decision {
 		d := Decision{Container: Container{ID: "c1", Namespace: "shop", Pod: "web-1", Name: "nginx"}, Type: typ,
 			Profile: &specs.LinuxSeccomp{DefaultAction: def}}
-		if typ == TypeLocalhost {
+		if typ == profile.TypeLocalhost {
 			d.From = fromPodAnnotation
 		}
 		for _, a := range ruleActions {
@@ -802,34 +796,34 @@ func TestCheckDecision(t *testing.T) {
 		{name: "deny names the defaults when there is no policy file", d: unconfined("shop"),
 			policy:   func() Policy { p := policy("deny"); p.Path = ""; return p }(),
 			errWants: []string{"policy (defaults)"}},
-		{name: "deny without a namespace", d: Decision{Container: Container{ID: "abc123"}, Type: TypeUnconfined, From: fromDefault}, policy: policy("deny", ""),
+		{name: "deny without a namespace", d: Decision{Container: Container{ID: "abc123"}, Type: profile.TypeUnconfined, From: fromDefault}, policy: policy("deny", ""),
 			errWants: []string{"refusing to create container abc123 unconfined: policy default asked for it"}},
 		{name: "deny, exempt namespace", d: unconfined("kube-system"), policy: policy("deny", "kube-system"),
 			warning: []string{`container "nginx" of pod kube-system/web-1 runs unconfined`, fromPodAnnotation, `namespace "kube-system" is exempt`}},
 		{name: "audit warns", d: unconfined("shop"), policy: policy("audit"),
 			warning: []string{`container "nginx" of pod shop/web-1 runs unconfined (` + fromPodAnnotation + ")"}},
 		{name: "allow says nothing", d: unconfined("shop"), policy: policy("allow")},
-		{name: "deny: RuntimeDefault passes", d: confined(TypeRuntimeDefault), policy: policy("deny")},
-		{name: "deny: Localhost passes", d: confined(TypeLocalhost), policy: policy("deny")},
-		{name: "deny: Rendered passes", d: confined(TypeRendered), policy: policy("deny")},
-		{name: "audit: RuntimeDefault says nothing", d: confined(TypeRuntimeDefault), policy: policy("audit")},
-		{name: "deny: an allow-all Localhost profile is unconfined in all but name", d: allowAll(TypeLocalhost, specs.ActAllow, specs.ActLog), policy: policy("deny"),
+		{name: "deny: RuntimeDefault passes", d: confined(profile.TypeRuntimeDefault), policy: policy("deny")},
+		{name: "deny: Localhost passes", d: confined(profile.TypeLocalhost), policy: policy("deny")},
+		{name: "deny: Rendered passes", d: confined(profile.TypeRendered), policy: policy("deny")},
+		{name: "audit: RuntimeDefault says nothing", d: confined(profile.TypeRuntimeDefault), policy: policy("audit")},
+		{name: "deny: an allow-all Localhost profile is unconfined in all but name", d: allowAll(profile.TypeLocalhost, specs.ActAllow, specs.ActLog), policy: policy("deny"),
 			errWants: []string{`refusing to create container "nginx" of pod shop/web-1 with a profile that allows every syscall`, "defaultAction SCMP_ACT_ALLOW", "unconfined in all but name", `unconfined = "deny"`}},
-		{name: "deny: an in-spec LOG profile is too", d: allowAll(TypeRendered, specs.ActLog), policy: policy("deny"),
+		{name: "deny: an in-spec LOG profile is too", d: allowAll(profile.TypeRendered, specs.ActLog), policy: policy("deny"),
 			errWants: []string{"allows every syscall", "the bundle asked for it"}},
 		{name: "deny: allow-all in an exempt namespace warns", d: func() Decision {
-			d := allowAll(TypeLocalhost, specs.ActAllow)
+			d := allowAll(profile.TypeLocalhost, specs.ActAllow)
 			d.Container.Namespace = "kube-system"
 			return d
 		}(),
 			policy: policy("deny", "kube-system"), warning: []string{"allows every syscall", `namespace "kube-system" is exempt`}},
-		{name: "audit: allow-all is reported", d: allowAll(TypeLocalhost, specs.ActAllow), policy: policy("audit"), warning: []string{"allows every syscall"}},
+		{name: "audit: allow-all is reported", d: allowAll(profile.TypeLocalhost, specs.ActAllow), policy: policy("audit"), warning: []string{"allows every syscall"}},
 		{name: "deny: one denying rule is a profile", d: func() Decision {
-			d := allowAll(TypeLocalhost, specs.ActAllow)
+			d := allowAll(profile.TypeLocalhost, specs.ActAllow)
 			d.Profile.Syscalls = append(d.Profile.Syscalls, specs.LinuxSyscall{Names: []string{"mkdir"}, Action: specs.ActErrno})
 			return d
 		}(), policy: policy("deny")},
-		{name: "deny: the operator's audit mode is not the Pod's doing", d: func() Decision { d := allowAll(TypeRuntimeDefault, specs.ActLog); d.Audit = true; return d }(), policy: policy("deny")},
+		{name: "deny: the operator's audit mode is not the Pod's doing", d: func() Decision { d := allowAll(profile.TypeRuntimeDefault, specs.ActLog); d.Audit = true; return d }(), policy: policy("deny")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			warning, err := CheckDecision(tc.d, tc.policy)

@@ -1,23 +1,20 @@
-// Package spec is sysgate's profile-types layer: profile types, node policy,
-// Localhost resolution, and rewriting the OCI spec so that a container runs
-// with the seccomp profile its Pod asked for.
+// Package spec decides which seccomp profile a container runs with and
+// carries the decision out on its bundle. It is sysgate's decision layer,
+// over two subpackages:
 //
-// It holds:
+//   - spec/profile: what a profile is. Parsing (strict, every error named
+//     by its JSON path), validation, containerd's RuntimeDefault, Localhost
+//     references resolved beneath the profile root, and CompileValid, the
+//     one way from a profile to a program;
+//   - spec/bundle: what a bundle is. config.json read through a directory
+//     descriptor, the decided profile spliced in byte for byte, the signed
+//     decision record, and the atomic write.
 //
-//   - profiles: LoadProfile and ParseProfile read an OCI/Docker JSON seccomp
-//     profile strictly (anything a lenient decoder would silently drop or
-//     reinterpret is an error naming the JSON path); ValidateProfile reports
-//     what the compiler would refuse or probably misread; RuntimeDefault is
-//     containerd's default profile; Localhost references resolve beneath
-//     the profile root;
-//   - the decision: the node Policy (and the trust checks on its files),
-//     what a bundle says about its container (DescribeContainer), the
-//     decision table (Decide), CheckDecision's unconfined rule, and Verify,
-//     which proves the decided profile compiles;
-//   - the bundle: config.json read through a directory descriptor, the
-//     decided profile spliced in, written back atomically.
+// This package holds the node Policy and the trust checks on its files,
+// what a bundle says about its container (DescribeContainer), the decision
+// table (Decide), CheckDecision's unconfined rule, Verify, and the create
+// pipeline every caller shares: Plan checks everything and writes nothing,
+// Commit writes config.json and the decision log, Prepare is both.
 //
-// Package spec sits between shim and filter: it reads filter's name tables so
-// that "known" means the same when validating and when compiling, and knows
-// nothing of BPF.
+// Imports point one way: spec → spec/bundle → spec/profile → filter.
 package spec

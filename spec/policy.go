@@ -14,6 +14,7 @@ import (
 
 	toml "github.com/pelletier/go-toml/v2"
 	"github.com/sysgate/sysgate/filter"
+	"github.com/sysgate/sysgate/spec/profile"
 )
 
 // DefaultPolicyPath is where the node's policy lives; SYSGATE_CONFIG
@@ -174,7 +175,7 @@ func (p Policy) check() error {
 		return fmt.Errorf("profile_root: %q must be an absolute directory", p.ProfileRoot)
 	}
 	for key, value := range map[string]string{"default": p.Default, "privileged": p.Privileged} {
-		if _, err := ParseProfileRef(value); err != nil {
+		if _, err := profile.ParseRef(value); err != nil {
 			return fmt.Errorf("%s: %w", key, err)
 		}
 	}
@@ -217,7 +218,7 @@ func (p Policy) Cache() *filter.Cache {
 	return &filter.Cache{Dir: p.CacheDir, Salt: cacheSalt()}
 }
 
-// validatorVersion changes whenever ValidateProfile may judge a profile
+// validatorVersion changes whenever Validate may judge a profile
 // differently.
 const validatorVersion = "1"
 

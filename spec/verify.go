@@ -3,10 +3,9 @@ package spec
 import (
 	"errors"
 	"fmt"
-	"strings"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sysgate/sysgate/filter"
+	"github.com/sysgate/sysgate/spec/profile"
 )
 
 // Verify proves the decided profile is one the runtime will load exactly:
@@ -29,8 +28,8 @@ func (d Decision) Verify(cache *filter.Cache) (*filter.Program, error) {
 	if d.ProfilePath != "" {
 		where = d.ProfilePath
 	}
-	prog, err := CompileValid(d.Profile, filter.Options{}, cache, nil)
-	var invalid *InvalidProfileError
+	prog, err := profile.CompileValid(d.Profile, filter.Options{}, cache, nil)
+	var invalid *profile.InvalidError
 	switch {
 	case errors.As(err, &invalid):
 		return nil, fmt.Errorf("the seccomp profile %s (asked by %s) is invalid: %w", where, d.From, err)
@@ -38,37 +37,4 @@ func (d Decision) Verify(cache *filter.Cache) (*filter.Program, error) {
 		return nil, fmt.Errorf("the seccomp profile %s (asked by %s) does not compile: %w", where, d.From, err)
 	}
 	return prog, nil
-}
-
-// InvalidProfileError lists the validation errors that keep a profile from
-// being compiled.
-type InvalidProfileError struct{ Findings []Finding }
-
-func (e *InvalidProfileError) Error() string {
-	msgs := make([]string, len(e.Findings))
-	for i, f := range e.Findings {
-		msgs[i] = f.Path + ": " + f.Message
-	}
-	return strings.Join(msgs, "; ")
-}
-
-// CompileValid is the one way from a profile to a program: validate, refuse
-// any error (an *InvalidProfileError) before libseccomp sees the profile,
-// hand the warnings to warn (nil: drop them), and compile, through cache
-// when it is not nil.
-func CompileValid(p *specs.LinuxSeccomp, opts filter.Options, cache *filter.Cache, warn func(Finding)) (*filter.Program, error) {
-	var invalid InvalidProfileError
-	for _, f := range ValidateProfile(p) {
-		switch {
-		case f.Severity == Error:
-			invalid.Findings = append(invalid.Findings, f)
-		case warn != nil:
-			warn(f)
-		}
-	}
-	if len(invalid.Findings) > 0 {
-		return nil, &invalid
-	}
-	prog, _, err := cache.Compile(p, opts)
-	return prog, err
 }

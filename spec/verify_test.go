@@ -8,6 +8,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/sysgate/sysgate/filter"
+	"github.com/sysgate/sysgate/spec/internal/profiletest"
+	"github.com/sysgate/sysgate/spec/profile"
 )
 
 // socketConflict allows socket but kills socketcall(SYS_SOCKET, ...). On
@@ -23,12 +25,12 @@ func socketConflict(arches ...string) string {
 
 func TestVerify(t *testing.T) {
 	root, _ := decisionRoot(t)
-	writeFile(t, filepath.Join(root, "two-actions.json"), `{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"],"syscalls":[
+	profiletest.WriteFile(t, filepath.Join(root, "two-actions.json"), `{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"],"syscalls":[
 	  {"names":["read","write"],"action":"SCMP_ACT_ALLOW"},
 	  {"names":["read"],"action":"SCMP_ACT_ERRNO","errnoRet":5,"args":[{"index":0,"value":0,"op":"SCMP_CMP_EQ"}]}]}`)
-	writeFile(t, filepath.Join(root, "bad-action.json"), `{"defaultAction":"SCMP_ACT_DENY","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]}`)
-	writeFile(t, filepath.Join(root, "socket-x86.json"), socketConflict("SCMP_ARCH_X86_64", "SCMP_ARCH_X86"))
-	writeFile(t, filepath.Join(root, "socket-x86_64.json"), socketConflict("SCMP_ARCH_X86_64"))
+	profiletest.WriteFile(t, filepath.Join(root, "bad-action.json"), `{"defaultAction":"SCMP_ACT_DENY","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]}`)
+	profiletest.WriteFile(t, filepath.Join(root, "socket-x86.json"), socketConflict("SCMP_ARCH_X86_64", "SCMP_ARCH_X86"))
+	profiletest.WriteFile(t, filepath.Join(root, "socket-x86_64.json"), socketConflict("SCMP_ARCH_X86_64"))
 	policy := DefaultPolicy()
 	policy.ProfileRoot = root
 
@@ -38,7 +40,7 @@ func TestVerify(t *testing.T) {
 		want []string // substrings of the error; nil: it verifies
 	}{
 		{name: "RuntimeDefault", spec: newSpec()},
-		{name: "RuntimeDefault for every capability", spec: newSpec(withCaps(capabilityNames[:]...))},
+		{name: "RuntimeDefault for every capability", spec: newSpec(withCaps(profile.CapabilityNames[:]...))},
 		{name: "the seed's Localhost profile", spec: newSpec(annotate(keyPod, "localhost/profiles/audit.json"))},
 		{name: "unconfined", spec: newSpec(annotate(keyPod, "unconfined"))},
 		{name: "control: the socket rules on x86_64 alone", spec: newSpec(annotate(keyPod, "localhost/socket-x86_64.json"))},
@@ -47,7 +49,7 @@ func TestVerify(t *testing.T) {
 				"(asked by annotation " + keyContainer + "app)", "is invalid", `syscalls[1].names[0]: "read" has action SCMP_ACT_ERRNO (errno 5) here but SCMP_ACT_ALLOW in syscalls[0]`}},
 		{name: "unknown default action", spec: newSpec(annotate(keyPod, "localhost/bad-action.json")),
 			want: []string{"the seccomp profile " + filepath.Join(root, "bad-action.json"), "(asked by " + fromPodAnnotation + ")", `defaultAction: "SCMP_ACT_DENY" is not a seccomp action`}},
-		{name: "invalid profile rendered in the bundle", spec: newSpec(withSeccomp(&specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: uintPtr(5000)})),
+		{name: "invalid profile rendered in the bundle", spec: newSpec(withSeccomp(&specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: profiletest.UintPtr(5000)})),
 			want: []string{"the seccomp profile (bundle) (asked by linux.seccomp) is invalid", "defaultErrnoRet: 5000 is larger than the largest errno"}},
 		{name: "libseccomp refuses socket and socketcall across x86_64 and x86", spec: newSpec(annotate(keyPod, "localhost/socket-x86.json")),
 			want: []string{"the seccomp profile " + filepath.Join(root, "socket-x86.json"), "(asked by " + fromPodAnnotation + ")",
@@ -102,12 +104,12 @@ func TestVerify(t *testing.T) {
 func TestVerifySocketConflictPassesValidation(t *testing.T) {
 	// The libseccomp case above is only meaningful if the validator lets
 	// it through: otherwise Verify would fail on validation instead.
-	p, err := ParseProfile([]byte(socketConflict("SCMP_ARCH_X86_64", "SCMP_ARCH_X86")))
+	p, err := profile.Parse([]byte(socketConflict("SCMP_ARCH_X86_64", "SCMP_ARCH_X86")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range ValidateProfile(p) {
-		if f.Severity == Error {
+	for _, f := range profile.Validate(p) {
+		if f.Severity == profile.SeverityError {
 			t.Errorf("validator error: %v", f)
 		}
 	}
@@ -116,7 +118,7 @@ func TestVerifySocketConflictPassesValidation(t *testing.T) {
 func TestVerifyNilProfile(t *testing.T) {
 	for _, d := range []Decision{
 		{},
-		{Type: TypeUnconfined, Ref: "unconfined", From: fromPodAnnotation},
+		{Type: profile.TypeUnconfined, Ref: "unconfined", From: fromPodAnnotation},
 	} {
 		if prog, err := d.Verify(nil); prog != nil || err != nil {
 			t.Errorf("%+v: %v, %v", d, prog, err)

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/sysgate/sysgate/spec"
+	"github.com/sysgate/sysgate/spec/profile"
 )
 
 func runDefault(args []string, stdout, stderr io.Writer) error {
@@ -17,11 +17,11 @@ func runDefault(args []string, stdout, stderr io.Writer) error {
 	if len(rest) != 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, rest[0])
 	}
-	caps := spec.DefaultCapabilities
+	caps := profile.DefaultCapabilities
 	if *capList != "" {
-		if caps, err = spec.ParseCapabilities(*capList); err != nil {
+		if caps, err = profile.ParseCapabilities(*capList); err != nil {
 			return fmt.Errorf("--caps: %w", err)
 		}
 	}
-	return writeJSON(stdout, spec.RuntimeDefault(caps))
+	return writeJSON(stdout, profile.RuntimeDefault(caps))
 }

@@ -8,21 +8,21 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sysgate/sysgate/filter"
-	"github.com/sysgate/sysgate/spec"
+	"github.com/sysgate/sysgate/spec/profile"
 )
 
 // compileFile loads, validates and compiles a profile. A profile with any
 // validation error is refused before libseccomp sees it; warnings go to
 // stderr so they are seen but do not stop the command.
 func compileFile(path string, opts filter.Options, stderr io.Writer) (*specs.LinuxSeccomp, *filter.Program, error) {
-	profile, err := spec.LoadProfile(path)
+	p, err := profile.Load(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	prog, err := spec.CompileValid(profile, opts, nil, func(f spec.Finding) {
+	prog, err := profile.CompileValid(p, opts, nil, func(f profile.Finding) {
 		fmt.Fprintf(stderr, "warning: %s: %s: %s\n", path, f.Path, f.Message)
 	})
-	var invalid *spec.InvalidProfileError
+	var invalid *profile.InvalidError
 	switch {
 	case errors.As(err, &invalid):
 		problems := make([]string, len(invalid.Findings))
@@ -33,7 +33,7 @@ func compileFile(path string, opts filter.Options, stderr io.Writer) (*specs.Lin
 	case err != nil:
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return profile, prog, nil
+	return p, prog, nil
 }
 
 // parseArches reads a comma-separated architecture list; "x86_64", "x86" and

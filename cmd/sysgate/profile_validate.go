@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/sysgate/sysgate/spec"
+	"github.com/sysgate/sysgate/spec/profile"
 )
 
 type validationReport struct {
@@ -59,10 +59,10 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 
 func validateFile(file string, strict bool) validationReport {
 	r := validationReport{File: file, Findings: []findingJSON{}}
-	profile, err := spec.LoadProfile(file)
+	p, err := profile.Load(file)
 	if err != nil {
-		var pe *spec.ProfileError
-		f := findingJSON{Severity: spec.Error.String(), Message: err.Error()}
+		var pe *profile.ParseError
+		f := findingJSON{Severity: profile.SeverityError.String(), Message: err.Error()}
 		if errors.As(err, &pe) {
 			f.Path, f.Message = pe.Path, pe.Problem
 		}
@@ -70,8 +70,8 @@ func validateFile(file string, strict bool) validationReport {
 		return r
 	}
 	r.Valid = true
-	for _, f := range spec.ValidateProfile(profile) {
-		if f.Severity == spec.Error || strict {
+	for _, f := range profile.Validate(p) {
+		if f.Severity == profile.SeverityError || strict {
 			r.Valid = false
 		}
 		r.Findings = append(r.Findings, findingJSON{Severity: f.Severity.String(), Path: f.Path, Message: f.Message})

@@ -37,24 +37,18 @@ func runResolve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	bundle, err := spec.ReadBundle(*bundleDir)
-	if err != nil {
+	// resolve changes nothing, not even the cache or the record key: it
+	// plans the create sysgate-runc would commit.
+	policy.CacheDir = ""
+	c, err := spec.Plan(nil, *bundleDir, *id, policy)
+	defer c.Close()
+	if !c.Decided() {
 		return err
 	}
-	defer bundle.Close()
-	d, err := spec.Decide(*id, bundle.Spec, policy)
-	if err != nil {
-		return err
-	}
-	r := resolveReport{Decision: d, Policy: policy.Path}
+	r := resolveReport{Decision: c.Decision, Policy: policy.Path, Warning: c.Warning, Verified: err == nil}
 	if r.Policy == "" {
 		r.Policy = *config + " (missing: defaults)"
 	}
-	r.Warning, err = spec.CheckDecision(d, policy)
-	if err == nil {
-		_, err = d.Verify(nil) // resolve changes nothing, not even the cache
-	}
-	r.Verified = err == nil
 	if err != nil {
 		r.Problem = err.Error()
 	}

@@ -11,6 +11,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sysgate/sysgate/spec"
+	"github.com/sysgate/sysgate/spec/profile"
 )
 
 // BusyboxPath is Debian's busybox-static.
@@ -22,7 +23,7 @@ type Options struct {
 	Args         []string
 	Seccomp      *specs.LinuxSeccomp
 	Annotations  map[string]string
-	Capabilities []string // nil: spec.DefaultCapabilities
+	Capabilities []string // nil: profile.DefaultCapabilities
 	// Privileged gives every capability and masks nothing, as containerd
 	// does for a privileged container.
 	Privileged bool
@@ -85,7 +86,7 @@ func Spec(opts Options) *specs.Spec {
 	}
 	caps := opts.Capabilities
 	if caps == nil {
-		caps = spec.DefaultCapabilities
+		caps = profile.DefaultCapabilities
 	}
 	if opts.Privileged {
 		caps = spec.CurrentCapabilities()

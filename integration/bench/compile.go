@@ -1,14 +1,15 @@
 package main
 
 import (
-	"github.com/sysgate/sysgate/integration/stats"
 	"os"
 	"strconv"
 	"time"
 
+	"github.com/sysgate/sysgate/integration/stats"
+	"github.com/sysgate/sysgate/spec/profile"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sysgate/sysgate/filter"
-	"github.com/sysgate/sysgate/spec"
 )
 
 // compileSection times turning containerd's RuntimeDefault (x86_64, x86,
@@ -16,7 +17,7 @@ import (
 // every start), sysgate's per-arch compile, and a hit in sysgate's cache.
 func compileSection(reps int) (string, error) {
 	head := "## Compiling containerd's RuntimeDefault for x86_64, x86 and x32 (ms, in process)\n\n"
-	profile := spec.RuntimeDefault(spec.DefaultCapabilities)
+	profile := profile.RuntimeDefault(profile.DefaultCapabilities)
 	dir, err := os.MkdirTemp("", "sysgate-bench-cache-")
 	if err != nil {
 		return head, err

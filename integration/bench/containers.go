@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/base64"
 	"fmt"
-	"github.com/sysgate/sysgate/integration/stats"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,11 +10,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sysgate/sysgate/integration/stats"
+	"github.com/sysgate/sysgate/spec/profile"
+
 	"github.com/sysgate/sysgate/conformance/bundle"
 	"github.com/sysgate/sysgate/filter"
 	"github.com/sysgate/sysgate/integration/helperproc"
 	"github.com/sysgate/sysgate/shim"
 	"github.com/sysgate/sysgate/spec"
+	specbundle "github.com/sysgate/sysgate/spec/bundle"
 	"golang.org/x/sys/unix"
 )
 
@@ -158,13 +161,13 @@ func containerSection(binDir string, starts int) (string, error) {
 	dirs := make([]string, len(variants))
 	for v := range variants {
 		dirs[v] = filepath.Join(work, fmt.Sprintf("bundle%d", v))
-		opts := bundle.Options{Args: []string{"true"}, Seccomp: spec.RuntimeDefault(spec.DefaultCapabilities)}
+		opts := bundle.Options{Args: []string{"true"}, Seccomp: profile.RuntimeDefault(profile.DefaultCapabilities)}
 		if variants[v].handoff {
 			prog, err := filter.Compile(opts.Seccomp, filter.Options{})
 			if err != nil {
 				return head, err
 			}
-			opts.Annotations = map[string]string{spec.AnnotationCrunBPF: base64.StdEncoding.EncodeToString(prog.Bytes())}
+			opts.Annotations = map[string]string{specbundle.AnnotationCrunBPF: base64.StdEncoding.EncodeToString(prog.Bytes())}
 		}
 		if _, err := bundle.Create(dirs[v], opts); err != nil {
 			return head, err

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"github.com/sysgate/sysgate/integration/stats"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,9 +10,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sysgate/sysgate/integration/stats"
+	"github.com/sysgate/sysgate/spec/profile"
+
 	"github.com/sysgate/sysgate/conformance/probe"
 	"github.com/sysgate/sysgate/filter"
-	"github.com/sysgate/sysgate/spec"
 )
 
 const loaderFlag = "-sysgate-bench-loader"
@@ -62,7 +63,7 @@ func syscallSection(reps, calls int) (string, error) {
 	if err != nil {
 		return head, err
 	}
-	profile := spec.RuntimeDefault(spec.DefaultCapabilities)
+	profile := profile.RuntimeDefault(profile.DefaultCapabilities)
 	variants := []struct {
 		name string
 		opts *filter.Options

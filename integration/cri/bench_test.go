@@ -2,11 +2,12 @@ package cri
 
 import (
 	"context"
-	"github.com/sysgate/sysgate/integration/stats"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/sysgate/sysgate/integration/stats"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"

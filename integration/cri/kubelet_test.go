@@ -11,9 +11,8 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sysgate/sysgate/spec/profile"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
-
-	"github.com/sysgate/sysgate/spec"
 )
 
 // seccompField is a Pod manifest's seccompProfile: Type is RuntimeDefault,
@@ -176,7 +175,7 @@ func writeAuditProfile(t testing.TB, root string) {
 }
 
 func auditJSON() *specs.LinuxSeccomp {
-	p := spec.RuntimeDefault(spec.DefaultCapabilities)
+	p := profile.RuntimeDefault(profile.DefaultCapabilities)
 	for i := range p.Syscalls {
 		p.Syscalls[i].Names = slices.DeleteFunc(p.Syscalls[i].Names, func(n string) bool { return n == "mkdir" || n == "mkdirat" })
 	}

@@ -70,7 +70,7 @@ type flavor struct {
 	// whose bootstrap protocol and task API v3 containerd 1.x does not speak.
 	shimWorks bool
 	// renderedDefaultType is how sysgate records the RuntimeDefault profile
-	// this containerd renders: spec.RuntimeDefault is containerd 2.x's, and
+	// this containerd renders: profile.RuntimeDefault is containerd 2.x's, and
 	// 1.6's differs (TestRenderedRuntimeDefault lists how), so sysgate
 	// keeps 1.6's as an opaque "Rendered" profile.
 	renderedDefaultType string

@@ -10,6 +10,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/sysgate/sysgate/spec"
+	"github.com/sysgate/sysgate/spec/profile"
 )
 
 // expect is what a container must run with.
@@ -220,7 +221,7 @@ func TestShimNeedsContainerd2(t *testing.T) {
 }
 
 // TestRenderedRuntimeDefault compares the RuntimeDefault profile containerd
-// renders with sysgate's spec.RuntimeDefault for the same capabilities.
+// renders with sysgate's profile.RuntimeDefault for the same capabilities.
 // sysgate recognises containerd's rendering only when the two are equal
 // (then the policy's runtime_default file replaces it); the difference is
 // logged so that a containerd upgrade that changes its profile shows here.
@@ -242,7 +243,7 @@ func TestRenderedRuntimeDefault(t *testing.T) {
 		if s.Linux == nil || s.Linux.Seccomp == nil || s.Process == nil || s.Process.Capabilities == nil {
 			t.Fatal("containerd rendered no RuntimeDefault profile")
 		}
-		ours := spec.RuntimeDefault(s.Process.Capabilities.Bounding)
+		ours := profile.RuntimeDefault(s.Process.Capabilities.Bounding)
 		only, missing := allowedNames(s.Linux.Seccomp), allowedNames(ours)
 		var extra, lacking []string
 		for n := range only {

@@ -21,6 +21,7 @@ import (
 	"github.com/sysgate/sysgate/integration/helperproc"
 	"github.com/sysgate/sysgate/shim"
 	"github.com/sysgate/sysgate/spec"
+	"github.com/sysgate/sysgate/spec/profile"
 )
 
 func main() {
@@ -138,7 +139,7 @@ func (d *demo) lastDecision() (string, error) {
 
 // installAuditProfile writes profiles/audit.json under the profile root.
 func (d *demo) installAuditProfile() error {
-	p := spec.RuntimeDefault(spec.DefaultCapabilities)
+	p := profile.RuntimeDefault(profile.DefaultCapabilities)
 	for i := range p.Syscalls {
 		p.Syscalls[i].Names = slices.DeleteFunc(p.Syscalls[i].Names, func(n string) bool { return n == "mkdir" || n == "mkdirat" })
 	}

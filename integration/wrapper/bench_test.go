@@ -1,14 +1,15 @@
 package wrapper
 
 import (
-	"github.com/sysgate/sysgate/integration/stats"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/sysgate/sysgate/integration/stats"
+	"github.com/sysgate/sysgate/spec/profile"
+
 	"github.com/sysgate/sysgate/conformance/bundle"
-	"github.com/sysgate/sysgate/spec"
 )
 
 // The benchmarks interleave the bare runtime and the wrapper in every
@@ -29,7 +30,7 @@ func BenchmarkCreateStartDelete(b *testing.B) {
 	for _, rt := range runtimes(b) {
 		b.Run(rt.name, func(b *testing.B) {
 			n := newBenchNode(b, rt)
-			opts := bundle.Options{Args: []string{"true"}, Seccomp: spec.RuntimeDefault(spec.DefaultCapabilities),
+			opts := bundle.Options{Args: []string{"true"}, Seccomp: profile.RuntimeDefault(profile.DefaultCapabilities),
 				Annotations: podAnnotations("default", "bench", "app", nil)}
 			bareDir, wrappedDir := n.bundle(opts), n.bundle(opts)
 			pristine, err := os.ReadFile(filepath.Join(wrappedDir, "config.json"))

@@ -19,6 +19,7 @@ import (
 	"github.com/sysgate/sysgate/integration/helperproc"
 	"github.com/sysgate/sysgate/integration/stats"
 	"github.com/sysgate/sysgate/spec"
+	specbundle "github.com/sysgate/sysgate/spec/bundle"
 )
 
 // Fault injection (issue 13): whatever fails or is killed during a create,
@@ -45,10 +46,10 @@ func bundleOutcome(t *testing.T, dir string, original []byte, policy spec.Policy
 		t.Fatalf("%s: config.json torn: %v", dir, err)
 	}
 	var record struct{ Digest string }
-	if err := json.Unmarshal([]byte(s.Annotations[spec.AnnotationDecision]), &record); err != nil {
+	if err := json.Unmarshal([]byte(s.Annotations[specbundle.AnnotationDecision]), &record); err != nil {
 		t.Fatalf("%s: rewritten without a decision record: %v", dir, err)
 	}
-	b, err := spec.ReadBundle(dir)
+	b, err := specbundle.ReadBundle(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +71,7 @@ func decidedDigest(t *testing.T, n *node, dir string) (spec.Policy, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := spec.ReadBundle(dir)
+	b, err := specbundle.ReadBundle(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +348,7 @@ func TestFaultPolicyReplaced(t *testing.T) {
 		var s struct{ Annotations map[string]string }
 		json.Unmarshal(raw, &s)
 		var rec struct{ Digest string }
-		json.Unmarshal([]byte(s.Annotations[spec.AnnotationDecision]), &rec)
+		json.Unmarshal([]byte(s.Annotations[specbundle.AnnotationDecision]), &rec)
 		if !digests[rec.Digest] {
 			t.Errorf("create %d: profile %s is neither policy's", i, rec.Digest)
 		}

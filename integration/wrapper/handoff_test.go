@@ -11,7 +11,8 @@ import (
 	"github.com/sysgate/sysgate/conformance/bundle"
 	"github.com/sysgate/sysgate/filter"
 	"github.com/sysgate/sysgate/integration/probetest"
-	"github.com/sysgate/sysgate/spec"
+	specbundle "github.com/sysgate/sysgate/spec/bundle"
+	"github.com/sysgate/sysgate/spec/profile"
 )
 
 // TestCrunHandoff: in front of crun, sysgate hands over its compiled
@@ -31,7 +32,7 @@ func TestCrunHandoff(t *testing.T) {
 	}
 	probePath := probetest.BuildForTest(t)
 	n := newNode(t, *crun, `runtime_kind = "crun"`)
-	rd := spec.RuntimeDefault(spec.DefaultCapabilities)
+	rd := profile.RuntimeDefault(profile.DefaultCapabilities)
 	opts := bundle.Options{
 		Args:    []string{"sh", "-c", "grep -E '^Seccomp(_filters)?:' /proc/self/status; /bin/sysgate-probe 1000"},
 		Seccomp: rd,
@@ -49,10 +50,10 @@ func TestCrunHandoff(t *testing.T) {
 	var s struct{ Annotations map[string]string }
 	data, _ := os.ReadFile(filepath.Join(dir, "config.json"))
 	json.Unmarshal(data, &s)
-	raw, err := base64.StdEncoding.DecodeString(s.Annotations[spec.AnnotationCrunBPF])
+	raw, err := base64.StdEncoding.DecodeString(s.Annotations[specbundle.AnnotationCrunBPF])
 	want, compileErr := filter.Compile(rd, filter.Options{})
 	if err != nil || compileErr != nil || string(raw) != string(want.Bytes()) {
-		t.Errorf("annotation %s: %d bytes (%v), want sysgate's %d-byte program (%v)", spec.AnnotationCrunBPF, len(raw), err, len(want.Bytes()), compileErr)
+		t.Errorf("annotation %s: %d bytes (%v), want sysgate's %d-byte program (%v)", specbundle.AnnotationCrunBPF, len(raw), err, len(want.Bytes()), compileErr)
 	}
 
 	// The same bundle given to crun directly: crun compiles the profile
@@ -72,7 +73,7 @@ func TestClientBPFRemoved(t *testing.T) {
 	requireRoot(t)
 	rt := runtimes(t)[0]
 	n := newNode(t, rt, `runtime_kind = "runc"`)
-	dir := n.bundle(bundle.Options{Args: []string{"true"}, Annotations: map[string]string{spec.AnnotationCrunBPF: "AAAA",
+	dir := n.bundle(bundle.Options{Args: []string{"true"}, Annotations: map[string]string{specbundle.AnnotationCrunBPF: "AAAA",
 		"run.oci.seccomp.receiver": "/tmp/evil.sock", "run.oci.seccomp.plugins": "/tmp/evil.so"}})
 	id := newID("clientbpf")
 	if r := n.cmd(false, "create", "--bundle", dir, id); r.code != 0 {
@@ -80,7 +81,7 @@ func TestClientBPFRemoved(t *testing.T) {
 	}
 	n.cmd(true, "delete", "--force", id)
 	data, _ := os.ReadFile(filepath.Join(dir, "config.json"))
-	for _, key := range []string{spec.AnnotationCrunBPF, "run.oci.seccomp.receiver", "run.oci.seccomp.plugins"} {
+	for _, key := range []string{specbundle.AnnotationCrunBPF, "run.oci.seccomp.receiver", "run.oci.seccomp.plugins"} {
 		if strings.Contains(string(data), key) {
 			t.Errorf("the client's %s survived the rewrite", key)
 		}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/sysgate/sysgate/conformance/bundle"
-	"github.com/sysgate/sysgate/spec"
+	specbundle "github.com/sysgate/sysgate/spec/bundle"
 )
 
 // TestLifecycle drives a container the way containerd's shim does: create,
@@ -36,7 +36,7 @@ func TestLifecycle(t *testing.T) {
 		if st.Status != "running" || st.Pid == 0 {
 			t.Fatalf("state after start: %+v", st)
 		}
-		if d, ok := st.Annotations[spec.AnnotationDecision]; !ok || !strings.Contains(d, `"type":"RuntimeDefault"`) {
+		if d, ok := st.Annotations[specbundle.AnnotationDecision]; !ok || !strings.Contains(d, `"type":"RuntimeDefault"`) {
 			t.Errorf("state does not show the decision annotation: %v", st.Annotations)
 		}
 		status, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(st.Pid), "status"))
@@ -102,7 +102,7 @@ func TestSecondCreateChangesNothing(t *testing.T) {
 		var rec map[string]any
 		var s struct{ Annotations map[string]string }
 		json.Unmarshal(second, &s)
-		if err := json.Unmarshal([]byte(s.Annotations[spec.AnnotationDecision]), &rec); err != nil || rec["source"] != "node default" {
+		if err := json.Unmarshal([]byte(s.Annotations[specbundle.AnnotationDecision]), &rec); err != nil || rec["source"] != "node default" {
 			t.Errorf("the recorded decision must still say where the profile came from: %v %v", rec, err)
 		}
 	})

@@ -12,6 +12,7 @@ import (
 	"github.com/sysgate/sysgate/conformance/bundle"
 	"github.com/sysgate/sysgate/shim"
 	"github.com/sysgate/sysgate/spec"
+	"github.com/sysgate/sysgate/spec/profile"
 )
 
 // podAnnotations are what containerd puts in a Kubernetes container's
@@ -32,7 +33,7 @@ func podAnnotations(namespace, pod, container string, extra map[string]string) m
 // noMkdir is a usable Localhost profile: RuntimeDefault without mkdir, so
 // the shell runs and `mkdir /tmp/test` fails with EPERM.
 func noMkdir() *specs.LinuxSeccomp {
-	p := spec.RuntimeDefault(spec.DefaultCapabilities)
+	p := profile.RuntimeDefault(profile.DefaultCapabilities)
 	for i := range p.Syscalls {
 		p.Syscalls[i].Names = slices.DeleteFunc(p.Syscalls[i].Names, func(n string) bool { return n == "mkdir" || n == "mkdirat" })
 	}
@@ -72,7 +73,7 @@ func seedScenarios(t *testing.T, rt runtime, withHelper bool) {
 		helper = n.startHelper()
 	}
 	n.addProfile("profiles/audit.json", noMkdir())
-	rd := spec.RuntimeDefault(spec.DefaultCapabilities)
+	rd := profile.RuntimeDefault(profile.DefaultCapabilities)
 
 	t.Run("secure-app: Pod-level RuntimeDefault rendered by the CRI", func(t *testing.T) {
 		r, _ := n.run(bundle.Options{Args: shell, Seccomp: rd, Annotations: podAnnotations("default", "secure-app", "app", nil)})

@@ -1,4 +1,4 @@
-package spec
+package profile
 
 import (
 	"encoding/json"
@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/sysgate/sysgate/spec/internal/profiletest"
 )
 
 func FuzzParseProfile(f *testing.F) {
@@ -21,7 +23,7 @@ func FuzzParseProfile(f *testing.F) {
 		}
 		f.Add(data)
 	}
-	if data, err := json.Marshal(RuntimeDefault(capabilityNames[:])); err == nil {
+	if data, err := json.Marshal(RuntimeDefault(CapabilityNames[:])); err == nil {
 		f.Add(data)
 	}
 	for _, s := range []string{
@@ -38,11 +40,11 @@ func FuzzParseProfile(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p, err := ParseProfile(data)
+		p, err := Parse(data)
 		if err != nil {
-			var pe *ProfileError
+			var pe *ParseError
 			if !errors.As(err, &pe) {
-				t.Fatalf("error %T %v is not a *ProfileError", err, err)
+				t.Fatalf("error %T %v is not a *ParseError", err, err)
 			}
 			if p != nil {
 				t.Fatalf("a profile and an error: %v", err)
@@ -53,7 +55,7 @@ func FuzzParseProfile(f *testing.F) {
 			}
 			return
 		}
-		for _, f := range ValidateProfile(p) {
+		for _, f := range Validate(p) {
 			if n := len(f.String()); n > 1024 {
 				t.Fatalf("%d-byte finding: %.200s…", n, f)
 			}
@@ -62,17 +64,17 @@ func FuzzParseProfile(f *testing.F) {
 		if err != nil {
 			t.Fatalf("marshal: %v", err)
 		}
-		if len(out) > MaxProfileSize {
+		if len(out) > MaxSize {
 			// The standard encoder spells some values out longer than the
 			// input did ({} args, escaped <>&); such output is refused by
 			// size, not by shape.
 			return
 		}
-		q, err := ParseProfile(out)
+		q, err := Parse(out)
 		if err != nil {
 			t.Fatalf("marshalled profile does not parse: %v\n%s", err, out)
 		}
-		if !reflect.DeepEqual(normalize(p), normalize(q)) {
+		if !reflect.DeepEqual(profiletest.Normalize(p), profiletest.Normalize(q)) {
 			t.Fatalf("round trip changed the profile:\n got %#v\nwant %#v", q, p)
 		}
 	})

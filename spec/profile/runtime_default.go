@@ -1,4 +1,4 @@
-package spec
+package profile
 
 import (
 	"fmt"
@@ -86,10 +86,10 @@ func copyRule(r specs.LinuxSyscall) specs.LinuxSyscall {
 
 func errno(v uint) *uint { return &v }
 
-// capabilityNames is every Linux capability, indexed by number
+// CapabilityNames is every Linux capability, indexed by number
 // (linux/capability.h, up to CAP_LAST_CAP = CAP_CHECKPOINT_RESTORE, Linux
 // 5.9).
-var capabilityNames = [...]string{
+var CapabilityNames = [...]string{
 	"CAP_CHOWN",
 	"CAP_DAC_OVERRIDE",
 	"CAP_DAC_READ_SEARCH",
@@ -134,7 +134,7 @@ var capabilityNames = [...]string{
 }
 
 func isCapability(name string) bool {
-	for _, c := range capabilityNames {
+	for _, c := range CapabilityNames {
 		if c == name {
 			return true
 		}

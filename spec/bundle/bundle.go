@@ -1,4 +1,4 @@
-package spec
+package bundle
 
 import (
 	"bytes"
@@ -16,6 +16,8 @@ import (
 	"path/filepath"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sysgate/sysgate/spec/internal/jsonobj"
+	"github.com/sysgate/sysgate/spec/profile"
 	"golang.org/x/sys/unix"
 )
 
@@ -136,20 +138,41 @@ func (b *Bundle) read() error {
 	return nil
 }
 
-// recordedDecision is the annotation's content.
-type recordedDecision struct {
-	Source string      `json:"source"`
-	Type   ProfileType `json:"type"`
-	Ref    string      `json:"ref,omitempty"`
-	Digest string      `json:"digest,omitempty"`
-	Audit  bool        `json:"audit,omitempty"`
+// Applied is what a create puts into a bundle: the decided profile and the
+// record of where it came from.
+type Applied struct {
+	ContainerID string
+	// Profile is the decided profile; nil runs the container unconfined.
+	Profile *specs.LinuxSeccomp
+	// FromBundle: the decision is the profile the bundle already has, so
+	// a record an earlier create left for exactly this profile is kept.
+	FromBundle bool
+	// KeepBytes: the bundle's own linux.seccomp is kept byte for byte
+	// (FromBundle, not audited, not replaced by a node file).
+	KeepBytes bool
+	Record    Record
+}
+
+// Record is the decision annotation's content.
+type Record struct {
+	Source string       `json:"source"`
+	Type   profile.Type `json:"type"`
+	Ref    string       `json:"ref,omitempty"`
+	Digest string       `json:"digest,omitempty"`
+	Audit  bool         `json:"audit,omitempty"`
 	// MAC is HMAC-SHA256 under the node's record key of the container id
 	// and the fields above: only records sysgate wrote for this container
 	// verify.
 	MAC string `json:"mac,omitempty"`
 }
 
-func (r recordedDecision) mac(key []byte, containerID string) string {
+// Signed is r with its MAC for the container under key (none when key is nil).
+func (r Record) Signed(key []byte, containerID string) Record {
+	r.MAC = r.mac(key, containerID)
+	return r
+}
+
+func (r Record) mac(key []byte, containerID string) string {
 	if key == nil {
 		return ""
 	}
@@ -169,21 +192,21 @@ func (r recordedDecision) mac(key []byte, containerID string) string {
 // of the decided profile. Fields sysgate does not know are carried over as
 // they are. changed is false when the result equals the input, e.g. on a
 // second create.
-func (b *Bundle) Rendered(d Decision, bpf []byte) (out []byte, changed bool, err error) {
+func (b *Bundle) Rendered(a Applied, bpf []byte) (out []byte, changed bool, err error) {
 	// What the decision read (capabilities, annotations, the profile) must
 	// be what every runtime reads: no member twice at the top, in process
 	// or in linux.
-	top, err := scanObjectNested(b.Raw, b.ConfigPath(), []string{"process", "linux"}, "linux", "annotations")
+	top, err := jsonobj.ScanNested(b.Raw, b.ConfigPath(), []string{"process", "linux"}, "linux", "annotations")
 	if err != nil {
 		return nil, false, err
 	}
-	var edits []memberEdit
-	if !(d.Source == "spec" && !d.Audit && d.ProfilePath == "") {
-		linux, err := b.renderedLinux(d, top)
+	var edits []jsonobj.Edit
+	if !a.KeepBytes {
+		linux, err := b.renderedLinux(a.Profile, top)
 		if err != nil {
 			return nil, false, err
 		}
-		edits = append(edits, memberEdit{"linux", linux})
+		edits = append(edits, jsonobj.Edit{Name: "linux", Value: linux})
 	}
 	// Otherwise the rendered profile is kept byte for byte: re-encoding
 	// would lose distinctions such as "flags": [] versus no flags at all.
@@ -193,10 +216,8 @@ func (b *Bundle) Rendered(d Decision, bpf []byte) (out []byte, changed bool, err
 	for k, v := range b.Spec.Annotations {
 		annotations[k] = v
 	}
-	if !b.alreadyRecorded(d) {
-		rec := recordedDecision{Source: d.Source, Type: d.Type, Ref: d.Ref, Digest: d.Digest, Audit: d.Audit}
-		rec.MAC = rec.mac(b.RecordKey, d.Container.ID)
-		record, err := json.Marshal(rec)
+	if !b.alreadyRecorded(a) {
+		record, err := json.Marshal(a.Record.Signed(b.RecordKey, a.ContainerID))
 		if err != nil {
 			return nil, false, err
 		}
@@ -218,12 +239,12 @@ func (b *Bundle) Rendered(d Decision, bpf []byte) (out []byte, changed bool, err
 		if err != nil {
 			return nil, false, err
 		}
-		edits = append(edits, memberEdit{"annotations", value})
+		edits = append(edits, jsonobj.Edit{Name: "annotations", Value: value})
 	}
 	if len(edits) == 0 {
 		return b.Raw, false, nil
 	}
-	if out, err = withMembers(b.Raw, top, edits...); err != nil {
+	if out, err = jsonobj.WithMembers(b.Raw, top, edits...); err != nil {
 		return nil, false, err
 	}
 	return out, !bytes.Equal(out, b.Raw), nil
@@ -234,24 +255,24 @@ func (b *Bundle) Rendered(d Decision, bpf []byte) (out []byte, changed bool, err
 // member keeps its bytes and its place, so that a runtime reads them as
 // before (runc keeps the last of two members that differ only in case, and
 // re-encoding would reorder them).
-func (b *Bundle) renderedLinux(d Decision, top objectMembers) ([]byte, error) {
+func (b *Bundle) renderedLinux(decided *specs.LinuxSeccomp, top jsonobj.Members) ([]byte, error) {
 	raw := []byte("{}")
-	if span, ok := top.spans["linux"]; ok && string(b.Raw[span.start:span.end]) != "null" {
-		raw = b.Raw[span.start:span.end]
+	if value, ok := top.Value(b.Raw, "linux"); ok && string(value) != "null" {
+		raw = value
 	}
-	linux, err := scanObject(raw, b.ConfigPath()+": linux", "seccomp")
+	linux, err := jsonobj.Scan(raw, b.ConfigPath()+": linux", "seccomp")
 	if err != nil {
 		return nil, err
 	}
-	edit := memberEdit{name: "seccomp"}
-	if d.Profile != nil {
-		if edit.value, err = json.Marshal(d.Profile); err != nil {
+	edit := jsonobj.Edit{Name: "seccomp"}
+	if decided != nil {
+		if edit.Value, err = json.Marshal(decided); err != nil {
 			return nil, err
 		}
-	} else if _, ok := linux.spans["seccomp"]; !ok {
+	} else if _, ok := linux.Value(raw, "seccomp"); !ok {
 		return raw, nil
 	}
-	return withMembers(raw, linux, edit)
+	return jsonobj.WithMembers(raw, linux, edit)
 }
 
 // alreadyRecorded: a previous create recorded a decision for exactly this
@@ -259,16 +280,16 @@ func (b *Bundle) renderedLinux(d Decision, top objectMembers) ([]byte, error) {
 // of the spec row that now sees it in the bundle. Only a record that
 // verifies under the node's key for this container is kept: a client could
 // otherwise pre-set one that names a source its profile never came from.
-func (b *Bundle) alreadyRecorded(d Decision) bool {
+func (b *Bundle) alreadyRecorded(a Applied) bool {
 	raw, ok := b.Spec.Annotations[AnnotationDecision]
-	if !ok || d.Source != "spec" || b.RecordKey == nil {
+	if !ok || !a.FromBundle || b.RecordKey == nil {
 		return false
 	}
-	var prev recordedDecision
+	var prev Record
 	if json.Unmarshal([]byte(raw), &prev) != nil || prev.MAC == "" {
 		return false
 	}
-	return hmac.Equal([]byte(prev.MAC), []byte(prev.mac(b.RecordKey, d.Container.ID))) && prev.Digest == d.Digest && prev.Audit == d.Audit
+	return hmac.Equal([]byte(prev.MAC), []byte(prev.mac(b.RecordKey, a.ContainerID))) && prev.Digest == a.Record.Digest && prev.Audit == a.Record.Audit
 }
 
 // WriteConfig replaces config.json atomically, through the directory's
@@ -319,9 +340,9 @@ func jsonError(data []byte, err error) error {
 		if syntax.Error() != "unexpected end of JSON input" {
 			off--
 		}
-		return fmt.Errorf("%s: %v", position(data, off), err)
+		return fmt.Errorf("%s: %v", jsonobj.Position(data, off), err)
 	case errors.As(err, &typ):
-		return fmt.Errorf("%s: field %s: cannot use %s as %s", position(data, int(typ.Offset)), typ.Field, typ.Value, typ.Type)
+		return fmt.Errorf("%s: field %s: cannot use %s as %s", jsonobj.Position(data, int(typ.Offset)), typ.Field, typ.Value, typ.Type)
 	}
 	return err
 }

@@ -1,4 +1,4 @@
-package spec
+package profile
 
 import (
 	"fmt"
@@ -6,29 +6,29 @@ import (
 	"strings"
 )
 
-// ProfileType is the Kubernetes seccomp profile type a decision ends in.
-type ProfileType string
+// Type is the Kubernetes seccomp profile type a decision ends in.
+type Type string
 
 const (
-	TypeRuntimeDefault ProfileType = "RuntimeDefault"
-	TypeLocalhost      ProfileType = "Localhost"
-	TypeUnconfined     ProfileType = "Unconfined"
+	TypeRuntimeDefault Type = "RuntimeDefault"
+	TypeLocalhost      Type = "Localhost"
+	TypeUnconfined     Type = "Unconfined"
 	// Rendered is a profile the CRI or client already put in the bundle
 	// that is not the RuntimeDefault profile (a Localhost profile rendered by
 	// containerd, or podman's own default).
-	TypeRendered ProfileType = "Rendered"
+	TypeRendered Type = "Rendered"
 )
 
-// ProfileRef is a profile named the way annotations and the policy name
+// Ref is a profile named the way annotations and the policy name
 // it: "runtime/default", "docker/default", "unconfined" or
 // "localhost/<relative path>".
-type ProfileRef struct {
-	Type ProfileType
+type Ref struct {
+	Type Type
 	// Path is the Localhost profile's path relative to the profile root.
 	Path string
 }
 
-func (r ProfileRef) String() string {
+func (r Ref) String() string {
 	switch r.Type {
 	case TypeLocalhost:
 		return "localhost/" + r.Path
@@ -38,24 +38,24 @@ func (r ProfileRef) String() string {
 	return "runtime/default"
 }
 
-// ParseProfileRef reads a profile reference. Localhost paths must stay
+// ParseRef reads a profile reference. Localhost paths must stay
 // inside the profile root, as the Kubernetes API requires of
 // localhostProfile: relative, without "..".
-func ParseProfileRef(s string) (ProfileRef, error) {
+func ParseRef(s string) (Ref, error) {
 	switch s {
 	case "runtime/default", "docker/default":
-		return ProfileRef{Type: TypeRuntimeDefault}, nil
+		return Ref{Type: TypeRuntimeDefault}, nil
 	case "unconfined":
-		return ProfileRef{Type: TypeUnconfined}, nil
+		return Ref{Type: TypeUnconfined}, nil
 	}
 	rel, ok := strings.CutPrefix(s, "localhost/")
 	if !ok {
-		return ProfileRef{}, fmt.Errorf("%q is not a seccomp profile; use runtime/default, docker/default, unconfined or localhost/<path relative to the profile root>", s)
+		return Ref{}, fmt.Errorf("%q is not a seccomp profile; use runtime/default, docker/default, unconfined or localhost/<path relative to the profile root>", s)
 	}
 	if err := CheckLocalhostPath(rel); err != nil {
-		return ProfileRef{}, err
+		return Ref{}, err
 	}
-	return ProfileRef{Type: TypeLocalhost, Path: rel}, nil
+	return Ref{Type: TypeLocalhost, Path: rel}, nil
 }
 
 // CheckLocalhostPath refuses what the Kubernetes API refuses in

@@ -1,4 +1,4 @@
-package shim
+package spec
 
 import (
 	"encoding/json"
@@ -6,18 +6,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/sysgate/sysgate/spec"
 )
 
 // The decision log stays bounded: past decision_log_max_bytes it moves to
 // .1 and a new file starts, each holding whole JSON lines.
 func TestDecisionLogRotates(t *testing.T) {
-	p := spec.DefaultPolicy()
+	p := DefaultPolicy()
 	p.DecisionLog = filepath.Join(t.TempDir(), "decisions.jsonl")
 	p.DecisionLogMaxBytes = 4096
 	for i := range 200 {
-		logDecision(p, spec.Decision{Container: spec.Container{ID: strings.Repeat("x", 40) + string(rune('a'+i%26))}, Source: "node default"}, "", func(msg string) { t.Fatal(msg) })
+		LogDecision(p, Decision{Container: Container{ID: strings.Repeat("x", 40) + string(rune('a'+i%26))}, Source: "node default"}, "", func(msg string) { t.Fatal(msg) })
 	}
 	for _, path := range []string{p.DecisionLog, p.DecisionLog + ".1"} {
 		data, err := os.ReadFile(path)

@@ -1,4 +1,4 @@
-package spec
+package profile
 
 import (
 	"errors"
@@ -27,16 +27,16 @@ func LoadLocalhost(root, rel string) (string, *specs.LinuxSeccomp, error) {
 		return full, nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxProfileSize+1))
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
 	if err != nil {
 		return full, nil, fmt.Errorf("reading %s: %w", full, err)
 	}
-	if len(data) > MaxProfileSize {
-		return full, nil, &ProfileError{File: full, Problem: fmt.Sprintf("larger than %d bytes; seccomp profiles are a few tens of KB", MaxProfileSize)}
+	if len(data) > MaxSize {
+		return full, nil, &ParseError{File: full, Problem: fmt.Sprintf("larger than %d bytes; seccomp profiles are a few tens of KB", MaxSize)}
 	}
-	profile, err := ParseProfile(data)
+	profile, err := Parse(data)
 	if err != nil {
-		var pe *ProfileError
+		var pe *ParseError
 		if errors.As(err, &pe) {
 			pe.File = full
 		}

@@ -1,4 +1,4 @@
-package spec
+package jsonobj
 
 import (
 	"bytes"
@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// objectMembers locates the members of the JSON object doc: where each
+// Members locates the members of the JSON object doc: where each
 // member's value starts and ends, and where the object's closing brace is.
 // It lets sysgate replace one member of config.json and leave every other
 // byte as the caller wrote it, instead of decoding and re-encoding 10-20 KB
@@ -19,29 +19,41 @@ import (
 // A document the two could read differently is refused: a member given
 // twice, in the same case or not ("namespaces" and "Namespaces"), or one of
 // the names sysgate edits written in another case.
-type objectMembers struct {
-	spans   map[string]valueSpan
+type Members struct {
+	spans   map[string]Span
 	closing int // offset of the closing '}'
 	empty   bool
 }
 
-// valueSpan is where a member's value is, and where the member begins: the
+// Span is where a member's value is, and where the member begins: the
 // end of the previous member (its comma included) or of the opening brace.
-type valueSpan struct {
+type Span struct {
 	memberStart, start, end int
 	first                   bool
 }
 
-func scanObject(doc []byte, what string, edited ...string) (objectMembers, error) {
-	return scanObjectNested(doc, what, nil, edited...)
+// Value is the member's value as written in doc, the document m was
+// scanned from.
+func (m Members) Value(doc []byte, name string) ([]byte, bool) {
+	span, ok := m.spans[name]
+	if !ok {
+		return nil, false
+	}
+	return doc[span.start:span.end], true
 }
 
-// scanObjectNested is scanObject that also refuses duplicate members inside
+// Scan locates the members of the object doc; what names it in errors, and
+// edited are the member names the caller will edit, refused in another case.
+func Scan(doc []byte, what string, edited ...string) (Members, error) {
+	return ScanNested(doc, what, nil, edited...)
+}
+
+// ScanNested is Scan that also refuses duplicate members inside
 // the members named in nested (when they are objects), in the same pass:
 // config.json's linux member holds the whole profile, and scanning it a
 // second time was a quarter of create's work.
-func scanObjectNested(doc []byte, what string, nested []string, edited ...string) (objectMembers, error) {
-	m := objectMembers{spans: map[string]valueSpan{}}
+func ScanNested(doc []byte, what string, nested []string, edited ...string) (Members, error) {
+	m := Members{spans: map[string]Span{}}
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return m, fmt.Errorf("%s is not a JSON object", what)
@@ -68,7 +80,7 @@ func scanObjectNested(doc []byte, what string, nested []string, edited ...string
 			if err != nil {
 				return m, err
 			}
-			m.spans[name] = valueSpan{memberStart: memberStart, start: start, end: end, first: len(m.spans) == 0}
+			m.spans[name] = Span{memberStart: memberStart, start: start, end: end, first: len(m.spans) == 0}
 			continue
 		}
 		var raw json.RawMessage
@@ -76,7 +88,7 @@ func scanObjectNested(doc []byte, what string, nested []string, edited ...string
 			return m, fmt.Errorf("%s: member %q: %w", what, name, err)
 		}
 		end := int(dec.InputOffset())
-		m.spans[name] = valueSpan{memberStart: memberStart, start: end - len(raw), end: end, first: len(m.spans) == 0}
+		m.spans[name] = Span{memberStart: memberStart, start: end - len(raw), end: end, first: len(m.spans) == 0}
 	}
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
 		return m, fmt.Errorf("%s: unterminated object", what)
@@ -140,32 +152,32 @@ func (n names) add(what, name string) error {
 	return nil
 }
 
-// memberEdit sets one member's value; nil deletes the member.
-type memberEdit struct {
-	name  string
-	value []byte
+// Edit sets one member's value; nil deletes the member.
+type Edit struct {
+	Name  string
+	Value []byte
 }
 
-// withMembers applies edits to the object doc, whose members are m. Edits
+// WithMembers applies edits to the object doc, whose members are m. Edits
 // are applied back to front so that the spans stay valid; new members go
 // before the closing brace.
-func withMembers(doc []byte, m objectMembers, edits ...memberEdit) ([]byte, error) {
+func WithMembers(doc []byte, m Members, edits ...Edit) ([]byte, error) {
 	var added [][]byte
 	type replacement struct {
-		span  valueSpan
+		span  Span
 		value []byte
 	}
 	var replaced []replacement
 	for _, e := range edits {
-		span, ok := m.spans[e.name]
+		span, ok := m.spans[e.Name]
 		switch {
-		case ok && e.value != nil:
-			replaced = append(replaced, replacement{span, e.value})
+		case ok && e.Value != nil:
+			replaced = append(replaced, replacement{span, e.Value})
 		case ok:
 			replaced = append(replaced, replacement{deletion(doc, span), nil})
-		case e.value != nil:
-			key, _ := json.Marshal(e.name)
-			added = append(added, append(append(key, ':'), e.value...))
+		case e.Value != nil:
+			key, _ := json.Marshal(e.Name)
+			added = append(added, append(append(key, ':'), e.Value...))
 		}
 	}
 	// Back to front: later spans first.
@@ -191,8 +203,8 @@ func withMembers(doc []byte, m objectMembers, edits ...memberEdit) ([]byte, erro
 // deletion is the span that removes a whole member: from the end of the
 // previous one (taking its separating comma) to the end of this value; the
 // first member takes the comma after it instead, if another follows.
-func deletion(doc []byte, span valueSpan) valueSpan {
-	d := valueSpan{start: span.memberStart, end: span.end}
+func deletion(doc []byte, span Span) Span {
+	d := Span{start: span.memberStart, end: span.end}
 	if span.first {
 		rest := bytes.TrimLeft(doc[span.end:], " \t\r\n")
 		if len(rest) > 0 && rest[0] == ',' {

@@ -1,4 +1,4 @@
-package spec
+package profile
 
 import (
 	"cmp"
@@ -17,22 +17,22 @@ import (
 type Severity int
 
 const (
-	Error Severity = iota
-	Warning
+	SeverityError Severity = iota
+	SeverityWarning
 )
 
 func (s Severity) String() string {
 	switch s {
-	case Error:
+	case SeverityError:
 		return "error"
-	case Warning:
+	case SeverityWarning:
 		return "warning"
 	}
 	return "Severity(" + strconv.Itoa(int(s)) + ")"
 }
 
 // Finding is one problem in a profile. Path is a JSON path in the same
-// spelling as ProfileError's, such as "syscalls[4].names[2]"; Message says
+// spelling as ParseError's, such as "syscalls[4].names[2]"; Message says
 // what is wrong and what to do about it.
 type Finding struct {
 	Severity Severity
@@ -61,14 +61,14 @@ const (
 	eperm = 1
 )
 
-// ValidateProfile checks a parsed profile against what the compiler in
+// Validate checks a parsed profile against what the compiler in
 // package filter, libseccomp and the kernel accept, and against common
 // mistakes that they accept silently. Errors mean the profile must not be
 // used; warnings mean it will work, perhaps not as its author meant. The
 // findings are sorted: errors first, then by path, indices in numeric order.
-func ValidateProfile(p *specs.LinuxSeccomp) []Finding {
+func Validate(p *specs.LinuxSeccomp) []Finding {
 	if p == nil {
-		return []Finding{{Severity: Error, Message: "no profile; give a seccomp profile"}}
+		return []Finding{{Severity: SeverityError, Message: "no profile; give a seccomp profile"}}
 	}
 	v := &validator{p: p}
 	v.checkDefault()
@@ -92,11 +92,11 @@ type validator struct {
 }
 
 func (v *validator) errorf(path, format string, args ...any) {
-	v.findings = append(v.findings, Finding{Severity: Error, Path: path, Message: fmt.Sprintf(format, args...)})
+	v.findings = append(v.findings, Finding{Severity: SeverityError, Path: path, Message: fmt.Sprintf(format, args...)})
 }
 
 func (v *validator) warnf(path, format string, args ...any) {
-	v.findings = append(v.findings, Finding{Severity: Warning, Path: path, Message: fmt.Sprintf(format, args...)})
+	v.findings = append(v.findings, Finding{Severity: SeverityWarning, Path: path, Message: fmt.Sprintf(format, args...)})
 }
 
 func listOf(names []string) string { return strings.Join(names, ", ") }

@@ -1,4 +1,4 @@
-package spec
+package profile
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sysgate/sysgate/spec/internal/profiletest"
 )
 
 // cleanProfile has no findings; each case below breaks one thing.
@@ -40,42 +41,42 @@ func TestValidateProfile(t *testing.T) {
 	}, {
 		name:   "empty defaultAction",
 		modify: func(p *specs.LinuxSeccomp) { p.DefaultAction = "" },
-		want:   []wantFinding{{Error, "defaultAction", "missing; set the action for syscalls no rule matches, usually SCMP_ACT_ERRNO (one of SCMP_ACT_ALLOW, "}},
+		want:   []wantFinding{{SeverityError, "defaultAction", "missing; set the action for syscalls no rule matches, usually SCMP_ACT_ERRNO (one of SCMP_ACT_ALLOW, "}},
 	}, {
 		name:   "unknown defaultAction",
 		modify: func(p *specs.LinuxSeccomp) { p.DefaultAction = "SCMP_ACT_DENY" },
-		want:   []wantFinding{{Error, "defaultAction", `"SCMP_ACT_DENY" is not a seccomp action; use one of SCMP_ACT_ALLOW, SCMP_ACT_ERRNO, SCMP_ACT_KILL,`}},
+		want:   []wantFinding{{SeverityError, "defaultAction", `"SCMP_ACT_DENY" is not a seccomp action; use one of SCMP_ACT_ALLOW, SCMP_ACT_ERRNO, SCMP_ACT_KILL,`}},
 	}, {
 		name:   "unknown rule action",
 		modify: func(p *specs.LinuxSeccomp) { p.Syscalls[1].Action = "SCMP_ACT_PERMIT" },
-		want:   []wantFinding{{Error, "syscalls[1].action", `"SCMP_ACT_PERMIT" is not a seccomp action; use one of`}},
+		want:   []wantFinding{{SeverityError, "syscalls[1].action", `"SCMP_ACT_PERMIT" is not a seccomp action; use one of`}},
 	}, {
 		name:   "empty rule action",
 		modify: func(p *specs.LinuxSeccomp) { p.Syscalls[0].Action = "" },
-		want:   []wantFinding{{Error, "syscalls[0].action", "missing"}},
+		want:   []wantFinding{{SeverityError, "syscalls[0].action", "missing"}},
 	}, {
 		name:   "unknown architecture",
 		modify: func(p *specs.LinuxSeccomp) { p.Architectures = append(p.Architectures, specs.ArchAARCH64) },
-		want: []wantFinding{{Error, "architectures[3]",
+		want: []wantFinding{{SeverityError, "architectures[3]",
 			`"SCMP_ARCH_AARCH64" is not supported: sysgate compiles filters for the x86 family only (SCMP_ARCH_X32, SCMP_ARCH_X86, SCMP_ARCH_X86_64); remove it`}},
 	}, {
 		name:   "unknown operator",
 		modify: func(p *specs.LinuxSeccomp) { p.Syscalls[1].Args[0].Op = "SCMP_CMP_EQUAL" },
-		want:   []wantFinding{{Error, "syscalls[1].args[0].op", `"SCMP_CMP_EQUAL" is not a comparison operator; use one of SCMP_CMP_EQ,`}},
+		want:   []wantFinding{{SeverityError, "syscalls[1].args[0].op", `"SCMP_CMP_EQUAL" is not a comparison operator; use one of SCMP_CMP_EQ,`}},
 	}, {
 		name:   "empty operator",
 		modify: func(p *specs.LinuxSeccomp) { p.Syscalls[1].Args[0].Op = "" },
-		want:   []wantFinding{{Error, "syscalls[1].args[0].op", "missing"}},
+		want:   []wantFinding{{SeverityError, "syscalls[1].args[0].op", "missing"}},
 	}, {
 		name: "unknown flag",
 		modify: func(p *specs.LinuxSeccomp) {
 			p.Flags = []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog, "SECCOMP_FILTER_FLAG_NEW_LISTENER"}
 		},
-		want: []wantFinding{{Error, "flags[1]", `"SECCOMP_FILTER_FLAG_NEW_LISTENER" is not a flag sysgate can set; use one of`}},
+		want: []wantFinding{{SeverityError, "flags[1]", `"SECCOMP_FILTER_FLAG_NEW_LISTENER" is not a flag sysgate can set; use one of`}},
 	}, {
 		name:   "argument index 6",
 		modify: func(p *specs.LinuxSeccomp) { p.Syscalls[1].Args[0].Index = 6 },
-		want:   []wantFinding{{Error, "syscalls[1].args[0].index", "6 is not an argument index: syscalls have arguments 0 to 5"}},
+		want:   []wantFinding{{SeverityError, "syscalls[1].args[0].index", "6 is not an argument index: syscalls have arguments 0 to 5"}},
 	}, {
 		name: "seven comparisons on arguments 0 to 5",
 		modify: func(p *specs.LinuxSeccomp) {
@@ -86,49 +87,49 @@ func TestValidateProfile(t *testing.T) {
 	}, {
 		name: "errnoRet on SCMP_ACT_ALLOW",
 		modify: func(p *specs.LinuxSeccomp) {
-			p.Syscalls[0].ErrnoRet = uintPtr(1)
+			p.Syscalls[0].ErrnoRet = profiletest.UintPtr(1)
 		},
-		want: []wantFinding{{Error, "syscalls[0].errnoRet", "set with action SCMP_ACT_ALLOW, which returns no errno"}},
+		want: []wantFinding{{SeverityError, "syscalls[0].errnoRet", "set with action SCMP_ACT_ALLOW, which returns no errno"}},
 	}, {
 		name: "errnoRet on SCMP_ACT_TRACE and SCMP_ACT_ERRNO",
 		modify: func(p *specs.LinuxSeccomp) {
 			p.Syscalls = append(p.Syscalls,
-				specs.LinuxSyscall{Names: []string{"ptrace"}, Action: specs.ActTrace, ErrnoRet: uintPtr(7)},
-				specs.LinuxSyscall{Names: []string{"clone3"}, Action: specs.ActErrno, ErrnoRet: uintPtr(38)})
+				specs.LinuxSyscall{Names: []string{"ptrace"}, Action: specs.ActTrace, ErrnoRet: profiletest.UintPtr(7)},
+				specs.LinuxSyscall{Names: []string{"clone3"}, Action: specs.ActErrno, ErrnoRet: profiletest.UintPtr(38)})
 		},
 	}, {
 		name: "defaultErrnoRet with SCMP_ACT_KILL_PROCESS",
 		modify: func(p *specs.LinuxSeccomp) {
 			p.DefaultAction = specs.ActKillProcess
-			p.DefaultErrnoRet = uintPtr(1)
+			p.DefaultErrnoRet = profiletest.UintPtr(1)
 		},
-		want: []wantFinding{{Error, "defaultErrnoRet", "set with defaultAction SCMP_ACT_KILL_PROCESS, which returns no errno"}},
+		want: []wantFinding{{SeverityError, "defaultErrnoRet", "set with defaultAction SCMP_ACT_KILL_PROCESS, which returns no errno"}},
 	}, {
 		name:   "errnoRet 4096",
 		modify: func(p *specs.LinuxSeccomp) { p.Syscalls = append(p.Syscalls, errnoRule("mkdir", 4096)) },
-		want:   []wantFinding{{Error, "syscalls[2].errnoRet", "4096 is larger than the largest errno (4095)"}},
+		want:   []wantFinding{{SeverityError, "syscalls[2].errnoRet", "4096 is larger than the largest errno (4095)"}},
 	}, {
 		name:   "errnoRet 4095",
 		modify: func(p *specs.LinuxSeccomp) { p.Syscalls = append(p.Syscalls, errnoRule("mkdir", 4095)) },
 	}, {
 		name:   "defaultErrnoRet 65536",
-		modify: func(p *specs.LinuxSeccomp) { p.DefaultErrnoRet = uintPtr(65536) },
-		want:   []wantFinding{{Error, "defaultErrnoRet", "65536 is larger than the largest errno (4095)"}},
+		modify: func(p *specs.LinuxSeccomp) { p.DefaultErrnoRet = profiletest.UintPtr(65536) },
+		want:   []wantFinding{{SeverityError, "defaultErrnoRet", "65536 is larger than the largest errno (4095)"}},
 	}, {
 		name:   "listenerMetadata without listenerPath",
 		modify: func(p *specs.LinuxSeccomp) { p.ListenerMetadata = "pod=a" },
-		want:   []wantFinding{{Error, "listenerMetadata", "set without listenerPath"}},
+		want:   []wantFinding{{SeverityError, "listenerMetadata", "set without listenerPath"}},
 	}, {
 		name: "SCMP_ACT_NOTIFY as defaultAction",
 		modify: func(p *specs.LinuxSeccomp) {
 			p.DefaultAction = specs.ActNotify
 			p.ListenerPath = "/run/agent.sock"
 		},
-		want: []wantFinding{{Error, "defaultAction", "SCMP_ACT_NOTIFY cannot be the default action"}},
+		want: []wantFinding{{SeverityError, "defaultAction", "SCMP_ACT_NOTIFY cannot be the default action"}},
 	}, {
 		name:   "SCMP_ACT_NOTIFY without listenerPath",
 		modify: func(p *specs.LinuxSeccomp) { p.Syscalls = append(p.Syscalls, notifyRule("mount")) },
-		want:   []wantFinding{{Error, "syscalls[2].action", "SCMP_ACT_NOTIFY needs a listener: set listenerPath"}},
+		want:   []wantFinding{{SeverityError, "syscalls[2].action", "SCMP_ACT_NOTIFY needs a listener: set listenerPath"}},
 	}, {
 		name: "SCMP_ACT_NOTIFY with listenerPath",
 		modify: func(p *specs.LinuxSeccomp) {
@@ -143,23 +144,23 @@ func TestValidateProfile(t *testing.T) {
 			p.Syscalls[0].Names = []string{"read", "exit_group"}
 			p.Syscalls = append(p.Syscalls, notifyRule("mount", "write"))
 		},
-		want: []wantFinding{{Error, "syscalls[2].names[1]", "SCMP_ACT_NOTIFY on write would deadlock the runtime"}},
+		want: []wantFinding{{SeverityError, "syscalls[2].names[1]", "SCMP_ACT_NOTIFY on write would deadlock the runtime"}},
 	}, {
 		name:   "rule without names",
 		modify: func(p *specs.LinuxSeccomp) { p.Syscalls[1].Names = []string{} },
-		want:   []wantFinding{{Error, "syscalls[1].names", "no syscall names; name the syscalls this rule applies to, or remove the rule"}},
+		want:   []wantFinding{{SeverityError, "syscalls[1].names", "no syscall names; name the syscalls this rule applies to, or remove the rule"}},
 	}, {
 		name:   "rule with nil names",
 		modify: func(p *specs.LinuxSeccomp) { p.Syscalls[1].Names = nil },
-		want:   []wantFinding{{Error, "syscalls[1].names", "no syscall names"}},
+		want:   []wantFinding{{SeverityError, "syscalls[1].names", "no syscall names"}},
 	}, {
 		name:   "empty syscall name",
 		modify: func(p *specs.LinuxSeccomp) { p.Syscalls[0].Names[1] = "" },
-		want:   []wantFinding{{Error, "syscalls[0].names[1]", "empty syscall name; remove it"}},
+		want:   []wantFinding{{SeverityError, "syscalls[0].names[1]", "empty syscall name; remove it"}},
 	}, {
 		name:   "valueTwo with SCMP_CMP_EQ",
 		modify: func(p *specs.LinuxSeccomp) { p.Syscalls[1].Args[0].ValueTwo = 3 },
-		want:   []wantFinding{{Warning, "syscalls[1].args[0].valueTwo", "only SCMP_CMP_MASKED_EQ reads valueTwo, so it is ignored with SCMP_CMP_EQ"}},
+		want:   []wantFinding{{SeverityWarning, "syscalls[1].args[0].valueTwo", "only SCMP_CMP_MASKED_EQ reads valueTwo, so it is ignored with SCMP_CMP_EQ"}},
 	}, {
 		name: "valueTwo with SCMP_CMP_MASKED_EQ",
 		modify: func(p *specs.LinuxSeccomp) {
@@ -172,14 +173,14 @@ func TestValidateProfile(t *testing.T) {
 				p.Syscalls = append(p.Syscalls, specs.LinuxSyscall{Names: []string{"read"}, Action: specs.ActAllow})
 			}
 		},
-		want: []wantFinding{{Error, "syscalls", "4097 rules, more than 4096"}},
+		want: []wantFinding{{SeverityError, "syscalls", "4097 rules, more than 4096"}},
 	}, {
 		name:   "4096 rules",
 		modify: func(p *specs.LinuxSeccomp) { p.Syscalls = slices.Repeat(p.Syscalls[:1], maxRules) },
 	}, {
 		name:   "syscall unknown to libseccomp",
 		modify: func(p *specs.LinuxSeccomp) { p.Syscalls[0].Names = append(p.Syscalls[0].Names, "foo") },
-		want: []wantFinding{{Warning, "syscalls[0].names[3]",
+		want: []wantFinding{{SeverityWarning, "syscalls[0].names[3]",
 			`"foo" is not a syscall known to libseccomp on x86_64/x86/x32; it will be ignored`}},
 	}, {
 		name: "x86-only and x32-only syscalls are known",
@@ -191,14 +192,14 @@ func TestValidateProfile(t *testing.T) {
 		modify: func(p *specs.LinuxSeccomp) {
 			p.Syscalls = append(p.Syscalls, specs.LinuxSyscall{Names: []string{"mount"}, Action: specs.ActErrno})
 		},
-		want: []wantFinding{{Warning, "syscalls[2].action", "SCMP_ACT_ERRNO (errno 1) is also the default action, so the rule has no effect"}},
+		want: []wantFinding{{SeverityWarning, "syscalls[2].action", "SCMP_ACT_ERRNO (errno 1) is also the default action, so the rule has no effect"}},
 	}, {
 		name: "rule with the default action and the same errno spelled out",
 		modify: func(p *specs.LinuxSeccomp) {
-			p.DefaultErrnoRet = uintPtr(1)
+			p.DefaultErrnoRet = profiletest.UintPtr(1)
 			p.Syscalls = append(p.Syscalls, errnoRule("mount", 1))
 		},
-		want: []wantFinding{{Warning, "syscalls[2].action", "has no effect"}},
+		want: []wantFinding{{SeverityWarning, "syscalls[2].action", "has no effect"}},
 	}, {
 		name:   "rule with the default action but another errno",
 		modify: func(p *specs.LinuxSeccomp) { p.Syscalls = append(p.Syscalls, errnoRule("mount", 38)) },
@@ -208,58 +209,58 @@ func TestValidateProfile(t *testing.T) {
 			p.DefaultAction = specs.ActKillThread
 			p.Syscalls = append(p.Syscalls, specs.LinuxSyscall{Names: []string{"mount"}, Action: specs.ActKill})
 		},
-		want: []wantFinding{{Warning, "syscalls[2].action", "SCMP_ACT_KILL_THREAD is also the default action"}},
+		want: []wantFinding{{SeverityWarning, "syscalls[2].action", "SCMP_ACT_KILL_THREAD is also the default action"}},
 	}, {
 		name: "SCMP_ACT_ALLOW default",
 		modify: func(p *specs.LinuxSeccomp) {
 			p.DefaultAction = specs.ActAllow
 			p.Syscalls = []specs.LinuxSyscall{errnoRule("mount", 1)}
 		},
-		want: []wantFinding{{Warning, "defaultAction", "SCMP_ACT_ALLOW makes the profile a denylist: syscalls added to new kernels are allowed"}},
+		want: []wantFinding{{SeverityWarning, "defaultAction", "SCMP_ACT_ALLOW makes the profile a denylist: syscalls added to new kernels are allowed"}},
 	}, {
 		name: "SCMP_ACT_LOG default",
 		modify: func(p *specs.LinuxSeccomp) {
 			p.DefaultAction = specs.ActLog
 			p.Syscalls = []specs.LinuxSyscall{errnoRule("mount", 1)}
 		},
-		want: []wantFinding{{Warning, "defaultAction", "SCMP_ACT_LOG makes the profile a denylist"}},
+		want: []wantFinding{{SeverityWarning, "defaultAction", "SCMP_ACT_LOG makes the profile a denylist"}},
 	}, {
 		name:   "x86_64 alone",
 		modify: func(p *specs.LinuxSeccomp) { p.Architectures = []specs.Arch{specs.ArchX86_64} },
-		want: []wantFinding{{Warning, "architectures",
+		want: []wantFinding{{SeverityWarning, "architectures",
 			"SCMP_ARCH_X86_64 is listed without SCMP_ARCH_X86 or SCMP_ARCH_X32: processes that use those entry points are killed; list them to give them the same rules"}},
 	}, {
 		name:   "x86_64 without x32",
 		modify: func(p *specs.LinuxSeccomp) { p.Architectures = []specs.Arch{specs.ArchX86_64, specs.ArchX86} },
-		want:   []wantFinding{{Warning, "architectures", "SCMP_ARCH_X86_64 is listed without SCMP_ARCH_X32: "}},
+		want:   []wantFinding{{SeverityWarning, "architectures", "SCMP_ARCH_X86_64 is listed without SCMP_ARCH_X32: "}},
 	}, {
 		name:   "no architectures",
 		modify: func(p *specs.LinuxSeccomp) { p.Architectures = nil },
-		want:   []wantFinding{{Warning, "architectures", "none listed, so the filter covers only the native x86_64 ABI"}},
+		want:   []wantFinding{{SeverityWarning, "architectures", "none listed, so the filter covers only the native x86_64 ABI"}},
 	}, {
 		name:   "architecture listed twice",
 		modify: func(p *specs.LinuxSeccomp) { p.Architectures = append(p.Architectures, specs.ArchX86) },
-		want:   []wantFinding{{Warning, "architectures[3]", "SCMP_ARCH_X86 is listed twice"}},
+		want:   []wantFinding{{SeverityWarning, "architectures[3]", "SCMP_ARCH_X86 is listed twice"}},
 	}, {
 		name: "two actions for one syscall",
 		modify: func(p *specs.LinuxSeccomp) {
 			p.Syscalls = append(p.Syscalls, specs.LinuxSyscall{Names: []string{"mount", "socket"}, Action: specs.ActKillProcess})
 		},
-		want: []wantFinding{{Error, "syscalls[2].names[1]",
+		want: []wantFinding{{SeverityError, "syscalls[2].names[1]",
 			`"socket" has action SCMP_ACT_KILL_PROCESS here but SCMP_ACT_ALLOW in syscalls[1]; with argument conditions libseccomp refuses two actions for one syscall`}},
 	}, {
 		name: "two errnos for one syscall",
 		modify: func(p *specs.LinuxSeccomp) {
 			p.Syscalls = append(p.Syscalls, errnoRule("mount", 38), errnoRule("mount", 13))
 		},
-		want: []wantFinding{{Warning, "syscalls[3].names[0]", `"mount" already has action SCMP_ACT_ERRNO (errno 38) from syscalls[2]; the first rule wins`}},
+		want: []wantFinding{{SeverityWarning, "syscalls[3].names[0]", `"mount" already has action SCMP_ACT_ERRNO (errno 38) from syscalls[2]; the first rule wins`}},
 	}, {
 		name: "two actions for one syscall with argument conditions",
 		modify: func(p *specs.LinuxSeccomp) {
 			p.Syscalls = append(p.Syscalls, specs.LinuxSyscall{Names: []string{"mount"}, Action: specs.ActAllow, Args: []specs.LinuxSeccompArg{{Index: 0, Value: 2, Op: specs.OpEqualTo}}},
 				specs.LinuxSyscall{Names: []string{"mount"}, Action: specs.ActKillProcess})
 		},
-		want: []wantFinding{{Error, "syscalls[3].names[0]", `"mount" has action SCMP_ACT_KILL_PROCESS here but SCMP_ACT_ALLOW in syscalls[2]; with argument conditions libseccomp refuses two actions for one syscall`}},
+		want: []wantFinding{{SeverityError, "syscalls[3].names[0]", `"mount" has action SCMP_ACT_KILL_PROCESS here but SCMP_ACT_ALLOW in syscalls[2]; with argument conditions libseccomp refuses two actions for one syscall`}},
 	}, {
 		name: "one action for one syscall in several rules",
 		modify: func(p *specs.LinuxSeccomp) {
@@ -273,17 +274,17 @@ func TestValidateProfile(t *testing.T) {
 		modify: func(p *specs.LinuxSeccomp) {
 			p.Syscalls = append(p.Syscalls, specs.LinuxSyscall{Names: []string{"socket"}, Action: specs.ActErrno})
 		},
-		want: []wantFinding{{Warning, "syscalls[2].action", "has no effect"}},
+		want: []wantFinding{{SeverityWarning, "syscalls[2].action", "has no effect"}},
 	}, {
 		name:   "syscall listed twice in a rule",
 		modify: func(p *specs.LinuxSeccomp) { p.Syscalls[0].Names = append(p.Syscalls[0].Names, "read") },
-		want:   []wantFinding{{Warning, "syscalls[0].names[3]", `"read" is listed twice in this rule; remove one`}},
+		want:   []wantFinding{{SeverityWarning, "syscalls[0].names[3]", `"read" is listed twice in this rule; remove one`}},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := cleanProfile()
 			tt.modify(p)
-			got := ValidateProfile(p)
+			got := Validate(p)
 			if len(got) != len(tt.want) {
 				t.Fatalf("got %d findings, want %d:\n%s", len(got), len(tt.want), findingsText(got))
 			}
@@ -314,8 +315,8 @@ func findingsText(fs []Finding) string {
 }
 
 func TestValidateProfileNil(t *testing.T) {
-	got := ValidateProfile(nil)
-	if len(got) != 1 || got[0].Severity != Error {
+	got := Validate(nil)
+	if len(got) != 1 || got[0].Severity != SeverityError {
 		t.Fatalf("got %v, want one error", got)
 	}
 }
@@ -329,7 +330,7 @@ func TestValidateProfileOrder(t *testing.T) {
 	p.Syscalls[10].Action = "bogus" // error at syscalls[10].action
 	p.Syscalls[2].Args = []specs.LinuxSeccompArg{{Index: 9, Op: specs.OpEqualTo}}
 	p.Architectures = []specs.Arch{specs.ArchX86_64, "SCMP_ARCH_PPC"}
-	got := ValidateProfile(p)
+	got := Validate(p)
 	var paths []string
 	for _, f := range got {
 		paths = append(paths, f.Severity.String()+" "+f.Path)
@@ -350,12 +351,12 @@ func TestValidateProfileOrder(t *testing.T) {
 }
 
 func TestSeverityString(t *testing.T) {
-	for s, want := range map[Severity]string{Error: "error", Warning: "warning", 7: "Severity(7)"} {
+	for s, want := range map[Severity]string{SeverityError: "error", SeverityWarning: "warning", 7: "Severity(7)"} {
 		if got := s.String(); got != want {
 			t.Errorf("%d: got %q, want %q", int(s), got, want)
 		}
 	}
-	f := Finding{Severity: Warning, Path: "flags[0]", Message: "m"}
+	f := Finding{Severity: SeverityWarning, Path: "flags[0]", Message: "m"}
 	if got := f.String(); got != "warning: flags[0]: m" {
 		t.Errorf("Finding.String() = %q", got)
 	}

@@ -1,4 +1,4 @@
-package spec
+package profile
 
 import (
 	"bytes"
@@ -11,18 +11,9 @@ import (
 
 	"github.com/containerd/containerd/v2/contrib/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sysgate/sysgate/spec/internal/profiletest"
 	"golang.org/x/sys/unix"
 )
-
-// allows reports whether some rule allows the syscall unconditionally.
-func allows(p *specs.LinuxSeccomp, name string) bool {
-	for _, r := range p.Syscalls {
-		if r.Action == specs.ActAllow && len(r.Args) == 0 && slices.Contains(r.Names, name) {
-			return true
-		}
-	}
-	return false
-}
 
 // mentionsAllow reports whether any rule, conditional or not, allows the
 // syscall.
@@ -43,11 +34,11 @@ func TestRuntimeDefault(t *testing.T) {
 	if p.DefaultErrnoRet != nil {
 		t.Errorf("defaultErrnoRet %d, want none (EPERM)", *p.DefaultErrnoRet)
 	}
-	if runtime.GOARCH == "amd64" && !reflect.DeepEqual(p.Architectures, x86Arches) {
-		t.Errorf("architectures %v, want %v", p.Architectures, x86Arches)
+	if runtime.GOARCH == "amd64" && !reflect.DeepEqual(p.Architectures, profiletest.X86Arches) {
+		t.Errorf("architectures %v, want %v", p.Architectures, profiletest.X86Arches)
 	}
 	for _, name := range []string{"read", "write", "openat", "execve", "exit_group", "chroot"} {
-		if !allows(p, name) {
+		if !profiletest.Allows(p, name) {
 			t.Errorf("%s is not allowed with the default capabilities", name)
 		}
 	}
@@ -59,7 +50,7 @@ func TestRuntimeDefault(t *testing.T) {
 	// Without CAP_SYS_ADMIN clone is allowed only without namespace flags,
 	// and clone3, whose flags seccomp cannot see, fails with ENOSYS so that
 	// libc falls back to clone.
-	if allows(p, "clone") || !mentionsAllow(p, "clone") {
+	if profiletest.Allows(p, "clone") || !mentionsAllow(p, "clone") {
 		t.Error("clone should be allowed only conditionally")
 	}
 	var clone3 *specs.LinuxSyscall
@@ -91,7 +82,7 @@ func TestRuntimeDefaultCapabilities(t *testing.T) {
 			caps := append(slices.Clone(DefaultCapabilities), tt.add)
 			p := RuntimeDefault(caps)
 			for _, name := range tt.allowed {
-				if !allows(p, name) {
+				if !profiletest.Allows(p, name) {
 					t.Errorf("%s is not allowed with %s", name, tt.add)
 				}
 			}
@@ -108,10 +99,10 @@ func TestRuntimeDefaultDoesNotKeepItsArgument(t *testing.T) {
 	caps := []string{"CAP_SYS_ADMIN"}
 	p := RuntimeDefault(caps)
 	caps[0] = "CAP_CHOWN"
-	if !allows(p, "mount") {
+	if !profiletest.Allows(p, "mount") {
 		t.Fatal("mount not allowed")
 	}
-	if !allows(RuntimeDefault([]string{"CAP_SYS_ADMIN"}), "mount") {
+	if !profiletest.Allows(RuntimeDefault([]string{"CAP_SYS_ADMIN"}), "mount") {
 		t.Fatal("the profile depends on an earlier call")
 	}
 }
@@ -123,11 +114,11 @@ func TestRuntimeDefaultValidates(t *testing.T) {
 		"no caps":       nil,
 		"default caps":  DefaultCapabilities,
 		"CAP_SYS_ADMIN": append(slices.Clone(DefaultCapabilities), "CAP_SYS_ADMIN"),
-		"all caps":      capabilityNames[:],
+		"all caps":      CapabilityNames[:],
 	} {
 		t.Run(name, func(t *testing.T) {
-			for _, f := range ValidateProfile(RuntimeDefault(caps)) {
-				if f.Severity == Error {
+			for _, f := range Validate(RuntimeDefault(caps)) {
+				if f.Severity == SeverityError {
 					t.Errorf("%s", f)
 				}
 			}
@@ -152,8 +143,8 @@ func TestDefaultCapabilities(t *testing.T) {
 }
 
 func TestCapabilityNames(t *testing.T) {
-	if len(capabilityNames) != unix.CAP_LAST_CAP+1 {
-		t.Errorf("%d capabilities, want CAP_LAST_CAP+1 = %d", len(capabilityNames), unix.CAP_LAST_CAP+1)
+	if len(CapabilityNames) != unix.CAP_LAST_CAP+1 {
+		t.Errorf("%d capabilities, want CAP_LAST_CAP+1 = %d", len(CapabilityNames), unix.CAP_LAST_CAP+1)
 	}
 	for name, nr := range map[string]int{
 		"CAP_CHOWN":              unix.CAP_CHOWN,
@@ -164,8 +155,8 @@ func TestCapabilityNames(t *testing.T) {
 		"CAP_BPF":                unix.CAP_BPF,
 		"CAP_CHECKPOINT_RESTORE": unix.CAP_CHECKPOINT_RESTORE,
 	} {
-		if capabilityNames[nr] != name {
-			t.Errorf("capability %d is %s, want %s", nr, capabilityNames[nr], name)
+		if CapabilityNames[nr] != name {
+			t.Errorf("capability %d is %s, want %s", nr, CapabilityNames[nr], name)
 		}
 	}
 }
@@ -204,7 +195,7 @@ func TestParseCapabilities(t *testing.T) {
 		}
 	}
 	// Every capability parses in both spellings.
-	for _, c := range capabilityNames {
+	for _, c := range CapabilityNames {
 		short := strings.ToLower(strings.TrimPrefix(c, "CAP_"))
 		got, err := ParseCapabilities(c + "," + short)
 		if err != nil || !slices.Equal(got, []string{c}) {
@@ -255,7 +246,7 @@ func TestRuntimeDefaultMatchesContainerd(t *testing.T) {
 			}
 		}
 	}
-	check(CurrentCapabilities())
+	check(slices.DeleteFunc(slices.Clone(CapabilityNames[:]), func(c string) bool { return c == "" }))
 	// The caller owns what it gets.
 	p := RuntimeDefault(DefaultCapabilities)
 	p.Syscalls[0].Names[0] = "changed"

@@ -1,4 +1,4 @@
-// Command gendefault writes spec/runtime_default_table.go: containerd's
+// Command gendefault writes spec/profile/runtime_default_table.go: containerd's
 // RuntimeDefault profile (contrib/seccomp.DefaultProfile) taken apart into
 // the pieces it is assembled from — the base rules, one block per
 // capability, and the rules added when CAP_SYS_ADMIN is absent — so that
@@ -9,5 +9,5 @@
 // TestRuntimeDefaultMatchesContainerd compares the assembled profile with
 // containerd's for every subset of the capabilities it looks at, so a
 // containerd upgrade that changes the profile fails the tests until this is
-// run again (go generate ./spec/).
+// run again (go generate ./spec/profile/).
 package main

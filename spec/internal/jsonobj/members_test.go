@@ -1,4 +1,4 @@
-package spec
+package jsonobj
 
 import (
 	"bytes"
@@ -10,24 +10,24 @@ import (
 func TestWithMembers(t *testing.T) {
 	tests := []struct {
 		name, doc string
-		edits     []memberEdit
+		edits     []Edit
 		want      string // exact bytes
 		err       string
 	}{
 		{name: "replace keeps the rest byte for byte", doc: "{\n  \"a\": [1, 2],\n  \"linux\": {\"x\": 1},\n  \"z\": \"t\"\n}",
-			edits: []memberEdit{{"linux", []byte(`{"y":2}`)}},
+			edits: []Edit{{"linux", []byte(`{"y":2}`)}},
 			want:  "{\n  \"a\": [1, 2],\n  \"linux\": {\"y\":2},\n  \"z\": \"t\"\n}"},
 		{name: "add before the closing brace", doc: `{"a": 1 }`,
-			edits: []memberEdit{{"annotations", []byte(`{"k":"v"}`)}},
+			edits: []Edit{{"annotations", []byte(`{"k":"v"}`)}},
 			want:  `{"a": 1 ,"annotations":{"k":"v"}}`},
 		{name: "add to an empty object", doc: `{ }`,
-			edits: []memberEdit{{"linux", []byte(`{}`)}, {"annotations", []byte(`{}`)}},
+			edits: []Edit{{"linux", []byte(`{}`)}, {"annotations", []byte(`{}`)}},
 			want:  `{ "linux":{},"annotations":{}}`},
 		{name: "replace two and add one", doc: `{"linux":null,"b":0,"annotations":{"x":"y"}}`,
-			edits: []memberEdit{{"annotations", []byte(`{}`)}, {"linux", []byte(`{"s":1}`)}, {"new", []byte(`true`)}},
+			edits: []Edit{{"annotations", []byte(`{}`)}, {"linux", []byte(`{"s":1}`)}, {"new", []byte(`true`)}},
 			want:  `{"linux":{"s":1},"b":0,"annotations":{},"new":true}`},
 		{name: "a value that is a string with braces", doc: `{"a":"}{\",","linux":1}`,
-			edits: []memberEdit{{"linux", []byte(`2`)}},
+			edits: []Edit{{"linux", []byte(`2`)}},
 			want:  `{"a":"}{\",","linux":2}`},
 		{name: "duplicate member", doc: `{"linux":{},"linux":{}}`, err: `member "linux" twice`},
 		{name: "duplicate of another member", doc: `{"process":{},"process":{}}`, err: `member "process" twice`},
@@ -38,10 +38,10 @@ func TestWithMembers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, err := scanObject([]byte(tt.doc), "config.json", "linux", "annotations")
+			m, err := Scan([]byte(tt.doc), "config.json", "linux", "annotations")
 			var out []byte
 			if err == nil {
-				out, err = withMembers([]byte(tt.doc), m, tt.edits...)
+				out, err = WithMembers([]byte(tt.doc), m, tt.edits...)
 			}
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
@@ -69,7 +69,7 @@ func FuzzWithMembers(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		m, err := scanObject(doc, "doc", "linux")
+		m, err := Scan(doc, "doc", "linux")
 		if err != nil {
 			return
 		}
@@ -77,7 +77,7 @@ func FuzzWithMembers(f *testing.F) {
 		if json.Unmarshal(doc, &before) != nil {
 			return // e.g. trailing data, which ReadBundle refuses first
 		}
-		out, err := withMembers(doc, m, memberEdit{"linux", []byte(`{"seccomp":null}`)})
+		out, err := WithMembers(doc, m, Edit{"linux", []byte(`{"seccomp":null}`)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,7 +110,7 @@ func TestScanObjectRefusesCaseDuplicates(t *testing.T) {
 		`{"a":1,"A":2}`,
 		`{"x":1,"x":2}`,
 	} {
-		if _, err := scanObject([]byte(doc), "linux"); err == nil || !strings.Contains(err.Error(), "linux has the member") {
+		if _, err := Scan([]byte(doc), "linux"); err == nil || !strings.Contains(err.Error(), "linux has the member") {
 			t.Errorf("%s: err = %v", doc, err)
 		}
 	}
@@ -124,11 +124,11 @@ func TestWithMembersDeletes(t *testing.T) {
 		{`{"a":1, "seccomp":{}}`, `{"a":1}`},
 		{`{"seccomp":null}`, `{}`},
 	} {
-		m, err := scanObject([]byte(tc.doc), "linux", "seccomp")
+		m, err := Scan([]byte(tc.doc), "linux", "seccomp")
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, err := withMembers([]byte(tc.doc), m, memberEdit{name: "seccomp"})
+		out, err := WithMembers([]byte(tc.doc), m, Edit{Name: "seccomp"})
 		if err != nil || string(out) != tc.want || !json.Valid(out) {
 			t.Errorf("%s: got %s (%v), want %s", tc.doc, out, err, tc.want)
 		}

@@ -1,4 +1,4 @@
-package spec
+package profile
 
 import (
 	"bytes"
@@ -17,18 +17,19 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/sysgate/sysgate/filter"
+	"github.com/sysgate/sysgate/spec/internal/jsonobj"
 )
 
-// MaxProfileSize bounds a profile file. containerd's default profile is about
+// MaxSize bounds a profile file. containerd's default profile is about
 // 20 KB; anything near a megabyte is a mistake or an attack, and refusing it
 // early keeps a bad file from costing the shim memory on every container
 // start.
-const MaxProfileSize = 1 << 20
+const MaxSize = 1 << 20
 
-// ProfileError says where a profile is wrong: File is the profile's path
-// (set by LoadProfile), Path the JSON path inside it, such as
+// ParseError says where a profile is wrong: File is the profile's path
+// (set by Load), Path the JSON path inside it, such as
 // "syscalls[3].args[0].index", and Problem what is wrong there.
-type ProfileError struct {
+type ParseError struct {
 	File    string
 	Path    string
 	Problem string
@@ -38,7 +39,7 @@ type ProfileError struct {
 	cause error
 }
 
-func (e *ProfileError) Error() string {
+func (e *ParseError) Error() string {
 	parts := make([]string, 0, 3)
 	for _, s := range []string{e.File, e.Path, e.Problem} {
 		if s != "" {
@@ -48,27 +49,27 @@ func (e *ProfileError) Error() string {
 	return strings.Join(parts, ": ")
 }
 
-func (e *ProfileError) Unwrap() error { return e.cause }
+func (e *ParseError) Unwrap() error { return e.cause }
 
-// LoadProfile reads and parses the profile at path. It never reads more than
+// Load reads and parses the profile at path. It never reads more than
 // MaxProfileSize+1 bytes, so a huge file is refused without being read.
-func LoadProfile(path string) (*specs.LinuxSeccomp, error) {
+func Load(path string) (*specs.LinuxSeccomp, error) {
 	// O_NONBLOCK: a FIFO in place of the profile must not hang create.
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, &ProfileError{File: path, Problem: "cannot open: " + pathErrorText(err), cause: err}
+		return nil, &ParseError{File: path, Problem: "cannot open: " + pathErrorText(err), cause: err}
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() {
-		return nil, &ProfileError{File: path, Problem: "not a regular file"}
+		return nil, &ParseError{File: path, Problem: "not a regular file"}
 	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxProfileSize+1))
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
 	if err != nil {
-		return nil, &ProfileError{File: path, Problem: "cannot read: " + pathErrorText(err), cause: err}
+		return nil, &ParseError{File: path, Problem: "cannot read: " + pathErrorText(err), cause: err}
 	}
-	p, err := ParseProfile(data)
+	p, err := Parse(data)
 	if err != nil {
-		var pe *ProfileError
+		var pe *ParseError
 		if errors.As(err, &pe) {
 			pe.File = path
 		}
@@ -77,7 +78,7 @@ func LoadProfile(path string) (*specs.LinuxSeccomp, error) {
 	return p, nil
 }
 
-// pathErrorText drops the path that fs.PathError repeats, since ProfileError
+// pathErrorText drops the path that fs.PathError repeats, since ParseError
 // already names the file.
 func pathErrorText(err error) string {
 	var pe *fs.PathError
@@ -87,7 +88,7 @@ func pathErrorText(err error) string {
 	return err.Error()
 }
 
-// ParseProfile parses an OCI/Docker JSON seccomp profile strictly (see the
+// Parse parses an OCI/Docker JSON seccomp profile strictly (see the
 // package documentation) and accepts the Docker-format extensions that real
 // Localhost profiles carry:
 //
@@ -109,23 +110,23 @@ func pathErrorText(err error) string {
 // Note that json.Marshal of a specs.LinuxSeccomp cannot keep that
 // distinction: its Flags field is omitempty.
 //
-// Errors are *ProfileError. ParseProfile does not check values (actions,
-// architectures, syscall names): ValidateProfile does.
-func ParseProfile(data []byte) (*specs.LinuxSeccomp, error) {
-	if len(data) > MaxProfileSize {
-		return nil, &ProfileError{Problem: fmt.Sprintf(
+// Errors are *ParseError. Parse does not check values (actions,
+// architectures, syscall names): Validate does.
+func Parse(data []byte) (*specs.LinuxSeccomp, error) {
+	if len(data) > MaxSize {
+		return nil, &ParseError{Problem: fmt.Sprintf(
 			"the profile is larger than the %d-byte (1 MiB) limit; a seccomp profile is a few tens of KB, check that this is the right file",
-			MaxProfileSize)}
+			MaxSize)}
 	}
 	if len(bytes.Trim(data, jsonSpace)) == 0 {
-		return nil, &ProfileError{Problem: "the profile is empty; it must be a JSON object such as {\"defaultAction\": \"SCMP_ACT_ERRNO\", ...}"}
+		return nil, &ParseError{Problem: "the profile is empty; it must be a JSON object such as {\"defaultAction\": \"SCMP_ACT_ERRNO\", ...}"}
 	}
 	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
-		return nil, &ProfileError{Problem: "the profile starts with a UTF-8 byte-order mark, which JSON does not allow; save the file without it"}
+		return nil, &ParseError{Problem: "the profile starts with a UTF-8 byte-order mark, which JSON does not allow; save the file without it"}
 	}
 	if off, ok := invalidUTF8(data); ok {
-		return nil, &ProfileError{Problem: fmt.Sprintf(
-			"invalid UTF-8 at %s; a profile must be UTF-8 text", position(data, off))}
+		return nil, &ParseError{Problem: fmt.Sprintf(
+			"invalid UTF-8 at %s; a profile must be UTF-8 text", jsonobj.Position(data, off))}
 	}
 	raw, err := firstValue(data)
 	if err != nil {
@@ -136,7 +137,7 @@ func ParseProfile(data []byte) (*specs.LinuxSeccomp, error) {
 		return nil, err
 	}
 	if root.kind != kindObject {
-		return nil, &ProfileError{Problem: "the profile must be a JSON object, got " + root.describe()}
+		return nil, &ParseError{Problem: "the profile must be a JSON object, got " + root.describe()}
 	}
 	if err := checkObject(root, "", profileSchema); err != nil {
 		return nil, err
@@ -147,7 +148,7 @@ func ParseProfile(data []byte) (*specs.LinuxSeccomp, error) {
 	// exactly what was checked.
 	var doc dockerProfile
 	if err := json.Unmarshal(raw, &doc); err != nil {
-		return nil, &ProfileError{Problem: "internal error: a checked profile did not decode: " + err.Error()}
+		return nil, &ParseError{Problem: "internal error: a checked profile did not decode: " + err.Error()}
 	}
 	return doc.toSpec(), nil
 }
@@ -167,14 +168,6 @@ func invalidUTF8(data []byte) (int, bool) {
 	return 0, false
 }
 
-// position renders a byte offset as a 1-based line and byte column.
-func position(data []byte, off int) string {
-	off = max(0, min(off, len(data)))
-	line := 1 + bytes.Count(data[:off], []byte{'\n'})
-	col := off - (bytes.LastIndexByte(data[:off], '\n') + 1) + 1
-	return fmt.Sprintf("line %d, column %d", line, col)
-}
-
 // firstValue checks the JSON syntax of the first value in data and returns
 // its bytes, refusing anything but whitespace after it: a second object, or
 // the tail of a botched edit, must not be silently ignored.
@@ -186,22 +179,22 @@ func firstValue(data []byte) (json.RawMessage, error) {
 		switch {
 		case errors.As(err, &se):
 			// Offset counts the offending byte.
-			return nil, &ProfileError{Problem: fmt.Sprintf("invalid JSON at %s: %s",
-				position(data, int(se.Offset)-1), se.Error())}
+			return nil, &ParseError{Problem: fmt.Sprintf("invalid JSON at %s: %s",
+				jsonobj.Position(data, int(se.Offset)-1), se.Error())}
 		case errors.Is(err, io.ErrUnexpectedEOF):
-			return nil, &ProfileError{Problem: fmt.Sprintf(
+			return nil, &ParseError{Problem: fmt.Sprintf(
 				"invalid JSON at %s: unexpected end of input; an object, array or string is not closed",
-				position(data, len(data)))}
+				jsonobj.Position(data, len(data)))}
 		default:
-			return nil, &ProfileError{Problem: "invalid JSON: " + err.Error()}
+			return nil, &ParseError{Problem: "invalid JSON: " + err.Error()}
 		}
 	}
 	end := int(dec.InputOffset())
 	rest := bytes.TrimLeft(data[end:], jsonSpace)
 	if len(rest) > 0 {
-		return nil, &ProfileError{Problem: fmt.Sprintf(
+		return nil, &ParseError{Problem: fmt.Sprintf(
 			"trailing data after the JSON object at %s; a profile is exactly one object, remove what follows it",
-			position(data, len(data)-len(rest)))}
+			jsonobj.Position(data, len(data)-len(rest)))}
 	}
 	return raw, nil
 }
@@ -269,7 +262,7 @@ func buildTree(raw json.RawMessage) (*node, error) {
 	n, err := readNode(dec)
 	if err != nil {
 		// firstValue has already checked the syntax.
-		return nil, &ProfileError{Problem: "internal error: reading checked JSON: " + err.Error()}
+		return nil, &ParseError{Problem: "internal error: reading checked JSON: " + err.Error()}
 	}
 	return n, nil
 }
@@ -443,23 +436,23 @@ func isIdentifier(s string) bool {
 
 func checkObject(n *node, path string, s *schema) error {
 	if n.kind != kindObject {
-		return &ProfileError{Path: path, Problem: "expected an object, got " + n.describe()}
+		return &ParseError{Path: path, Problem: "expected an object, got " + n.describe()}
 	}
 	seen := make([]bool, len(s.fields))
 	for _, m := range n.members {
 		p := joinKey(path, m.key)
 		i := s.lookup(m.key)
 		if i < 0 {
-			return &ProfileError{Path: p, Problem: "unknown field; known fields: " + s.known()}
+			return &ParseError{Path: p, Problem: "unknown field; known fields: " + s.known()}
 		}
 		if seen[i] {
-			return &ProfileError{Path: p, Problem: "field given twice; JSON decoders disagree on which one wins, keep only one"}
+			return &ParseError{Path: p, Problem: "field given twice; JSON decoders disagree on which one wins, keep only one"}
 		}
 		seen[i] = true
 		f := s.fields[i]
 		if f.conflicts != "" {
 			if j := s.lookup(f.conflicts); seen[j] {
-				return &ProfileError{Path: p, Problem: fmt.Sprintf(
+				return &ParseError{Path: p, Problem: fmt.Sprintf(
 					"cannot be combined with %q; list every syscall in \"names\"", f.conflicts)}
 			}
 		}
@@ -488,7 +481,7 @@ func checkValue(n *node, path string, f field) error {
 			return nil
 		}
 		if n.kind != kindArray {
-			return &ProfileError{Path: path, Problem: "expected an array of strings, got " + n.describe()}
+			return &ParseError{Path: path, Problem: "expected an array of strings, got " + n.describe()}
 		}
 		for i, e := range n.elems {
 			if err := checkString(e, joinIndex(path, i)); err != nil {
@@ -501,7 +494,7 @@ func checkValue(n *node, path string, f field) error {
 			return nil
 		}
 		if n.kind != kindArray {
-			return &ProfileError{Path: path, Problem: "expected an array of objects, got " + n.describe()}
+			return &ParseError{Path: path, Problem: "expected an array of objects, got " + n.describe()}
 		}
 		for i, e := range n.elems {
 			if err := checkObject(e, joinIndex(path, i), f.elem); err != nil {
@@ -515,40 +508,40 @@ func checkValue(n *node, path string, f field) error {
 		if n.kind == kindNull || (n.kind == kindObject && len(n.members) == 0) {
 			return nil
 		}
-		return &ProfileError{Path: path, Problem: `Docker-internal conditional rule; render the profile first, e.g. with "sysgate profile default"`}
+		return &ParseError{Path: path, Problem: `Docker-internal conditional rule; render the profile first, e.g. with "sysgate profile default"`}
 	}
-	return &ProfileError{Path: path, Problem: "internal error: no rule for this field"}
+	return &ParseError{Path: path, Problem: "internal error: no rule for this field"}
 }
 
 func checkString(n *node, path string) error {
 	if n.kind != kindString {
-		return &ProfileError{Path: path, Problem: "expected a string, got " + n.describe()}
+		return &ParseError{Path: path, Problem: "expected a string, got " + n.describe()}
 	}
 	// The kernel, libseccomp and the runtimes all use C strings: "mkdir\x00x"
 	// would be read as "mkdir" by some and refused by others.
 	if strings.IndexByte(n.text, 0) >= 0 {
-		return &ProfileError{Path: path, Problem: fmt.Sprintf("%s contains a NUL byte; remove it", strconv.Quote(clip(n.text)))}
+		return &ParseError{Path: path, Problem: fmt.Sprintf("%s contains a NUL byte; remove it", strconv.Quote(clip(n.text)))}
 	}
 	return nil
 }
 
 func checkUint(n *node, path string, bits int) error {
 	if n.kind != kindNumber {
-		return &ProfileError{Path: path, Problem: "expected a non-negative integer, got " + n.describe()}
+		return &ParseError{Path: path, Problem: "expected a non-negative integer, got " + n.describe()}
 	}
 	// Refuse 1.0, 1e3 and -0 rather than guess: the standard decoder refuses
 	// them for unsigned fields too, with a message that names no path.
 	if strings.ContainsAny(n.text, ".eE-") {
-		return &ProfileError{Path: path, Problem: "expected a non-negative integer, got " + n.describe()}
+		return &ParseError{Path: path, Problem: "expected a non-negative integer, got " + n.describe()}
 	}
 	if _, err := strconv.ParseUint(n.text, 10, bits); err != nil {
-		return &ProfileError{Path: path, Problem: fmt.Sprintf(
+		return &ParseError{Path: path, Problem: fmt.Sprintf(
 			"expected a non-negative integer no larger than %d, got %s", ^uint64(0)>>(64-bits), n.describe())}
 	}
 	return nil
 }
 
-// dockerProfile is the superset of specs.LinuxSeccomp that ParseProfile
+// dockerProfile is the superset of specs.LinuxSeccomp that Parse
 // accepts; comments and empty conditions are checked by the walk and then
 // dropped here.
 type dockerProfile struct {

@@ -1,4 +1,4 @@
-package spec
+package profile
 
 import (
 	"bytes"
@@ -13,42 +13,17 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sysgate/sysgate/spec/internal/profiletest"
 )
 
-func uintPtr(v uint) *uint { return &v }
-
-var x86Arches = []specs.Arch{specs.ArchX86_64, specs.ArchX86, specs.ArchX32}
-
-// normalize drops the difference between nil and empty slices that
-// json.Marshal cannot keep: the omitempty fields of specs.LinuxSeccomp.
-func normalize(p *specs.LinuxSeccomp) *specs.LinuxSeccomp {
-	q := *p
-	if len(q.Architectures) == 0 {
-		q.Architectures = nil
-	}
-	if len(q.Flags) == 0 {
-		q.Flags = nil
-	}
-	if len(q.Syscalls) == 0 {
-		q.Syscalls = nil
-	}
-	q.Syscalls = append([]specs.LinuxSyscall(nil), q.Syscalls...)
-	for i := range q.Syscalls {
-		if len(q.Syscalls[i].Args) == 0 {
-			q.Syscalls[i].Args = nil
-		}
-	}
-	return &q
-}
-
 func TestParseProfileSeed(t *testing.T) {
-	p, err := LoadProfile("testdata/audit.json")
+	p, err := Load("testdata/audit.json")
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := &specs.LinuxSeccomp{
 		DefaultAction: specs.ActErrno,
-		Architectures: x86Arches,
+		Architectures: profiletest.X86Arches,
 		Syscalls: []specs.LinuxSyscall{{
 			Names:  []string{"accept4", "bind", "listen", "read", "write", "close", "exit_group"},
 			Action: specs.ActAllow,
@@ -71,12 +46,12 @@ func TestTestdataProfiles(t *testing.T) {
 	}
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			p, err := LoadProfile(file)
+			p, err := Load(file)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, f := range ValidateProfile(p) {
-				if f.Severity == Error {
+			for _, f := range Validate(p) {
+				if f.Severity == SeverityError {
 					t.Errorf("%s", f)
 				}
 			}
@@ -91,11 +66,11 @@ func roundTrip(t *testing.T, p *specs.LinuxSeccomp) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := ParseProfile(data)
+	q, err := Parse(data)
 	if err != nil {
 		t.Fatalf("marshalled profile does not parse: %v\n%s", err, data)
 	}
-	if !reflect.DeepEqual(normalize(p), normalize(q)) {
+	if !reflect.DeepEqual(profiletest.Normalize(p), profiletest.Normalize(q)) {
 		t.Fatalf("round trip changed the profile:\n got %+v\nwant %+v", q, p)
 	}
 }
@@ -103,7 +78,7 @@ func roundTrip(t *testing.T, p *specs.LinuxSeccomp) {
 func TestParseProfileContainerdDefaultRoundTrip(t *testing.T) {
 	for name, caps := range map[string][]string{
 		"default caps": DefaultCapabilities,
-		"all caps":     capabilityNames[:],
+		"all caps":     CapabilityNames[:],
 		"no caps":      nil,
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -112,11 +87,11 @@ func TestParseProfileContainerdDefaultRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			q, err := ParseProfile(indented)
+			q, err := Parse(indented)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !reflect.DeepEqual(normalize(p), normalize(q)) {
+			if !reflect.DeepEqual(profiletest.Normalize(p), profiletest.Normalize(q)) {
 				t.Fatalf("containerd's default profile changed in a round trip")
 			}
 			roundTrip(t, p)
@@ -162,7 +137,7 @@ func TestParseProfileAccepts(t *testing.T) {
 			{"architecture":"SCMP_ARCH_AARCH64","subArchitectures":["SCMP_ARCH_ARM"]},
 			{"architecture":"SCMP_ARCH_X86_64","subArchitectures":["SCMP_ARCH_X86","SCMP_ARCH_X32","SCMP_ARCH_X86"]},
 			{"architecture":"SCMP_ARCH_X86","subArchitectures":null}]}`,
-		want: &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Architectures: x86Arches},
+		want: &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Architectures: profiletest.X86Arches},
 	}, {
 		name: "archMap expands when architectures is empty",
 		in:   `{"defaultAction":"SCMP_ACT_ERRNO","architectures":[],"archMap":[{"architecture":"SCMP_ARCH_X86_64","subArchitectures":["SCMP_ARCH_X86"]}]}`,
@@ -195,7 +170,7 @@ func TestParseProfileAccepts(t *testing.T) {
 			{"names":["a"],"action":"SCMP_ACT_ERRNO","errnoRet":0},
 			{"names":["b"],"action":"SCMP_ACT_ERRNO","errnoRet":null}]}`,
 		want: &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{
-			{Names: []string{"a"}, Action: specs.ActErrno, ErrnoRet: uintPtr(0)},
+			{Names: []string{"a"}, Action: specs.ActErrno, ErrnoRet: profiletest.UintPtr(0)},
 			{Names: []string{"b"}, Action: specs.ActErrno}}},
 	}, {
 		name: "largest argument values",
@@ -216,7 +191,7 @@ func TestParseProfileAccepts(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseProfile([]byte(tt.in))
+			got, err := Parse([]byte(tt.in))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -327,16 +302,16 @@ func TestParseProfileErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := ParseProfile([]byte(tt.in))
+			p, err := Parse([]byte(tt.in))
 			if err == nil {
 				t.Fatalf("parsed as %+v, want an error", p)
 			}
 			if p != nil {
 				t.Errorf("got a profile with the error %v", err)
 			}
-			var pe *ProfileError
+			var pe *ParseError
 			if !errors.As(err, &pe) {
-				t.Fatalf("error %T %v is not a *ProfileError", err, err)
+				t.Fatalf("error %T %v is not a *ParseError", err, err)
 			}
 			if pe.Path != tt.path {
 				t.Errorf("path %q, want %q (error: %v)", pe.Path, tt.path, err)
@@ -345,7 +320,7 @@ func TestParseProfileErrors(t *testing.T) {
 				t.Errorf("problem %q does not contain %q", pe.Problem, tt.problem)
 			}
 			if pe.File != "" {
-				t.Errorf("ParseProfile set File %q", pe.File)
+				t.Errorf("Parse set File %q", pe.File)
 			}
 		})
 	}
@@ -353,13 +328,13 @@ func TestParseProfileErrors(t *testing.T) {
 
 func TestProfileErrorString(t *testing.T) {
 	tests := []struct {
-		err  ProfileError
+		err  ParseError
 		want string
 	}{
-		{ProfileError{File: "/p.json", Path: "syscalls[0].action", Problem: "bad"}, "/p.json: syscalls[0].action: bad"},
-		{ProfileError{File: "/p.json", Problem: "bad"}, "/p.json: bad"},
-		{ProfileError{Path: "flags", Problem: "bad"}, "flags: bad"},
-		{ProfileError{Problem: "bad"}, "bad"},
+		{ParseError{File: "/p.json", Path: "syscalls[0].action", Problem: "bad"}, "/p.json: syscalls[0].action: bad"},
+		{ParseError{File: "/p.json", Problem: "bad"}, "/p.json: bad"},
+		{ParseError{Path: "flags", Problem: "bad"}, "flags: bad"},
+		{ParseError{Problem: "bad"}, "bad"},
 	}
 	for _, tt := range tests {
 		if got := tt.err.Error(); got != tt.want {
@@ -373,10 +348,10 @@ func TestLoadProfileErrors(t *testing.T) {
 
 	t.Run("missing file", func(t *testing.T) {
 		path := filepath.Join(dir, "missing.json")
-		_, err := LoadProfile(path)
-		var pe *ProfileError
+		_, err := Load(path)
+		var pe *ParseError
 		if !errors.As(err, &pe) || pe.File != path {
-			t.Fatalf("got %v, want a *ProfileError for %s", err, path)
+			t.Fatalf("got %v, want a *ParseError for %s", err, path)
 		}
 		if !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("%v does not match fs.ErrNotExist", err)
@@ -387,7 +362,7 @@ func TestLoadProfileErrors(t *testing.T) {
 	})
 
 	t.Run("directory", func(t *testing.T) {
-		if _, err := LoadProfile(dir); err == nil {
+		if _, err := Load(dir); err == nil {
 			t.Fatal("loaded a directory")
 		}
 	})
@@ -397,7 +372,7 @@ func TestLoadProfileErrors(t *testing.T) {
 		if err := os.WriteFile(path, []byte("{\n\"syscalls\": [{\"nmes\": []}]}"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		_, err := LoadProfile(path)
+		_, err := Load(path)
 		want := path + `: syscalls[0].nmes: unknown field; known fields: names, action, errnoRet, args, comment`
 		if err == nil || err.Error() != want {
 			t.Fatalf("got %v\nwant %s", err, want)
@@ -416,11 +391,11 @@ func TestLoadProfileErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 		start := time.Now()
-		_, err := LoadProfile(path)
+		_, err := Load(path)
 		elapsed := time.Since(start)
-		var pe *ProfileError
+		var pe *ParseError
 		if !errors.As(err, &pe) || pe.File != path {
-			t.Fatalf("got %v, want a *ProfileError for %s", err, path)
+			t.Fatalf("got %v, want a *ParseError for %s", err, path)
 		}
 		if !strings.Contains(pe.Problem, "1 MiB") || !strings.Contains(pe.Problem, "1048576") {
 			t.Errorf("%q does not state the limit", pe.Problem)
@@ -440,19 +415,19 @@ func TestProfileSizeLimit(t *testing.T) {
 	for _, tt := range []struct {
 		size int
 		ok   bool
-	}{{MaxProfileSize, true}, {MaxProfileSize + 1, false}} {
+	}{{MaxSize, true}, {MaxSize + 1, false}} {
 		data := pad(tt.size)
-		_, err := ParseProfile(data)
+		_, err := Parse(data)
 		if (err == nil) != tt.ok {
-			t.Errorf("ParseProfile of %d bytes: %v", tt.size, err)
+			t.Errorf("Parse of %d bytes: %v", tt.size, err)
 		}
 		path := filepath.Join(dir, "p.json")
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		_, err = LoadProfile(path)
+		_, err = Load(path)
 		if (err == nil) != tt.ok {
-			t.Errorf("LoadProfile of %d bytes: %v", tt.size, err)
+			t.Errorf("Load of %d bytes: %v", tt.size, err)
 		}
 	}
 }

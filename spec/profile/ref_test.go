@@ -1,4 +1,4 @@
-package spec
+package profile
 
 import (
 	"strings"
@@ -8,33 +8,33 @@ import (
 func TestParseProfileRefAccepts(t *testing.T) {
 	for _, tc := range []struct {
 		in     string
-		want   ProfileRef
+		want   Ref
 		String string
 	}{
-		{"runtime/default", ProfileRef{Type: TypeRuntimeDefault}, "runtime/default"},
-		{"docker/default", ProfileRef{Type: TypeRuntimeDefault}, "runtime/default"},
-		{"unconfined", ProfileRef{Type: TypeUnconfined}, "unconfined"},
-		{"localhost/profiles/audit.json", ProfileRef{Type: TypeLocalhost, Path: "profiles/audit.json"}, "localhost/profiles/audit.json"},
-		{"localhost/a/b/c.json", ProfileRef{Type: TypeLocalhost, Path: "a/b/c.json"}, "localhost/a/b/c.json"},
-		{"localhost/audit.json", ProfileRef{Type: TypeLocalhost, Path: "audit.json"}, "localhost/audit.json"},
+		{"runtime/default", Ref{Type: TypeRuntimeDefault}, "runtime/default"},
+		{"docker/default", Ref{Type: TypeRuntimeDefault}, "runtime/default"},
+		{"unconfined", Ref{Type: TypeUnconfined}, "unconfined"},
+		{"localhost/profiles/audit.json", Ref{Type: TypeLocalhost, Path: "profiles/audit.json"}, "localhost/profiles/audit.json"},
+		{"localhost/a/b/c.json", Ref{Type: TypeLocalhost, Path: "a/b/c.json"}, "localhost/a/b/c.json"},
+		{"localhost/audit.json", Ref{Type: TypeLocalhost, Path: "audit.json"}, "localhost/audit.json"},
 		// ".." only as a whole element is traversal; dots inside a name are not.
-		{"localhost/a..b/..c.json", ProfileRef{Type: TypeLocalhost, Path: "a..b/..c.json"}, "localhost/a..b/..c.json"},
+		{"localhost/a..b/..c.json", Ref{Type: TypeLocalhost, Path: "a..b/..c.json"}, "localhost/a..b/..c.json"},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
-			got, err := ParseProfileRef(tc.in)
+			got, err := ParseRef(tc.in)
 			if err != nil {
-				t.Fatalf("ParseProfileRef(%q): %v", tc.in, err)
+				t.Fatalf("ParseRef(%q): %v", tc.in, err)
 			}
 			if got != tc.want {
-				t.Errorf("ParseProfileRef(%q) = %+v, want %+v", tc.in, got, tc.want)
+				t.Errorf("ParseRef(%q) = %+v, want %+v", tc.in, got, tc.want)
 			}
 			if s := got.String(); s != tc.String {
 				t.Errorf("String() = %q, want %q", s, tc.String)
 			}
 			// What String returns must parse back to the same reference.
-			again, err := ParseProfileRef(got.String())
+			again, err := ParseRef(got.String())
 			if err != nil || again != got {
-				t.Errorf("ParseProfileRef(%q) = %+v, %v; want %+v", got.String(), again, err, got)
+				t.Errorf("ParseRef(%q) = %+v, %v; want %+v", got.String(), again, err, got)
 			}
 		})
 	}
@@ -68,12 +68,12 @@ func TestParseProfileRefRefuses(t *testing.T) {
 		{"absolute file", "/var/lib/kubelet/seccomp/audit.json", []string{`"/var/lib/kubelet/seccomp/audit.json" is not a seccomp profile`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := ParseProfileRef(tc.in)
+			got, err := ParseRef(tc.in)
 			if err == nil {
-				t.Fatalf("ParseProfileRef(%q) = %+v, want an error", tc.in, got)
+				t.Fatalf("ParseRef(%q) = %+v, want an error", tc.in, got)
 			}
-			if got != (ProfileRef{}) {
-				t.Errorf("ParseProfileRef(%q) returned %+v with its error", tc.in, got)
+			if got != (Ref{}) {
+				t.Errorf("ParseRef(%q) returned %+v with its error", tc.in, got)
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(err.Error(), w) {

@@ -1,4 +1,4 @@
-package spec
+package profile
 
 import (
 	"errors"
@@ -10,52 +10,8 @@ import (
 	"testing"
 	"time"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sysgate/sysgate/spec/internal/profiletest"
 )
-
-// auditProfileJSON is the seed's profiles/audit.json: everything is
-// allowed except creating directories, which fails with EPERM.
-const auditProfileJSON = `{
-  "defaultAction": "SCMP_ACT_ALLOW",
-  "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
-  "syscalls": [
-    {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}
-  ]
-}`
-
-// auditProfileWant is auditProfileJSON parsed.
-func auditProfileWant() *specs.LinuxSeccomp {
-	return &specs.LinuxSeccomp{
-		DefaultAction: specs.ActAllow,
-		Architectures: x86Arches,
-		Syscalls: []specs.LinuxSyscall{
-			{Names: []string{"mkdir", "mkdirat"}, Action: specs.ActErrno, ErrnoRet: uintPtr(1)},
-		},
-	}
-}
-
-// otherProfileJSON is a second valid profile, different from the first.
-const otherProfileJSON = `{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"],"syscalls":[{"names":["read","write","exit_group"],"action":"SCMP_ACT_ALLOW"}]}`
-
-func writeFile(t testing.TB, path, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func symlink(t testing.TB, target, link string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(target, link); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // profileTree builds, in a temporary directory:
 //
@@ -70,30 +26,30 @@ func profileTree(t *testing.T) string {
 	base := t.TempDir()
 	root := filepath.Join(base, "root")
 	outside := filepath.Join(base, "outside")
-	writeFile(t, filepath.Join(outside, "escaped.json"), auditProfileJSON)
-	writeFile(t, filepath.Join(outside, "dir", "p.json"), auditProfileJSON)
+	profiletest.WriteFile(t, filepath.Join(outside, "escaped.json"), profiletest.AuditJSON)
+	profiletest.WriteFile(t, filepath.Join(outside, "dir", "p.json"), profiletest.AuditJSON)
 
-	writeFile(t, filepath.Join(root, "profiles", "audit.json"), auditProfileJSON)
-	writeFile(t, filepath.Join(root, "a", "b", "c.json"), auditProfileJSON)
-	writeFile(t, filepath.Join(root, "invalid.json"), `{"defaultAction": 5}`)
-	writeFile(t, filepath.Join(root, "not-json.json"), "defaultAction: SCMP_ACT_ERRNO\n")
+	profiletest.WriteFile(t, filepath.Join(root, "profiles", "audit.json"), profiletest.AuditJSON)
+	profiletest.WriteFile(t, filepath.Join(root, "a", "b", "c.json"), profiletest.AuditJSON)
+	profiletest.WriteFile(t, filepath.Join(root, "invalid.json"), `{"defaultAction": 5}`)
+	profiletest.WriteFile(t, filepath.Join(root, "not-json.json"), "defaultAction: SCMP_ACT_ERRNO\n")
 	if err := os.MkdirAll(filepath.Join(root, "profiles", "dir.json"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	// Symlinks that stay inside the root.
-	symlink(t, "audit.json", filepath.Join(root, "profiles", "same-dir.json"))
-	symlink(t, "../profiles/audit.json", filepath.Join(root, "links", "up-and-down.json"))
-	symlink(t, filepath.Join(root, "profiles", "audit.json"), filepath.Join(root, "links", "absolute.json"))
-	symlink(t, "profiles", filepath.Join(root, "profiles-link"))
-	symlink(t, filepath.Join(root, "profiles"), filepath.Join(root, "profiles-abs-link"))
-	symlink(t, "missing.json", filepath.Join(root, "dangling.json"))
+	profiletest.Symlink(t, "audit.json", filepath.Join(root, "profiles", "same-dir.json"))
+	profiletest.Symlink(t, "../profiles/audit.json", filepath.Join(root, "links", "up-and-down.json"))
+	profiletest.Symlink(t, filepath.Join(root, "profiles", "audit.json"), filepath.Join(root, "links", "absolute.json"))
+	profiletest.Symlink(t, "profiles", filepath.Join(root, "profiles-link"))
+	profiletest.Symlink(t, filepath.Join(root, "profiles"), filepath.Join(root, "profiles-abs-link"))
+	profiletest.Symlink(t, "missing.json", filepath.Join(root, "dangling.json"))
 	// Symlinks that leave it.
-	symlink(t, "/etc/passwd", filepath.Join(root, "passwd.json"))
-	symlink(t, "../outside/escaped.json", filepath.Join(root, "escape-relative.json"))
-	symlink(t, filepath.Join(outside, "escaped.json"), filepath.Join(root, "escape-absolute.json"))
-	symlink(t, "../../outside/dir", filepath.Join(root, "sub", "out"))
-	symlink(t, filepath.Join(outside, "dir"), filepath.Join(root, "out-abs"))
-	symlink(t, "/proc/self/root/etc/passwd", filepath.Join(root, "magic.json"))
+	profiletest.Symlink(t, "/etc/passwd", filepath.Join(root, "passwd.json"))
+	profiletest.Symlink(t, "../outside/escaped.json", filepath.Join(root, "escape-relative.json"))
+	profiletest.Symlink(t, filepath.Join(outside, "escaped.json"), filepath.Join(root, "escape-absolute.json"))
+	profiletest.Symlink(t, "../../outside/dir", filepath.Join(root, "sub", "out"))
+	profiletest.Symlink(t, filepath.Join(outside, "dir"), filepath.Join(root, "out-abs"))
+	profiletest.Symlink(t, "/proc/self/root/etc/passwd", filepath.Join(root, "magic.json"))
 	return root
 }
 
@@ -138,8 +94,8 @@ func TestLoadLocalhost(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !reflect.DeepEqual(p, auditProfileWant()) {
-					t.Errorf("profile = %+v\nwant %+v", p, auditProfileWant())
+				if !reflect.DeepEqual(p, profiletest.AuditWant()) {
+					t.Errorf("profile = %+v\nwant %+v", p, profiletest.AuditWant())
 				}
 				return
 			}
@@ -161,15 +117,15 @@ func TestLoadLocalhost(t *testing.T) {
 func TestLoadLocalhostInvalidProfile(t *testing.T) {
 	root := profileTree(t)
 	full, p, err := LoadLocalhost(root, "invalid.json")
-	var pe *ProfileError
+	var pe *ParseError
 	if !errors.As(err, &pe) {
-		t.Fatalf("err = %v (%T), want a *ProfileError", err, err)
+		t.Fatalf("err = %v (%T), want a *ParseError", err, err)
 	}
 	if want := filepath.Join(root, "invalid.json"); pe.File != want || full != want {
-		t.Errorf("ProfileError.File = %q, full = %q, want %q", pe.File, full, want)
+		t.Errorf("ParseError.File = %q, full = %q, want %q", pe.File, full, want)
 	}
 	if pe.Path != "defaultAction" {
-		t.Errorf("ProfileError.Path = %q, want defaultAction", pe.Path)
+		t.Errorf("ParseError.Path = %q, want defaultAction", pe.Path)
 	}
 	if p != nil {
 		t.Errorf("profile %+v returned with the error", p)
@@ -193,12 +149,12 @@ func TestLoadLocalhostHugeFile(t *testing.T) {
 	start := time.Now()
 	full, p, err := LoadLocalhost(root, "huge.json")
 	elapsed := time.Since(start)
-	var pe *ProfileError
+	var pe *ParseError
 	if !errors.As(err, &pe) {
-		t.Fatalf("err = %v (%T), want a *ProfileError", err, err)
+		t.Fatalf("err = %v (%T), want a *ParseError", err, err)
 	}
 	if pe.File != path || full != path {
-		t.Errorf("ProfileError.File = %q, full = %q, want %q", pe.File, full, path)
+		t.Errorf("ParseError.File = %q, full = %q, want %q", pe.File, full, path)
 	}
 	if !strings.Contains(pe.Problem, "larger than 1048576 bytes") {
 		t.Errorf("problem %q does not give the limit", pe.Problem)
@@ -240,15 +196,15 @@ func TestLoadLocalhostRootThroughSymlink(t *testing.T) {
 	// name either spelling of the root.
 	real := profileTree(t)
 	root := filepath.Join(t.TempDir(), "kubelet-seccomp")
-	symlink(t, real, root)
-	symlink(t, filepath.Join(root, "profiles", "audit.json"), filepath.Join(real, "via-link.json"))
+	profiletest.Symlink(t, real, root)
+	profiletest.Symlink(t, filepath.Join(root, "profiles", "audit.json"), filepath.Join(real, "via-link.json"))
 	for _, rel := range []string{"profiles/audit.json", "links/absolute.json", "via-link.json"} {
 		full, p, err := LoadLocalhost(root, rel)
 		if err != nil {
 			t.Errorf("%s: %v", rel, err)
 			continue
 		}
-		if full != filepath.Join(root, rel) || !reflect.DeepEqual(p, auditProfileWant()) {
+		if full != filepath.Join(root, rel) || !reflect.DeepEqual(p, profiletest.AuditWant()) {
 			t.Errorf("%s: full %q, profile %+v", rel, full, p)
 		}
 	}

@@ -1,0 +1,107 @@
+package spec
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/sysgate/sysgate/spec/bundle"
+)
+
+// Create is one container's create, planned: its decision and its rendered
+// config.json, checked but not yet written. Every caller goes through it:
+// sysgate-runc and the containerd shim (Prepare), the helper (which needs
+// the two steps apart, to hand a container with a warning back to its
+// client before anything is written) and `sysgate resolve` (which only
+// plans).
+type Create struct {
+	Decision Decision
+	// Warning must be said to the caller but does not stop the container.
+	Warning string
+	// Bundle is the bundle, resolved once into a descriptor that Commit
+	// writes through.
+	Bundle *bundle.Bundle
+
+	policy Policy
+	config []byte // nil when the bundle already says it all
+}
+
+// Plan does every check of a create and writes nothing: it reads the
+// bundle (dir resolved relative to at, nil: the working directory),
+// decides, checks the decision against the policy, proves the profile
+// (validated and compiled, through the policy's cache), and renders
+// config.json. On error the Create holds what was found so far (the
+// decision, when one was reached). Close releases it either way.
+func Plan(at *os.File, dir, id string, policy Policy) (*Create, error) {
+	c := &Create{policy: policy}
+	b, err := bundle.OpenBundle(at, dir)
+	if err != nil {
+		return c, err
+	}
+	c.Bundle = b
+	b.RecordKey = policy.RecordKey()
+	if c.Decision, err = Decide(id, b.Spec, policy); err != nil {
+		return c, inContainer(id, err)
+	}
+	if c.Warning, err = CheckDecision(c.Decision, policy); err != nil {
+		return c, err
+	}
+	prog, err := c.Decision.Verify(policy.Cache())
+	if err != nil {
+		return c, inContainer(id, err)
+	}
+	var bpf []byte
+	if prog != nil && policy.HandsOverBPF() {
+		bpf = prog.Bytes()
+	}
+	out, changed, err := b.Rendered(c.Decision.Applied(), bpf)
+	if err != nil {
+		return c, err
+	}
+	if changed {
+		c.config = out
+	}
+	return c, nil
+}
+
+// Decided reports whether Plan got as far as a decision.
+func (c *Create) Decided() bool { return c.Decision.Source != "" }
+
+// Close releases the bundle's descriptor.
+func (c *Create) Close() { c.Bundle.Close() }
+
+// Commit writes config.json and records the decision; via says who did it
+// when it was not sysgate-runc itself, and warn receives what must be said
+// without stopping the container (a decision log that cannot be written).
+func (c *Create) Commit(via string, warn func(string)) error {
+	if c.config != nil {
+		if err := c.Bundle.WriteConfig(c.config); err != nil {
+			return err
+		}
+	}
+	LogDecision(c.policy, c.Decision, via, warn)
+	return nil
+}
+
+// Prepare decides a container's profile and rewrites its bundle: Plan, the
+// warning to warn, then Commit. Nothing is written until every check has
+// passed, so on error config.json is what the caller gave. It returns the
+// bundle's real path, which the runtime is then given.
+func Prepare(at *os.File, dir, id string, policy Policy, warn func(string)) (Decision, string, error) {
+	c, err := Plan(at, dir, id, policy)
+	defer c.Close()
+	if err != nil {
+		return c.Decision, "", err
+	}
+	if c.Warning != "" {
+		warn(c.Warning)
+	}
+	return c.Decision, c.Bundle.Dir, c.Commit("", warn)
+}
+
+// inContainer names the container an error is about, when it has an id.
+func inContainer(id string, err error) error {
+	if id == "" {
+		return err
+	}
+	return fmt.Errorf("container %s: %w", id, err)
+}
