@@ -45,7 +45,7 @@ test-unit: deps
 
 fuzz: deps
 	$(GO) test -run '^$$' -fuzz '^FuzzParseProfile$$' -fuzztime $(FUZZTIME) ./spec/profile/
-	$(GO) test -run '^$$' -fuzz '^FuzzRun$$' -fuzztime $(FUZZTIME) ./filter/
+	$(GO) test -run '^$$' -fuzz '^FuzzRun$$' -fuzztime $(FUZZTIME) ./filter/bpf/
 	$(GO) test -run '^$$' -fuzz '^FuzzWithMembers$$' -fuzztime $(FUZZTIME) ./spec/internal/jsonobj/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseHelperRequest$$' -fuzztime $(FUZZTIME) ./shim/
 

@@ -14,6 +14,7 @@ import (
 	"github.com/sysgate/sysgate/conformance/bundle"
 	"github.com/sysgate/sysgate/conformance/probe"
 	"github.com/sysgate/sysgate/filter"
+	"github.com/sysgate/sysgate/filter/bpf"
 )
 
 // probeInContainer is where the probe lives in every bundle; its comm, in
@@ -337,7 +338,7 @@ func withListener(p *specs.LinuxSeccomp, dir string) (*specs.LinuxSeccomp, strin
 // probeEnvironment finds what this machine cannot show.
 func probeEnvironment() environment {
 	env := environment{auditMissing: auditPossible()}
-	if !filter.KernelActionSupported(filter.RetUserNotif) {
+	if !filter.KernelActionSupported(bpf.RetUserNotif) {
 		env.notifyMissing = "the kernel does not implement SECCOMP_RET_USER_NOTIF (Linux >= 5.0)"
 	}
 	// Without x32 an x32 call the filter passes fails with ENOSYS from the

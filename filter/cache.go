@@ -18,6 +18,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/sysgate/sysgate/filter/bpf"
 )
 
 // Cache keeps compiled programs on disk, keyed by everything that decides
@@ -239,11 +241,11 @@ func decodeEntry(data []byte, key string) (*Program, error) {
 	if err := json.Unmarshal(body[head:head+metaLen], &meta); err != nil {
 		return nil, err
 	}
-	insns, err := DecodeInstructions(body[head+metaLen:])
+	insns, err := bpf.Decode(body[head+metaLen:])
 	if err != nil {
 		return nil, err
 	}
-	if err := CheckProgram(insns); err != nil {
+	if err := bpf.Check(insns); err != nil {
 		return nil, err
 	}
 	if meta.StubLength < 0 || meta.StubLength > len(insns) {

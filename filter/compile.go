@@ -8,6 +8,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
+
+	"github.com/sysgate/sysgate/filter/bpf"
 )
 
 // Optimize levels of libseccomp's SCMP_FLTATR_CTL_OPTIMIZE.
@@ -68,7 +70,7 @@ func Compile(profile *specs.LinuxSeccomp, opts Options) (*Program, error) {
 		return nil, err
 	}
 
-	var insns []Instruction
+	var insns []bpf.Instruction
 	var ignored []string
 	if opts.Joint {
 		insns, ignored, err = libseccompProgram(profile, defaultAction, archList, opts.optimize())
@@ -91,15 +93,15 @@ func Compile(profile *specs.LinuxSeccomp, opts Options) (*Program, error) {
 		ListenerMetadata: profile.ListenerMetadata,
 		Ignored:          ignored,
 	}
-	if n := len(prog.Instructions); n > MaxInstructions {
-		return nil, fmt.Errorf("the compiled filter has %d instructions, more than the kernel's limit of %d: split rules with many argument conditions or drop architectures", n, MaxInstructions)
+	if n := len(prog.Instructions); n > bpf.MaxInstructions {
+		return nil, fmt.Errorf("the compiled filter has %d instructions, more than the kernel's limit of %d: split rules with many argument conditions or drop architectures", n, bpf.MaxInstructions)
 	}
 	return prog, nil
 }
 
 // libseccompProgram has libseccomp compile the rules for exactly archList
 // and export the program.
-func libseccompProgram(profile *specs.LinuxSeccomp, defaultAction libseccomp.ScmpAction, archList []specs.Arch, optimize int) ([]Instruction, []string, error) {
+func libseccompProgram(profile *specs.LinuxSeccomp, defaultAction libseccomp.ScmpAction, archList []specs.Arch, optimize int) ([]bpf.Instruction, []string, error) {
 	f, err := libseccomp.NewFilter(defaultAction)
 	if err != nil {
 		return nil, nil, fmt.Errorf("libseccomp: creating a filter: %w", err)

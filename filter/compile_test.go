@@ -8,6 +8,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sysgate/sysgate/filter"
+	"github.com/sysgate/sysgate/filter/bpf"
 	"github.com/sysgate/sysgate/spec"
 	"github.com/sysgate/sysgate/spec/profile"
 	"golang.org/x/sys/unix"
@@ -55,8 +56,8 @@ func TestFirstRuleWins(t *testing.T) {
 		for _, arch := range []specs.Arch{specs.ArchX86_64, specs.ArchX86} {
 			nr, _ := filter.SyscallNumber("setns", arch)
 			audit, _, _ := filter.AuditArch(arch)
-			if ret, _, _ := filter.Run(prog.Instructions, filter.SeccompData{Nr: nr, Arch: audit}); ret != filter.RetAllow {
-				t.Errorf("%+v %s: setns %s, want the first rule's ALLOW", opts, arch, filter.RetName(ret))
+			if ret, _, _ := bpf.Run(prog.Instructions, bpf.SeccompData{Nr: nr, Arch: audit}); ret != bpf.RetAllow {
+				t.Errorf("%+v %s: setns %s, want the first rule's ALLOW", opts, arch, bpf.RetName(ret))
 			}
 		}
 	}
@@ -107,8 +108,8 @@ func TestCompileArchesAndIgnored(t *testing.T) {
 // numbers above the profile's highest return ENOSYS, numbers below take the
 // profile's action, and permissive profiles get no stub.
 func TestENOSYSStub(t *testing.T) {
-	enosys := filter.RetErrno | uint32(unix.ENOSYS)
-	eperm := filter.RetErrno | uint32(unix.EPERM)
+	enosys := bpf.RetErrno | uint32(unix.ENOSYS)
+	eperm := bpf.RetErrno | uint32(unix.EPERM)
 	profile := parse(t, `{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"],
 		"syscalls":[{"names":["read","write","getppid"],"action":"SCMP_ACT_ALLOW"}]}`)
 	prog, err := filter.Compile(profile, filter.Options{})
@@ -123,21 +124,21 @@ func TestENOSYSStub(t *testing.T) {
 		nr   int32
 		want uint32
 	}{
-		{specs.ArchX86_64, 110, filter.RetAllow}, // getppid, the highest named
-		{specs.ArchX86_64, 83, eperm},            // mkdir, below it
+		{specs.ArchX86_64, 110, bpf.RetAllow}, // getppid, the highest named
+		{specs.ArchX86_64, 83, eperm},         // mkdir, below it
 		{specs.ArchX86_64, 111, enosys},
 		{specs.ArchX86_64, 435, enosys},
-		{specs.ArchX86, 64, filter.RetAllow}, // getppid on i386
+		{specs.ArchX86, 64, bpf.RetAllow}, // getppid on i386
 		{specs.ArchX86, 39, eperm},
 		{specs.ArchX86, 65, enosys},
-		{specs.ArchX32, 110, filter.RetAllow},
+		{specs.ArchX32, 110, bpf.RetAllow},
 		{specs.ArchX32, 83, eperm},
 		{specs.ArchX32, 200, enosys},
 	} {
 		audit, bits, _ := filter.AuditArch(tc.arch)
-		ret, _, err := filter.Run(prog.Instructions, filter.SeccompData{Nr: tc.nr | bits, Arch: audit})
+		ret, _, err := bpf.Run(prog.Instructions, bpf.SeccompData{Nr: tc.nr | bits, Arch: audit})
 		if err != nil || ret != tc.want {
-			t.Errorf("%s nr %d: %s, want %s (%v)", tc.arch, tc.nr, filter.RetName(ret), filter.RetName(tc.want), err)
+			t.Errorf("%s nr %d: %s, want %s (%v)", tc.arch, tc.nr, bpf.RetName(ret), bpf.RetName(tc.want), err)
 		}
 	}
 	for _, permissive := range []string{
@@ -187,11 +188,11 @@ func assertSameVerdicts(t *testing.T, profile *specs.LinuxSeccomp, a, b *filter.
 		audit, bits, _ := filter.AuditArch(arch)
 		for _, nr := range syscallNumbersToCompare() {
 			for _, args := range samples {
-				d := filter.SeccompData{Nr: nr | bits, Arch: audit, Args: args}
-				ra, _, errA := filter.Run(a.Instructions, d)
-				rb, _, errB := filter.Run(b.Instructions, d)
+				d := bpf.SeccompData{Nr: nr | bits, Arch: audit, Args: args}
+				ra, _, errA := bpf.Run(a.Instructions, d)
+				rb, _, errB := bpf.Run(b.Instructions, d)
 				if errA != nil || errB != nil || ra != rb {
-					t.Fatalf("%s nr %d args %x: %s vs %s (%v %v)", arch, nr, args, filter.RetName(ra), filter.RetName(rb), errA, errB)
+					t.Fatalf("%s nr %d args %x: %s vs %s (%v %v)", arch, nr, args, bpf.RetName(ra), bpf.RetName(rb), errA, errB)
 				}
 				n++
 			}
@@ -277,11 +278,11 @@ func TestActionCacheStaysOn(t *testing.T) {
 		}
 	}
 	// A filter that loads args[0] before anything else defeats the cache.
-	argFirst := append([]filter.Instruction{{Code: 0x20, K: 16}}, prog.Instructions...)
-	if filter.ConstantAllow(argFirst, filter.AuditArchX86_64, 0) {
+	argFirst := append([]bpf.Instruction{{Code: 0x20, K: 16}}, prog.Instructions...)
+	if bpf.ConstantAllow(argFirst, bpf.AuditArchX86_64, 0) {
 		t.Error("a leading argument load must make read uncacheable")
 	}
-	if !filter.ConstantAllow(prog.Instructions, filter.AuditArchX86_64, 0) {
+	if !bpf.ConstantAllow(prog.Instructions, bpf.AuditArchX86_64, 0) {
 		t.Error("read must be cacheable under RuntimeDefault")
 	}
 }

@@ -1,9 +1,26 @@
 // Package filter turns an OCI seccomp profile (specs.LinuxSeccomp) into a
-// classic BPF program for the x86 family (x86_64, x86, x32) with libseccomp,
-// prepends an ENOSYS stub for syscalls newer than the profile, exports the
-// program as raw sock_filter bytes, loads it into the calling process, and
-// interprets it in process so that every verdict can be proven without
-// trusting libseccomp.
+// classic BPF program for the x86 family (x86_64, x86, x32) and loads it. Its
+// code falls into three groups, the third of them a package of its own:
+//
+//   - Compile (compile.go, names.go, enosys.go, join.go, export.go,
+//     program.go, cache.go, explain.go, version.go): libseccomp compiles the
+//     profile once per architecture and exports each program through a memfd;
+//     join puts them behind an arch dispatch, and an ENOSYS stub goes in
+//     front for syscalls newer than the profile. The result is a Program,
+//     cached on disk by content. Explain runs it in the interpreter for every
+//     syscall. This is the only group that uses libseccomp and cgo.
+//   - The kernel side (the kernel_*.go files): loading a Program into the
+//     calling process with seccomp(2) after checking that this kernel has
+//     every flag and action it uses, user notification (receiving and
+//     answering notifications, handing the listener fd to the agent), and
+//     what the running kernel offers: filter flags, actions, and the ABIs a
+//     process can enter through (the ABI probe).
+//   - The pure toolkit, package filter/bpf: instruction encoding, the
+//     assembler the stub and the join are written with, the checker and
+//     interpreter that prove every verdict without trusting libseccomp, the
+//     disassembler, seccomp_data and the kernel's action-cache model. It has
+//     no cgo, no libseccomp and no import of sysgate's own: data flows
+//     filter -> filter/bpf, never back.
 //
 // It is the bottom layer of sysgate: it knows nothing of Kubernetes, bundles
 // or policy. Callers validate a profile (package spec) before compiling it.

@@ -5,6 +5,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/sysgate/sysgate/filter/bpf"
 )
 
 // The ENOSYS stub runs before libseccomp's program. A syscall number above
@@ -28,7 +30,7 @@ import (
 //
 // An ABI the profile does not list gets no section: libseccomp's program
 // applies its bad-arch action to it.
-func enosysStub(profile *specs.LinuxSeccomp, archList []specs.Arch) ([]Instruction, error) {
+func enosysStub(profile *specs.LinuxSeccomp, archList []specs.Arch) ([]bpf.Instruction, error) {
 	if !wantsEnosysStub(profile) {
 		return nil, nil
 	}
@@ -37,35 +39,39 @@ func enosysStub(profile *specs.LinuxSeccomp, archList []specs.Arch) ([]Instructi
 		return nil, nil
 	}
 
-	var a assembler
-	a.emit(stmt(bpfLD|bpfW|bpfABS, offsetArch))
+	var a bpf.Assembler
+	a.Emit(bpf.LoadAbsolute(bpf.OffsetArch))
 	_, has64 := highest[specs.ArchX86_64]
 	_, hasX32 := highest[specs.ArchX32]
 	if has64 || hasX32 {
-		a.jumpIf(bpfJEQ, AuditArchX86_64, "amd64", "")
+		a.JumpIf(bpf.OpJumpEqual, bpf.AuditArchX86_64, "amd64", "")
 	}
 	if _, ok := highest[specs.ArchX86]; ok {
-		a.jumpIf(bpfJEQ, AuditArchI386, "i386", "")
+		a.JumpIf(bpf.OpJumpEqual, bpf.AuditArchI386, "i386", "")
 	}
-	a.jumpAlways("filter")
+	a.JumpAlways("filter")
 
 	if has64 || hasX32 {
-		a.label("amd64")
-		a.emit(stmt(bpfLD|bpfW|bpfABS, offsetNr))
-		a.jumpIf(bpfJSET, uint32(X32SyscallBit), "x32", "")
-		a.rangeCheck(highest, specs.ArchX86_64)
-		a.label("x32")
-		a.rangeCheck(highest, specs.ArchX32)
+		a.Label("amd64")
+		a.Emit(bpf.LoadAbsolute(bpf.OffsetNr))
+		a.JumpIf(bpf.OpJumpSet, uint32(bpf.X32SyscallBit), "x32", "")
+		rangeCheck(&a, highest, specs.ArchX86_64)
+		a.Label("x32")
+		rangeCheck(&a, highest, specs.ArchX32)
 	}
 	if _, ok := highest[specs.ArchX86]; ok {
-		a.label("i386")
-		a.emit(stmt(bpfLD|bpfW|bpfABS, offsetNr))
-		a.rangeCheck(highest, specs.ArchX86)
+		a.Label("i386")
+		a.Emit(bpf.LoadAbsolute(bpf.OffsetNr))
+		rangeCheck(&a, highest, specs.ArchX86)
 	}
-	a.label("enosys")
-	a.emit(stmt(bpfRET|bpfK, RetErrno|uint32(unix.ENOSYS)))
-	a.label("filter")
-	return a.assemble()
+	a.Label("enosys")
+	a.Emit(bpf.Return(bpf.RetErrno | uint32(unix.ENOSYS)))
+	a.Label("filter")
+	insns, err := a.Assemble()
+	if err != nil {
+		return nil, fmt.Errorf("ENOSYS stub: %w", err)
+	}
+	return insns, nil
 }
 
 // wantsEnosysStub follows runc: a permissive default action already lets new
@@ -100,81 +106,11 @@ func highestSyscalls(profile *specs.LinuxSeccomp, archList []specs.Arch) map[spe
 
 // rangeCheck sends numbers above the arch's highest to ENOSYS and the rest
 // to libseccomp's program; an arch without rules goes straight there.
-func (a *assembler) rangeCheck(highest map[specs.Arch]uint32, arch specs.Arch) {
+func rangeCheck(a *bpf.Assembler, highest map[specs.Arch]uint32, arch specs.Arch) {
 	max, ok := highest[arch]
 	if !ok {
-		a.jumpAlways("filter")
+		a.JumpAlways("filter")
 		return
 	}
-	a.jumpIf(bpfJGT, max, "enosys", "filter")
-}
-
-// assembler emits a short forward-only program with symbolic jump targets;
-// an empty target means the next instruction.
-type assembler struct {
-	insns  []Instruction
-	labels map[string]int
-	fixups []fixup
-}
-
-type fixup struct {
-	at            int
-	jt, jf        string
-	unconditional bool
-}
-
-func (a *assembler) emit(in Instruction) { a.insns = append(a.insns, in) }
-
-func (a *assembler) label(name string) {
-	if a.labels == nil {
-		a.labels = map[string]int{}
-	}
-	a.labels[name] = len(a.insns)
-}
-
-func (a *assembler) jumpIf(op uint16, k uint32, jt, jf string) {
-	a.fixups = append(a.fixups, fixup{at: len(a.insns), jt: jt, jf: jf})
-	a.emit(jump(bpfJMP|op|bpfK, k, 0, 0))
-}
-
-func (a *assembler) jumpAlways(target string) {
-	a.fixups = append(a.fixups, fixup{at: len(a.insns), jt: target, unconditional: true})
-	a.emit(stmt(bpfJMP|bpfJA, 0))
-}
-
-func (a *assembler) assemble() ([]Instruction, error) {
-	offset := func(from int, target string) (int, error) {
-		if target == "" {
-			return 0, nil
-		}
-		to, ok := a.labels[target]
-		if !ok {
-			return 0, fmt.Errorf("ENOSYS stub: undefined label %q", target)
-		}
-		if to <= from {
-			return 0, fmt.Errorf("ENOSYS stub: backward jump to %q", target)
-		}
-		return to - from - 1, nil
-	}
-	for _, f := range a.fixups {
-		jt, err := offset(f.at, f.jt)
-		if err != nil {
-			return nil, err
-		}
-		if f.unconditional {
-			a.insns[f.at].K = uint32(jt)
-			continue
-		}
-		jf, err := offset(f.at, f.jf)
-		if err != nil {
-			return nil, err
-		}
-		// The stub is a few dozen instructions, so conditional offsets always
-		// fit in 8 bits; refuse rather than wrap if that ever changes.
-		if jt > 255 || jf > 255 {
-			return nil, fmt.Errorf("ENOSYS stub: jump too long at instruction %d", f.at)
-		}
-		a.insns[f.at].Jt, a.insns[f.at].Jf = uint8(jt), uint8(jf)
-	}
-	return a.insns, nil
+	a.JumpIf(bpf.OpJumpGreater, max, "enosys", "filter")
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/sysgate/sysgate/filter/bpf"
 )
 
 // Explanation is the interpreter's verdict on one syscall of one ABI.
@@ -66,17 +68,17 @@ func Explain(p *Program, profile *specs.LinuxSeccomp, arch specs.Arch, only stri
 }
 
 func explainOne(p *Program, samples [][6]uint64, arch specs.Arch, audit uint32, nr int32, name string) (Explanation, error) {
-	e := Explanation{Arch: arch, Syscall: name, Nr: nr &^ X32SyscallBit}
+	e := Explanation{Arch: arch, Syscall: name, Nr: nr &^ bpf.X32SyscallBit}
 	for _, args := range samples {
-		ret, _, err := Run(p.Instructions, SeccompData{Nr: nr, Arch: audit, Args: args})
+		ret, _, err := bpf.Run(p.Instructions, bpf.SeccompData{Nr: nr, Arch: audit, Args: args})
 		if err != nil {
 			return e, fmt.Errorf("interpreting the filter for %s on %s: %w", name, arch, err)
 		}
-		if a := RetName(ret); !slices.Contains(e.Actions, a) {
+		if a := bpf.RetName(ret); !slices.Contains(e.Actions, a) {
 			e.Actions = append(e.Actions, a)
 		}
 	}
-	e.KernelCached = arch != specs.ArchX32 && ConstantAllow(p.Instructions, audit, nr)
+	e.KernelCached = arch != specs.ArchX32 && bpf.ConstantAllow(p.Instructions, audit, nr)
 	e.Action = e.Actions[0]
 	if len(e.Actions) > 1 {
 		e.Action = "depends on arguments"
@@ -89,11 +91,11 @@ func explainOne(p *Program, samples [][6]uint64, arch specs.Arch, audit uint32, 
 func AuditArch(arch specs.Arch) (audit uint32, nrBits int32, err error) {
 	switch arch {
 	case specs.ArchX86_64:
-		return AuditArchX86_64, 0, nil
+		return bpf.AuditArchX86_64, 0, nil
 	case specs.ArchX32:
-		return AuditArchX86_64, X32SyscallBit, nil
+		return bpf.AuditArchX86_64, bpf.X32SyscallBit, nil
 	case specs.ArchX86:
-		return AuditArchI386, 0, nil
+		return bpf.AuditArchI386, 0, nil
 	}
 	return 0, 0, fmt.Errorf("architecture %q is not one sysgate compiles for (%v)", arch, KnownArches())
 }

@@ -7,12 +7,14 @@ import (
 
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
+
+	"github.com/sysgate/sysgate/filter/bpf"
 )
 
 // exportBPF asks libseccomp for the program. ExportBPFMem needs libseccomp
 // 2.6 (Debian 12 ships 2.5.4), so the program goes through a memfd, which,
 // unlike a pipe, cannot fill up and deadlock on a large filter.
-func exportBPF(f *libseccomp.ScmpFilter) ([]Instruction, error) {
+func exportBPF(f *libseccomp.ScmpFilter) ([]bpf.Instruction, error) {
 	fd, err := unix.MemfdCreate("sysgate-bpf", unix.MFD_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("memfd_create for exporting the filter: %w", err)
@@ -29,5 +31,5 @@ func exportBPF(f *libseccomp.ScmpFilter) ([]Instruction, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the exported filter: %w", err)
 	}
-	return DecodeInstructions(raw)
+	return bpf.Decode(raw)
 }

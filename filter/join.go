@@ -1,11 +1,14 @@
 package filter
 
 import (
+	"fmt"
 	"slices"
 	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	libseccomp "github.com/seccomp/libseccomp-golang"
+
+	"github.com/sysgate/sysgate/filter/bpf"
 )
 
 // joinedProgram compiles one libseccomp filter per architecture, in
@@ -21,8 +24,8 @@ import (
 // arches exported together cost about three times their separate exports.
 // Each per-arch program still checks its own arch first, so the dispatch
 // only has to choose; TestJoinedMatchesJoint proves the verdicts equal.
-func joinedProgram(profile *specs.LinuxSeccomp, defaultAction libseccomp.ScmpAction, archList []specs.Arch, optimize int) ([]Instruction, []string, error) {
-	programs := make([][]Instruction, len(archList))
+func joinedProgram(profile *specs.LinuxSeccomp, defaultAction libseccomp.ScmpAction, archList []specs.Arch, optimize int) ([]bpf.Instruction, []string, error) {
+	programs := make([][]bpf.Instruction, len(archList))
 	ignoredPerArch := make([][]string, len(archList))
 	errs := make([]error, len(archList))
 	var wg sync.WaitGroup
@@ -45,7 +48,7 @@ func joinedProgram(profile *specs.LinuxSeccomp, defaultAction libseccomp.ScmpAct
 			}
 		}
 	}
-	program := func(arch specs.Arch) []Instruction {
+	program := func(arch specs.Arch) []bpf.Instruction {
 		if i := slices.Index(archList, arch); i >= 0 {
 			return programs[i]
 		}
@@ -53,46 +56,49 @@ func joinedProgram(profile *specs.LinuxSeccomp, defaultAction libseccomp.ScmpAct
 	}
 	x86_64, x32, i386 := program(specs.ArchX86_64), program(specs.ArchX32), program(specs.ArchX86)
 
-	var a assembler
-	a.emit(stmt(bpfLD|bpfW|bpfABS, offsetArch))
+	var a bpf.Assembler
+	a.Emit(bpf.LoadAbsolute(bpf.OffsetArch))
 	if x86_64 != nil || x32 != nil {
-		a.jumpIf(bpfJEQ, AuditArchX86_64, "", "not-amd64")
-		a.jumpAlways("amd64")
-		a.label("not-amd64")
+		a.JumpIf(bpf.OpJumpEqual, bpf.AuditArchX86_64, "", "not-amd64")
+		a.JumpAlways("amd64")
+		a.Label("not-amd64")
 	}
 	if i386 != nil {
-		a.jumpIf(bpfJEQ, AuditArchI386, "", "bad-arch")
-		a.jumpAlways("i386")
+		a.JumpIf(bpf.OpJumpEqual, bpf.AuditArchI386, "", "bad-arch")
+		a.JumpAlways("i386")
 	}
-	a.label("bad-arch")
-	a.emit(stmt(bpfRET|bpfK, RetKillProcess))
+	a.Label("bad-arch")
+	a.Emit(bpf.Return(bpf.RetKillProcess))
 	if x86_64 != nil || x32 != nil {
-		a.label("amd64")
-		a.emit(stmt(bpfLD|bpfW|bpfABS, offsetNr))
-		a.jumpIf(bpfJSET, uint32(X32SyscallBit), "", "x86_64")
-		a.jumpOrKill(x32 != nil, "x32")
-		a.label("x86_64")
-		a.jumpOrKill(x86_64 != nil, "x86_64-program")
+		a.Label("amd64")
+		a.Emit(bpf.LoadAbsolute(bpf.OffsetNr))
+		a.JumpIf(bpf.OpJumpSet, uint32(bpf.X32SyscallBit), "", "x86_64")
+		jumpOrKill(&a, x32 != nil, "x32")
+		a.Label("x86_64")
+		jumpOrKill(&a, x86_64 != nil, "x86_64-program")
 	}
 	for _, part := range []struct {
 		label string
-		insns []Instruction
+		insns []bpf.Instruction
 	}{{"x86_64-program", x86_64}, {"x32", x32}, {"i386", i386}} {
 		if part.insns != nil {
-			a.label(part.label)
-			a.insns = append(a.insns, part.insns...)
+			a.Label(part.label)
+			a.Emit(part.insns...)
 		}
 	}
-	insns, err := a.assemble()
-	return insns, ignored, err
+	insns, err := a.Assemble()
+	if err != nil {
+		return nil, nil, fmt.Errorf("arch dispatch: %w", err)
+	}
+	return insns, ignored, nil
 }
 
 // jumpOrKill jumps to the ABI's program, or kills when the profile does not
 // list that ABI (libseccomp's bad-arch action, as set in libseccompProgram).
-func (a *assembler) jumpOrKill(present bool, label string) {
+func jumpOrKill(a *bpf.Assembler, present bool, label string) {
 	if present {
-		a.jumpAlways(label)
+		a.JumpAlways(label)
 	} else {
-		a.emit(stmt(bpfRET|bpfK, RetKillProcess))
+		a.Emit(bpf.Return(bpf.RetKillProcess))
 	}
 }

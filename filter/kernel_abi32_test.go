@@ -24,6 +24,7 @@ import (
 
 	"github.com/sysgate/sysgate/conformance/probe"
 	"github.com/sysgate/sysgate/filter"
+	"github.com/sysgate/sysgate/filter/bpf"
 	"github.com/sysgate/sysgate/integration/probetest"
 	"golang.org/x/sys/unix"
 )
@@ -36,11 +37,11 @@ func naiveFilter() *filter.Program {
 		jeqK   = unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K
 		retK   = unix.BPF_RET | unix.BPF_K
 	)
-	return &filter.Program{Instructions: []filter.Instruction{
+	return &filter.Program{Instructions: []bpf.Instruction{
 		{Code: ldAbsW, K: 0}, // seccomp_data.nr
 		{Code: jeqK, Jt: 0, Jf: 1, K: 83},
-		{Code: retK, K: filter.RetErrno | uint32(unix.EPERM)},
-		{Code: retK, K: filter.RetAllow},
+		{Code: retK, K: bpf.RetErrno | uint32(unix.EPERM)},
+		{Code: retK, K: bpf.RetAllow},
 	}}
 }
 
@@ -173,7 +174,7 @@ func TestKernelABIMatrix(t *testing.T) {
 				if f.prog != nil && path != pathI386 {
 					c := call{abi: map[string]string{pathX86_64: "", pathInt80: "i386", pathX32: "x32"}[path], name: "mkdir", args: []string{"path", "493"}}
 					if interp, ret := interpreterOutcome(t, probePath, dir, f.prog, c); interp != got {
-						t.Errorf("%s: the interpreter says %s (%s), but the kernel did %s", path, interp, filter.RetName(ret), got)
+						t.Errorf("%s: the interpreter says %s (%s), but the kernel did %s", path, interp, bpf.RetName(ret), got)
 					}
 				}
 				if made != (got == probe.OutcomeAllowed) {

@@ -25,6 +25,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sysgate/sysgate/filter"
+	"github.com/sysgate/sysgate/filter/bpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -88,7 +89,7 @@ func readProgram(path, flags string) (*filter.Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	insns, err := filter.DecodeInstructions(raw)
+	insns, err := bpf.Decode(raw)
 	if err != nil {
 		return nil, err
 	}

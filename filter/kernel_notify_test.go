@@ -19,13 +19,14 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sysgate/sysgate/conformance/probe"
 	"github.com/sysgate/sysgate/filter"
+	"github.com/sysgate/sysgate/filter/bpf"
 	"github.com/sysgate/sysgate/integration/probetest"
 	"golang.org/x/sys/unix"
 )
 
 func TestKernelUserNotification(t *testing.T) {
 	requireSeccomp(t)
-	if !filter.KernelActionSupported(filter.RetUserNotif) {
+	if !filter.KernelActionSupported(bpf.RetUserNotif) {
 		t.Skip("this kernel does not implement SECCOMP_RET_USER_NOTIF (Linux >= 5.0)")
 	}
 	probePath := probetest.BuildForTest(t)
@@ -43,10 +44,10 @@ func TestKernelUserNotification(t *testing.T) {
 		answer filter.NotificationResponse
 		want   string
 	}{
-		{"agent answers EXDEV", probe.ABINative, 83, filter.AuditArchX86_64, filter.NotificationResponse{Error: -int32(unix.EXDEV)}, "errno:EXDEV"},
-		{"agent fakes success", probe.ABINative, 83, filter.AuditArchX86_64, filter.NotificationResponse{Val: 0}, "allowed"},
-		{"i386 call reaches the agent", probe.ABII386, 39, filter.AuditArchI386, filter.NotificationResponse{Error: -int32(unix.EXDEV)}, "errno:EXDEV"},
-		{"agent lets it continue", probe.ABINative, 83, filter.AuditArchX86_64, filter.NotificationResponse{Flags: unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE}, "allowed"},
+		{"agent answers EXDEV", probe.ABINative, 83, bpf.AuditArchX86_64, filter.NotificationResponse{Error: -int32(unix.EXDEV)}, "errno:EXDEV"},
+		{"agent fakes success", probe.ABINative, 83, bpf.AuditArchX86_64, filter.NotificationResponse{Val: 0}, "allowed"},
+		{"i386 call reaches the agent", probe.ABII386, 39, bpf.AuditArchI386, filter.NotificationResponse{Error: -int32(unix.EXDEV)}, "errno:EXDEV"},
+		{"agent lets it continue", probe.ABINative, 83, bpf.AuditArchX86_64, filter.NotificationResponse{Flags: unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE}, "allowed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.abi == probe.ABII386 {

@@ -22,6 +22,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sysgate/sysgate/conformance/probe"
 	"github.com/sysgate/sysgate/filter"
+	"github.com/sysgate/sysgate/filter/bpf"
 	"github.com/sysgate/sysgate/integration/probetest"
 	"golang.org/x/sys/unix"
 )
@@ -45,9 +46,9 @@ func loaderMain(args []string) int {
 	}
 	raw, err := os.ReadFile(args[0])
 	if err == nil {
-		var insns []filter.Instruction
+		var insns []bpf.Instruction
 		var flags uint64
-		insns, err = filter.DecodeInstructions(raw)
+		insns, err = bpf.Decode(raw)
 		if err == nil {
 			flags, err = strconv.ParseUint(args[1], 10, 32)
 		}
@@ -117,7 +118,7 @@ func (c call) number(t *testing.T) int64 {
 	if !ok {
 		t.Fatalf("no number for %s on %s", c.name, arch)
 	}
-	return int64(nr &^ filter.X32SyscallBit)
+	return int64(nr &^ bpf.X32SyscallBit)
 }
 
 func (c call) argv(dir string) []string {
@@ -158,22 +159,22 @@ func interpreterOutcome(t *testing.T, probePath, dir string, prog *filter.Progra
 	if err != nil {
 		t.Fatal(err)
 	}
-	ret, _, err := filter.Run(prog.Instructions, filter.SeccompData{Nr: int32(c.number(t)) | bits, Arch: audit, Args: c.intArgs(t)})
+	ret, _, err := bpf.Run(prog.Instructions, bpf.SeccompData{Nr: int32(c.number(t)) | bits, Arch: audit, Args: c.intArgs(t)})
 	if err != nil {
 		t.Fatalf("interpreter: %v", err)
 	}
-	switch filter.RetAction(ret) {
-	case filter.RetAllow, filter.RetLog:
+	switch bpf.RetAction(ret) {
+	case bpf.RetAllow, bpf.RetLog:
 		r, err := probe.Run(context.Background(), probePath, nil, c.abi, c.number(t), c.argv(dir)...)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return r.Outcome(), ret
-	case filter.RetErrno:
-		return "errno:" + unix.ErrnoName(syscall.Errno(ret&filter.RetData)), ret
-	case filter.RetTrap:
+	case bpf.RetErrno:
+		return "errno:" + unix.ErrnoName(syscall.Errno(ret&bpf.RetData)), ret
+	case bpf.RetTrap:
 		return probe.OutcomeTrap, ret
-	case filter.RetTrace, filter.RetUserNotif:
+	case bpf.RetTrace, bpf.RetUserNotif:
 		// No tracer and no listener: the kernel fails the call with ENOSYS.
 		return "errno:ENOSYS", ret
 	default:
@@ -209,7 +210,7 @@ func runCases(t *testing.T, profileJSON string, calls []call) {
 			}
 			interp, ret := interpreterOutcome(t, probePath, dir, prog, c)
 			if interp != got {
-				t.Errorf("interpreter says %s (%s), but the kernel did %s", interp, filter.RetName(ret), got)
+				t.Errorf("interpreter says %s (%s), but the kernel did %s", interp, bpf.RetName(ret), got)
 			}
 		})
 	}

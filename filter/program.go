@@ -1,13 +1,17 @@
 package filter
 
-import specs "github.com/opencontainers/runtime-spec/specs-go"
+import (
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/sysgate/sysgate/filter/bpf"
+)
 
 // Program is a compiled seccomp filter: what seccomp(2) loads, plus what the
 // loader and the explainer need to know about it.
 type Program struct {
 	// Instructions is the whole filter: the ENOSYS stub (StubLength
 	// instructions, possibly none) followed by libseccomp's program.
-	Instructions []Instruction
+	Instructions []bpf.Instruction
 	// StubLength is how many leading instructions are sysgate's ENOSYS stub.
 	StubLength int
 	// Flags are the SECCOMP_FILTER_FLAG_* bits for seccomp(2), including
@@ -25,7 +29,7 @@ type Program struct {
 }
 
 // Bytes is the program as the raw sock_filter array seccomp(2) takes.
-func (p *Program) Bytes() []byte { return EncodeInstructions(p.Instructions) }
+func (p *Program) Bytes() []byte { return bpf.Encode(p.Instructions) }
 
 // NeedsListener reports whether loading returns a user-notification fd.
 func (p *Program) NeedsListener() bool { return p.Flags&flagNewListener != 0 }

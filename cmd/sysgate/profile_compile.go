@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/sysgate/sysgate/filter"
+	"github.com/sysgate/sysgate/filter/bpf"
 )
 
 func runCompile(args []string, stdout, stderr io.Writer) error {
@@ -43,7 +44,7 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 		data = prog.Bytes()
 	} else {
 		data = []byte(fmt.Sprintf("# %s: arches %v, flags %v, ENOSYS stub %d instructions\n%s",
-			files[0], prog.Arches, prog.FlagNames(), prog.StubLength, filter.Disassemble(prog.Instructions)))
+			files[0], prog.Arches, prog.FlagNames(), prog.StubLength, bpf.Disassemble(prog.Instructions)))
 	}
 	if *out == "" {
 		_, err = stdout.Write(data)

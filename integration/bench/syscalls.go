@@ -15,6 +15,7 @@ import (
 
 	"github.com/sysgate/sysgate/conformance/probe"
 	"github.com/sysgate/sysgate/filter"
+	"github.com/sysgate/sysgate/filter/bpf"
 )
 
 const loaderFlag = "-sysgate-bench-loader"
@@ -28,7 +29,7 @@ func loaderMain(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 125
 	}
-	insns, err := filter.DecodeInstructions(raw)
+	insns, err := bpf.Decode(raw)
 	flags, _ := strconv.ParseUint(args[1], 10, 32)
 	if err == nil {
 		_, err = filter.Load(&filter.Program{Instructions: insns, Flags: uint(flags)}, filter.LoadOptions{NoNewPrivs: true})

@@ -5,6 +5,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sysgate/sysgate/filter"
+	"github.com/sysgate/sysgate/filter/bpf"
 )
 
 // AllowsEverything judges the profile's JSON; the interpreter proves the
@@ -47,11 +48,11 @@ func TestAllowsEverythingMatchesTheProgram(t *testing.T) {
 				}
 				for nr := int32(0); nr < 600; nr++ {
 					for _, a0 := range []uint64{0, 7} {
-						ret, _, err := filter.Run(prog.Instructions, filter.SeccompData{Nr: nr | bits, Arch: audit, Args: [6]uint64{a0}})
+						ret, _, err := bpf.Run(prog.Instructions, bpf.SeccompData{Nr: nr | bits, Arch: audit, Args: [6]uint64{a0}})
 						if err != nil {
 							t.Fatal(err)
 						}
-						if a := filter.RetAction(ret); a != filter.RetAllow && a != filter.RetLog {
+						if a := bpf.RetAction(ret); a != bpf.RetAllow && a != bpf.RetLog {
 							everyCallAllowed = false
 						}
 					}

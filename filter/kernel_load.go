@@ -7,6 +7,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sysgate/sysgate/filter/bpf"
 )
 
 // LoadOptions say how the calling process is prepared for the filter.
@@ -27,7 +29,7 @@ type LoadOptions struct {
 // action the program uses: an unsupported flag is an error, never dropped,
 // and an unsupported action would make the kernel kill the process.
 func Load(p *Program, opts LoadOptions) (listenerFd int, err error) {
-	if err := CheckProgram(p.Instructions); err != nil {
+	if err := bpf.Check(p.Instructions); err != nil {
 		return -1, fmt.Errorf("refusing to load a malformed filter: %w", err)
 	}
 	if err := checkKernelFlags(p.Flags); err != nil {
@@ -59,11 +61,11 @@ func Load(p *Program, opts LoadOptions) (listenerFd int, err error) {
 	return -1, nil
 }
 
-func seccompSetModeFilter(flags uint, insns []Instruction) (int, error) {
+func seccompSetModeFilter(flags uint, insns []bpf.Instruction) (int, error) {
 	if len(insns) == 0 {
 		return -1, errors.New("empty filter")
 	}
-	// Instruction has the layout of struct sock_filter, so the slice can be
+	// bpf.Instruction has the layout of struct sock_filter, so the slice can be
 	// handed to the kernel as is.
 	fprog := unix.SockFprog{
 		Len:    uint16(len(insns)),

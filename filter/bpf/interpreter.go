@@ -1,4 +1,4 @@
-package filter
+package bpf
 
 import (
 	"encoding/binary"
@@ -50,12 +50,12 @@ const (
 	srcMask   = 0x08
 )
 
-// CheckProgram applies the checks the kernel runs before it attaches a
-// seccomp filter (bpf_check_classic in net/core/filter.c, then
-// seccomp_check_filter in kernel/seccomp.c) and returns a *ProgramError for
-// the first instruction it would refuse. A program it accepts is one Run can
-// execute to a RET without leaving the program or reading unset memory.
-func CheckProgram(insns []Instruction) error {
+// Check applies the checks the kernel runs before it attaches a seccomp
+// filter (bpf_check_classic in net/core/filter.c, then seccomp_check_filter
+// in kernel/seccomp.c) and returns a *ProgramError for the first
+// instruction it would refuse. A program it accepts is one Run can execute to
+// a RET without leaving the program or reading unset memory.
+func Check(insns []Instruction) error {
 	n := len(insns)
 	if n == 0 {
 		return &ProgramError{Index: -1, Reason: "empty program"}
@@ -202,27 +202,26 @@ func checkScratchReads(insns []Instruction) error {
 // memory, which is what BPF_LD|BPF_W|BPF_ABS reads from.
 func (d SeccompData) Bytes() [SeccompDataSize]byte {
 	var b [SeccompDataSize]byte
-	binary.LittleEndian.PutUint32(b[offsetNr:], uint32(d.Nr))
-	binary.LittleEndian.PutUint32(b[offsetArch:], d.Arch)
-	binary.LittleEndian.PutUint64(b[offsetInstrPointer:], d.InstructionPointer)
+	binary.LittleEndian.PutUint32(b[OffsetNr:], uint32(d.Nr))
+	binary.LittleEndian.PutUint32(b[OffsetArch:], d.Arch)
+	binary.LittleEndian.PutUint64(b[OffsetInstructionPointer:], d.InstructionPointer)
 	for i, a := range d.Args {
-		binary.LittleEndian.PutUint64(b[offsetArgs+8*i:], a)
+		binary.LittleEndian.PutUint64(b[OffsetArgs+8*i:], a)
 	}
 	return b
 }
 
 // Run executes a seccomp program on d as the kernel does and returns the
 // filter's return value and how many instructions it executed, the RET
-// included. A program CheckProgram refuses is not run: the kernel would
-// never have attached it.
+// included. A program Check refuses is not run: the kernel would never have
+// attached it.
 func Run(insns []Instruction, d SeccompData) (ret uint32, executed int, err error) {
-	if err := CheckProgram(insns); err != nil {
+	if err := Check(insns); err != nil {
 		return 0, 0, err
 	}
 	data := d.Bytes()
 	// The kernel zeroes A and X before a classic program runs; scratch
-	// memory is not cleared, but CheckProgram proved it is never read
-	// unset.
+	// memory is not cleared, but Check proved it is never read unset.
 	var a, x uint32
 	var mem [bpfMemWords]uint32
 	for pc := 0; pc < len(insns); pc++ {
@@ -295,7 +294,7 @@ func alu(op uint16, a, v uint32) uint32 {
 	case bpfMUL:
 		return a * v
 	case bpfDIV:
-		return a / v // divisor is a constant CheckProgram proved non-zero
+		return a / v // divisor is a constant Check proved non-zero
 	case bpfOR:
 		return a | v
 	case bpfAND:
@@ -308,7 +307,7 @@ func alu(op uint16, a, v uint32) uint32 {
 		return a << (v & 31)
 	case bpfRSH:
 		return a >> (v & 31)
-	default: // bpfNEG, the only other ALU op CheckProgram lets through
+	default: // bpfNEG, the only other ALU op Check lets through
 		return -a
 	}
 }

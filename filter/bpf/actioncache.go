@@ -1,4 +1,4 @@
-package filter
+package bpf
 
 // ConstantAllow reports whether the kernel's seccomp action cache (Linux
 // 5.11+) will answer this syscall without running the filter: the kernel
@@ -15,9 +15,9 @@ func ConstantAllow(insns []Instruction, arch uint32, nr int32) bool {
 		switch in.Code {
 		case bpfLD | bpfW | bpfABS:
 			switch in.K {
-			case offsetNr:
+			case OffsetNr:
 				a = uint32(nr)
-			case offsetArch:
+			case OffsetArch:
 				a = arch
 			default:
 				return false

@@ -1,4 +1,4 @@
-package filter
+package bpf
 
 import (
 	"encoding/binary"
@@ -20,9 +20,9 @@ const InstructionSize = 8
 // MaxInstructions is BPF_MAXINSNS: the kernel refuses longer seccomp programs.
 const MaxInstructions = 4096
 
-// DecodeInstructions reads raw host-endian (little-endian on x86) sock_filter
-// bytes, as libseccomp exports them and as seccomp(2) takes them.
-func DecodeInstructions(raw []byte) ([]Instruction, error) {
+// Decode reads raw host-endian (little-endian on x86) sock_filter bytes, as
+// libseccomp exports them and as seccomp(2) takes them.
+func Decode(raw []byte) ([]Instruction, error) {
 	if len(raw)%InstructionSize != 0 {
 		return nil, fmt.Errorf("BPF program is %d bytes, not a multiple of %d: the file is truncated or not a raw sock_filter array", len(raw), InstructionSize)
 	}
@@ -39,8 +39,8 @@ func DecodeInstructions(raw []byte) ([]Instruction, error) {
 	return insns, nil
 }
 
-// EncodeInstructions is the inverse of DecodeInstructions.
-func EncodeInstructions(insns []Instruction) []byte {
+// Encode is the inverse of Decode.
+func Encode(insns []Instruction) []byte {
 	raw := make([]byte, len(insns)*InstructionSize)
 	for i, in := range insns {
 		b := raw[i*InstructionSize:]
@@ -101,8 +101,33 @@ const (
 	bpfMemWords = 16 // BPF_MEMWORDS: scratch memory slots
 )
 
-// Constructors used by the code that emits instructions (the ENOSYS stub).
-func stmt(code uint16, k uint32) Instruction { return Instruction{Code: code, K: k} }
-func jump(code uint16, k uint32, jt, jf uint8) Instruction {
-	return Instruction{Code: code, Jt: jt, Jf: jf, K: k}
+// Opcodes of the instructions a seccomp program is built from, for code that
+// emits programs (with Assembler) or looks for one kind of instruction.
+const (
+	// OpLoadAbsolute loads the 32-bit word of seccomp_data at offset K
+	// into A (BPF_LD|BPF_W|BPF_ABS).
+	OpLoadAbsolute uint16 = bpfLD | bpfW | bpfABS
+	// OpReturnConstant ends the program with K as its return value
+	// (BPF_RET|BPF_K).
+	OpReturnConstant uint16 = bpfRET | bpfK
+	// OpJumpAlways skips K instructions (BPF_JMP|BPF_JA).
+	OpJumpAlways uint16 = bpfJMP | bpfJA
+	// The conditional jumps compare A with K and skip Jt instructions when
+	// the comparison holds, Jf when it does not (BPF_JMP|BPF_J*|BPF_K).
+	OpJumpEqual        uint16 = bpfJMP | bpfJEQ | bpfK  // A == K
+	OpJumpGreater      uint16 = bpfJMP | bpfJGT | bpfK  // A > K
+	OpJumpGreaterEqual uint16 = bpfJMP | bpfJGE | bpfK  // A >= K
+	OpJumpSet          uint16 = bpfJMP | bpfJSET | bpfK // A & K != 0
+)
+
+// LoadAbsolute is the instruction that loads the word of seccomp_data at
+// offset (OffsetNr, OffsetArch, ...) into A.
+func LoadAbsolute(offset uint32) Instruction {
+	return Instruction{Code: OpLoadAbsolute, K: offset}
+}
+
+// Return is the instruction that ends the program with ret, a seccomp return
+// value such as RetAllow or RetErrno|errno.
+func Return(ret uint32) Instruction {
+	return Instruction{Code: OpReturnConstant, K: ret}
 }

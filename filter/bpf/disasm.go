@@ -1,4 +1,4 @@
-package filter
+package bpf
 
 import (
 	"fmt"
@@ -9,7 +9,7 @@ import (
 // libseccomp's scmp_bpf_disasm: index, raw fields, then a mnemonic with jump
 // targets as absolute instruction indexes so a reader can follow them without
 // arithmetic. It never fails: what it cannot name it prints as "???", since
-// its main use is looking at programs that CheckProgram refused.
+// its main use is looking at programs that Check refused.
 func Disassemble(insns []Instruction) string {
 	var b strings.Builder
 	b.WriteString(" line  OP   JT   JF   K\n")
@@ -108,14 +108,14 @@ func seccompField(off uint32) string {
 		half = "high"
 	}
 	switch {
-	case off == offsetNr:
+	case off == OffsetNr:
 		return "nr"
-	case off == offsetArch:
+	case off == OffsetArch:
 		return "arch"
-	case off < offsetArgs:
+	case off < OffsetArgs:
 		return "instruction_pointer " + half
 	default:
-		return fmt.Sprintf("args[%d] %s", (off-offsetArgs)/8, half)
+		return fmt.Sprintf("args[%d] %s", (off-OffsetArgs)/8, half)
 	}
 }
 

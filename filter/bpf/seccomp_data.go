@@ -1,4 +1,4 @@
-package filter
+package bpf
 
 import "strconv"
 
@@ -11,13 +11,14 @@ type SeccompData struct {
 	Args               [6]uint64
 }
 
-// Size of struct seccomp_data and offsets of its fields.
+// Size of struct seccomp_data and offsets of its fields, the K of a
+// LoadAbsolute. args[i] is at OffsetArgs+8*i.
 const (
-	SeccompDataSize    = 64
-	offsetNr           = 0
-	offsetArch         = 4
-	offsetInstrPointer = 8
-	offsetArgs         = 16
+	SeccompDataSize          = 64
+	OffsetNr                 = 0
+	OffsetArch               = 4
+	OffsetInstructionPointer = 8
+	OffsetArgs               = 16
 )
 
 // AUDIT_ARCH_* values a filter sees in seccomp_data.arch for the x86 family.

@@ -1,4 +1,4 @@
-package filter
+package bpf
 
 import (
 	"bytes"
@@ -344,7 +344,7 @@ func repeatRet(n int) []Instruction {
 	return p
 }
 
-func TestCheckProgram(t *testing.T) {
+func TestCheck(t *testing.T) {
 	ret := Instruction{Code: tRetK, K: 0x7fff0000}
 	tests := []struct {
 		name  string
@@ -418,7 +418,7 @@ func TestCheckProgram(t *testing.T) {
 		}, 2, "M[2]"},
 	}
 	for _, tt := range tests {
-		err := CheckProgram(tt.prog)
+		err := Check(tt.prog)
 		if tt.index == -2 {
 			if err != nil {
 				t.Errorf("%s: unexpected error %v", tt.name, err)
@@ -441,12 +441,12 @@ func TestCheckProgram(t *testing.T) {
 }
 
 func TestProgramErrorMessage(t *testing.T) {
-	err := CheckProgram([]Instruction{{Code: tRetK}, {Code: tLdAbs, K: 66}, {Code: tRetK}})
+	err := Check([]Instruction{{Code: tRetK}, {Code: tLdAbs, K: 66}, {Code: tRetK}})
 	want := "invalid seccomp program: instruction 1: load from offset 66, past the 64-byte seccomp_data"
 	if err == nil || err.Error() != want {
 		t.Fatalf("got %v, want %q", err, want)
 	}
-	if got := CheckProgram(nil).Error(); got != "invalid seccomp program: empty program" {
+	if got := Check(nil).Error(); got != "invalid seccomp program: empty program" {
 		t.Fatalf("got %q", got)
 	}
 }
@@ -463,25 +463,25 @@ func fuzzSeedPrograms() [][]Instruction {
 
 func FuzzRun(f *testing.F) {
 	for _, p := range fuzzSeedPrograms() {
-		f.Add(EncodeInstructions(p), int32(59), uint32(0xc000003e), uint64(0x401000), uint64(0), uint64(1), uint64(1<<32), uint64(0), uint64(0), uint64(0))
+		f.Add(Encode(p), int32(59), uint32(0xc000003e), uint64(0x401000), uint64(0), uint64(1), uint64(1<<32), uint64(0), uint64(0), uint64(0))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte, nr int32, arch uint32, ip, a0, a1, a2, a3, a4, a5 uint64) {
 		// Drop a ragged tail so most inputs decode to a program.
 		raw = raw[:len(raw)-len(raw)%InstructionSize]
-		insns, err := DecodeInstructions(raw)
+		insns, err := Decode(raw)
 		if err != nil {
 			t.Fatalf("decoding %d bytes: %v", len(raw), err)
 		}
 		d := SeccompData{Nr: nr, Arch: arch, InstructionPointer: ip, Args: [6]uint64{a0, a1, a2, a3, a4, a5}}
-		checkErr := CheckProgram(insns)
+		checkErr := Check(insns)
 		ret, executed, runErr := Run(insns, d)
 		if checkErr != nil {
 			if runErr == nil || executed != 0 {
-				t.Fatalf("CheckProgram refused (%v) but Run gave (%#x, %d, %v)", checkErr, ret, executed, runErr)
+				t.Fatalf("Check refused (%v) but Run gave (%#x, %d, %v)", checkErr, ret, executed, runErr)
 			}
 		} else {
 			if runErr != nil {
-				t.Fatalf("CheckProgram accepted but Run failed: %v\n%s", runErr, Disassemble(insns))
+				t.Fatalf("Check accepted but Run failed: %v\n%s", runErr, Disassemble(insns))
 			}
 			if executed < 1 || executed > len(insns) {
 				t.Fatalf("executed %d instructions of %d", executed, len(insns))
@@ -497,13 +497,13 @@ func FuzzRun(f *testing.F) {
 	})
 }
 
-func FuzzDecodeInstructions(f *testing.F) {
+func FuzzDecode(f *testing.F) {
 	for _, p := range fuzzSeedPrograms() {
-		f.Add(EncodeInstructions(p))
+		f.Add(Encode(p))
 	}
 	f.Add([]byte{1, 2, 3})
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		insns, err := DecodeInstructions(raw)
+		insns, err := Decode(raw)
 		if len(raw)%InstructionSize != 0 {
 			if err == nil {
 				t.Fatalf("decoded %d bytes without error", len(raw))
@@ -516,7 +516,7 @@ func FuzzDecodeInstructions(f *testing.F) {
 		if len(insns) != len(raw)/InstructionSize {
 			t.Fatalf("%d instructions from %d bytes", len(insns), len(raw))
 		}
-		if back := EncodeInstructions(insns); !bytes.Equal(back, raw) {
+		if back := Encode(insns); !bytes.Equal(back, raw) {
 			t.Fatalf("round trip changed the bytes:\n% x\n% x", raw, back)
 		}
 	})

@@ -7,6 +7,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sysgate/sysgate/filter/bpf"
 )
 
 // KernelFlagSupported reports whether this kernel accepts a
@@ -56,9 +58,9 @@ func KernelActionSupported(action uint32) bool {
 // profile uses.
 func KernelActions() []string {
 	var out []string
-	for _, ret := range []uint32{RetKillProcess, RetKillThread, RetTrap, RetErrno, RetUserNotif, RetTrace, RetLog, RetAllow} {
+	for _, ret := range []uint32{bpf.RetKillProcess, bpf.RetKillThread, bpf.RetTrap, bpf.RetErrno, bpf.RetUserNotif, bpf.RetTrace, bpf.RetLog, bpf.RetAllow} {
 		if KernelActionSupported(ret) {
-			out = append(out, strings.TrimSuffix(RetName(ret), "(0)"))
+			out = append(out, strings.TrimSuffix(bpf.RetName(ret), "(0)"))
 		}
 	}
 	return out
@@ -67,19 +69,19 @@ func KernelActions() []string {
 // checkKernelActions finds every constant return in the program and asks
 // whether the kernel implements it; the kernel itself would accept the
 // program and kill the process on the first such return.
-func checkKernelActions(insns []Instruction) error {
+func checkKernelActions(insns []bpf.Instruction) error {
 	seen := map[uint32]bool{}
 	for _, in := range insns {
-		if in.Code != bpfRET|bpfK {
+		if in.Code != bpf.OpReturnConstant {
 			continue
 		}
-		action := in.K & RetActionFull
+		action := in.K & bpf.RetActionFull
 		if seen[action] {
 			continue
 		}
 		seen[action] = true
 		if !KernelActionSupported(action) {
-			return fmt.Errorf("this kernel (%s) does not implement %s; remove that action from the profile or run on a newer kernel", kernelRelease(), strings.TrimSuffix(RetName(action), "(0)"))
+			return fmt.Errorf("this kernel (%s) does not implement %s; remove that action from the profile or run on a newer kernel", kernelRelease(), strings.TrimSuffix(bpf.RetName(action), "(0)"))
 		}
 	}
 	return nil

@@ -4,6 +4,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sysgate/sysgate/filter/bpf"
 )
 
 // Notification is struct seccomp_notif: a syscall stopped by
@@ -13,7 +15,7 @@ type Notification struct {
 	ID    uint64
 	Pid   uint32
 	Flags uint32
-	Data  SeccompData
+	Data  bpf.SeccompData
 }
 
 // NotificationResponse is struct seccomp_notif_resp: Error (a negative
