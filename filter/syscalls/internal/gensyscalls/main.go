@@ -212,6 +212,9 @@ func generate(files map[string]string) ([]byte, error) {
 		if p.byNumber, err = parseHeader(a, text); err != nil {
 			return nil, err
 		}
+		if len(p.byNumber) < 300 {
+			return nil, fmt.Errorf("%s: only %d syscalls", a.header, len(p.byNumber))
+		}
 		if a.arch == "SCMP_ARCH_ARM" {
 			if p.extra, p.aliases, err = parseArmUnistd(files["arm/asm/unistd.h"], p.byNumber); err != nil {
 				return nil, err
@@ -285,9 +288,6 @@ func parseHeader(a abi, text string) ([]entry, error) {
 		}
 		names[m[1]], nrs[nr] = true, true
 		out = append(out, entry{nr, m[1]})
-	}
-	if len(out) < 300 {
-		return nil, fmt.Errorf("%s: only %d syscalls", a.header, len(out))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].nr < out[j].nr })
 	return out, nil
