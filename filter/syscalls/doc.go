@@ -5,7 +5,13 @@
 //
 //   - SCMP_ARCH_X86_64: x86_64, the "common" and "64" rows of
 //     arch/x86/entry/syscalls/syscall_64.tbl.
-//   - SCMP_ARCH_X86: i386, syscall_32.tbl.
+//   - SCMP_ARCH_X86: i386, syscall_32.tbl. Its numbers are the direct
+//     ones: a call i386 reaches only through the multiplexers socketcall
+//     and ipc (accept, send, recv, semop, ...) is not in it, and socket,
+//     shmget and the like appear once, under their own numbers. (libseccomp
+//     gives those names pseudo-syscall numbers and turns a rule for them
+//     into rules for both ways in; a compiler using this table must cover
+//     socketcall and ipc itself.)
 //   - SCMP_ARCH_X32: x32, the "common" and "x32" rows of syscall_64.tbl,
 //     numbered as the kernel and seccomp see them: with X32SyscallBit
 //     (0x40000000) set, so read is 0x40000000 and x32's own compat ioctl
