@@ -9,11 +9,26 @@ import (
 	"syscall"
 
 	"github.com/sysgate/sysgate/spec"
+	"github.com/sysgate/sysgate/spec/refusal"
 )
 
-// Exit status of the wrapper when it refuses or cannot hand over; the real
-// runtime's own status is returned by the runtime itself after exec.
-const exitRefused = 1
+// Exit status of the wrapper when it does not hand over; the real runtime's
+// own status is returned by the runtime itself after exec. A refusal is the
+// input's fault and final (refusal.Of); a fault is the node's, and a retry
+// may succeed once it is fixed. docs/design.md, "Exit codes".
+const (
+	exitRefused = 1
+	exitFault   = 3
+)
+
+// fail reports err and returns the exit status its kind calls for.
+func fail(inv Invocation, stderr io.Writer, err error) int {
+	report(inv, stderr, slog.LevelError, err.Error())
+	if _, refused := refusal.Of(err); refused {
+		return exitRefused
+	}
+	return exitFault
+}
 
 // Main is sysgate-runc: args are the runtime's arguments without argv[0].
 // It returns only when it does not exec the real runtime.
@@ -29,8 +44,7 @@ func Main(args []string, stderr io.Writer) int {
 	if inv.Unclear != "" {
 		// Which command this is, and which bundle, is the runtime's reading,
 		// not ours: passing it on could start a container unfiltered.
-		report(inv, stderr, slog.LevelError, "sysgate-runc refuses a command line it cannot read exactly: "+inv.Unclear)
-		return exitRefused
+		return fail(inv, stderr, refusal.Errorf(refusal.BadInput, "sysgate-runc refuses a command line it cannot read exactly: %s", inv.Unclear))
 	}
 	if inv.Command == "restore" {
 		return restore(inv, policyPath, args, stderr)
@@ -38,21 +52,18 @@ func Main(args []string, stderr io.Writer) int {
 	if inv.Command != "create" && inv.Command != "run" {
 		runtime, err := spec.RuntimeOnly(policyPath)
 		if err != nil {
-			report(inv, stderr, slog.LevelError, err.Error())
-			return exitRefused
+			return fail(inv, stderr, err)
 		}
 		return execRuntime(inv, runtime, args, stderr)
 	}
 
 	policy, err := spec.LoadPolicy(policyPath)
 	if err != nil {
-		report(inv, stderr, slog.LevelError, err.Error()+"; fix the policy file (see docs/policy.md)")
-		return exitRefused
+		return fail(inv, stderr, fmt.Errorf("%w; fix the policy file (see docs/policy.md)", err))
 	}
 	bundleDir, err := applyDecision(inv, policy, stderr)
 	if err != nil {
-		report(inv, stderr, slog.LevelError, err.Error())
-		return exitRefused
+		return fail(inv, stderr, err)
 	}
 	return execRuntime(inv, policy.Runtime, inv.WithBundle(args, bundleDir), stderr)
 }
@@ -63,12 +74,10 @@ func Main(args []string, stderr io.Writer) int {
 func restore(inv Invocation, policyPath string, args []string, stderr io.Writer) int {
 	policy, err := spec.LoadPolicy(policyPath)
 	if err != nil {
-		report(inv, stderr, slog.LevelError, err.Error()+"; fix the policy file (see docs/policy.md)")
-		return exitRefused
+		return fail(inv, stderr, fmt.Errorf("%w; fix the policy file (see docs/policy.md)", err))
 	}
 	if !policy.AllowRestore {
-		report(inv, stderr, slog.LevelError, fmt.Sprintf("refusing restore: a checkpoint brings back the seccomp state stored in its image, not the filter policy %s decides for this bundle, and checkpoint images can be imported; set allow_restore = true in the policy to let restores through", policyName(policy)))
-		return exitRefused
+		return fail(inv, stderr, refusal.Errorf(refusal.Policy, "refusing restore: a checkpoint brings back the seccomp state stored in its image, not the filter policy %s decides for this bundle, and checkpoint images can be imported; set allow_restore = true in the policy to let restores through", policyName(policy)))
 	}
 	report(inv, stderr, slog.LevelWarn, "restore: the container runs the seccomp filter its checkpoint image holds (allow_restore = true)")
 	return execRuntime(inv, policy.Runtime, args, stderr)
@@ -108,6 +117,5 @@ func execRuntime(inv Invocation, runtime string, args []string, stderr io.Writer
 		err = syscall.Exec(path, append([]string{path}, args...), os.Environ())
 		err = fmt.Errorf("executing %s: %w", path, err)
 	}
-	report(inv, stderr, slog.LevelError, err.Error())
-	return exitRefused
+	return fail(inv, stderr, err)
 }

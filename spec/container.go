@@ -9,6 +9,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sysgate/sysgate/spec/profile"
+	"github.com/sysgate/sysgate/spec/refusal"
 )
 
 // Annotations that CRI implementations put in the bundle, and the
@@ -87,13 +88,13 @@ func DescribeContainer(id string, s *specs.Spec, hostBoundingSet uint64) (Contai
 	case len(fromContainerd) > 0 && len(fromCRIO) > 0:
 		slices.Sort(fromContainerd)
 		slices.Sort(fromCRIO)
-		return c, fmt.Errorf("the bundle carries both containerd's identity annotations (%s) and CRI-O's (%s); one engine wrote it and the other set was copied in from a Pod or a command line, so neither is trusted: remove the annotations that are not the engine's", strings.Join(fromContainerd, ", "), strings.Join(fromCRIO, ", "))
+		return c, refusal.Errorf(refusal.BadInput, "the bundle carries both containerd's identity annotations (%s) and CRI-O's (%s); one engine wrote it and the other set was copied in from a Pod or a command line, so neither is trusted: remove the annotations that are not the engine's", strings.Join(fromContainerd, ", "), strings.Join(fromCRIO, ", "))
 	case len(fromContainerd) > 0:
 		c.Namespace, c.Pod, c.Name = a[containerdPodNamespace], a[containerdPodName], a[containerdContainerName]
 		c.Sandbox = a[containerdContainerType] == "sandbox"
 		for key, v := range map[string]string{crioPodNamespace: c.Namespace, crioPodName: c.Pod, crioContainerName: c.Name} {
 			if got, ok := a[key]; ok && got != v {
-				return c, fmt.Errorf("annotation %s is %q but containerd's identity says %q: a Pod or a command line set it; remove it", key, got, v)
+				return c, refusal.Errorf(refusal.BadInput, "annotation %s is %q but containerd's identity says %q: a Pod or a command line set it; remove it", key, got, v)
 			}
 		}
 	case len(fromCRIO) > 0:

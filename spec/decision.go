@@ -12,6 +12,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sysgate/sysgate/spec/bundle"
 	"github.com/sysgate/sysgate/spec/profile"
+	"github.com/sysgate/sysgate/spec/refusal"
 )
 
 // Decision is which seccomp profile a container gets, and why.
@@ -125,7 +126,7 @@ func askCRIO(in decisionInput) (request, bool, error) {
 	}
 	rel, err := filepath.Rel(in.policy.ProfileRoot, filepath.Clean(value))
 	if !filepath.IsAbs(value) || err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
-		return request{}, true, fmt.Errorf("annotation %s: %q is not Unconfined, RuntimeDefault or a profile under the profile root %s", AnnotationCRIOSeccompProfilePath, value, in.policy.ProfileRoot)
+		return request{}, true, refusal.Errorf(refusal.BadInput, "annotation %s: %q is not Unconfined, RuntimeDefault or a profile under the profile root %s", AnnotationCRIOSeccompProfilePath, value, in.policy.ProfileRoot)
 	}
 	return request{ref: profile.Ref{Type: profile.TypeLocalhost, Path: rel}, from: from}, true, nil
 }
@@ -297,7 +298,7 @@ func CheckDecision(d Decision, policy Policy) (warning string, err error) {
 	case policy.Unconfined == UnconfinedDeny && policy.Exempt(d.Container.Namespace):
 		return fmt.Sprintf("%s runs %s (%s); allowed because namespace %q is exempt", who, what, d.From, d.Container.Namespace), nil
 	case policy.Unconfined == UnconfinedDeny:
-		return "", fmt.Errorf("refusing to create %s %s: %s asked for it and policy %s says unconfined = \"deny\"; give the container a seccomp profile that denies something (RuntimeDefault or Localhost) or add its namespace to exempt_namespaces", who, what, orDefault(d.From, "the bundle"), policyName(policy))
+		return "", refusal.Errorf(refusal.Policy, "refusing to create %s %s: %s asked for it and policy %s says unconfined = \"deny\"; give the container a seccomp profile that denies something (RuntimeDefault or Localhost) or add its namespace to exempt_namespaces", who, what, orDefault(d.From, "the bundle"), policyName(policy))
 	case policy.Unconfined == UnconfinedAudit:
 		return fmt.Sprintf("%s runs %s (%s)", who, what, d.From), nil
 	}

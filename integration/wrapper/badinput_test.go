@@ -25,6 +25,8 @@ func TestBadInput(t *testing.T) {
 		// mangle changes the bundle after it is built.
 		mangle func(t *testing.T, dir string)
 		want   []string
+		// fault: the node is at fault (exit 3), not the input (exit 1).
+		fault bool
 	}{
 		{name: "malformed config.json",
 			setup:  func(n *node) bundle.Options { return bundle.Options{Args: shell} },
@@ -67,13 +69,13 @@ func TestBadInput(t *testing.T) {
 			want: []string{"profiles/huge.json", "1048576"}},
 		{name: "missing real runtime", policy: `runtime = "/nonexistent/runc"`,
 			setup: func(n *node) bundle.Options { return bundle.Options{Args: shell} },
-			want:  []string{"/nonexistent/runc", "install it or set runtime"}},
+			want:  []string{"/nonexistent/runc", "install it or set runtime"}, fault: true},
 		{name: "invalid TOML policy", policy: `unconfined = `,
 			setup: func(n *node) bundle.Options { return bundle.Options{Args: shell} },
-			want:  []string{"config.toml"}},
+			want:  []string{"config.toml"}, fault: true},
 		{name: "unknown policy key", policy: `defualt = "unconfined"`,
 			setup: func(n *node) bundle.Options { return bundle.Options{Args: shell} },
-			want:  []string{"defualt"}},
+			want:  []string{"defualt"}, fault: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := newNode(t, rt, "")
@@ -92,8 +94,12 @@ func TestBadInput(t *testing.T) {
 			}
 			before, _ := os.ReadFile(filepath.Join(dir, "config.json"))
 			r := n.cmd(false, "run", "--bundle", dir, newID("bad"))
-			if r.code != 1 {
-				t.Errorf("exit %d, want 1\n%s", r.code, r)
+			want := 1
+			if tc.fault {
+				want = 3
+			}
+			if r.code != want {
+				t.Errorf("exit %d, want %d\n%s", r.code, want, r)
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(r.stderr, w) {

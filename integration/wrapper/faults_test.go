@@ -128,8 +128,8 @@ func TestFaultDiskFull(t *testing.T) {
 			id := newID("full")
 			r := n.cmd(false, "run", "--bundle", dir, id)
 			n.cmd(true, "delete", "--force", id)
-			if r.code == 0 || strings.Contains(r.stdout, "Seccomp:") || !strings.Contains(r.stderr, "no space left on device") {
-				t.Errorf("want a refusal naming the full disk: %s", r)
+			if r.code != 3 || strings.Contains(r.stdout, "Seccomp:") || !strings.Contains(r.stderr, "no space left on device") {
+				t.Errorf("want an internal fault (exit 3) naming the full disk: %s", r)
 			}
 			fileUnchanged(t, filepath.Join(dir, "config.json"), original)
 			if matches, _ := filepath.Glob(filepath.Join(dir, ".config.json.sysgate-*")); len(matches) != 0 {
@@ -179,7 +179,7 @@ func TestFaultRuntime(t *testing.T) {
 		dir := n.bundle(bundle.Options{Args: shell})
 		before, _ := os.ReadFile(filepath.Join(dir, "config.json"))
 		r := n.cmd(false, "run", "--bundle", dir, newID("missing"))
-		if r.code == 0 || !strings.Contains(r.stderr, `the real OCI runtime "/nonexistent/runc" cannot be run`) {
+		if r.code != 3 || !strings.Contains(r.stderr, `the real OCI runtime "/nonexistent/runc" cannot be run`) {
 			t.Errorf("%s", r)
 		}
 		fileUnchanged(t, filepath.Join(dir, "config.json"), before)

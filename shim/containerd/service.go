@@ -21,6 +21,7 @@ import (
 
 	"github.com/sysgate/sysgate/shim"
 	"github.com/sysgate/sysgate/spec"
+	"github.com/sysgate/sysgate/spec/refusal"
 )
 
 // RuntimeType is what operators write as the runtime handler's
@@ -77,9 +78,9 @@ func (s *Service) RegisterTTRPC(server *ttrpc.Server) error {
 }
 
 // Create decides and rewrites the bundle's profile, then lets runc create
-// the task. A refusal is FailedPrecondition with sysgate's message, which
-// containerd's CRI passes on to the kubelet (and crictl) as the create
-// error.
+// the task. A refusal is FailedPrecondition and an internal fault Internal,
+// each with sysgate's message, which containerd's CRI passes on to the
+// kubelet (and crictl) as the create error.
 func (s *Service) Create(ctx context.Context, r *taskAPI.CreateTaskRequest) (*taskAPI.CreateTaskResponse, error) {
 	policy, err := spec.LoadPolicy(s.policyPath)
 	if err != nil {
@@ -101,7 +102,11 @@ func (s *Service) Create(ctx context.Context, r *taskAPI.CreateTaskRequest) (*ta
 // detail, and containerd prints those after the message, so the Pod event
 // would repeat sysgate's sentence three times.
 func refuse(err error) error {
-	return status.Error(codes.FailedPrecondition, err.Error())
+	code := codes.Internal
+	if _, refused := refusal.Of(err); refused {
+		code = codes.FailedPrecondition
+	}
+	return status.Error(code, err.Error())
 }
 
 // withRuntime makes the policy's runtime key mean the same under the shim as
@@ -118,7 +123,7 @@ func withRuntime(r *taskAPI.CreateTaskRequest, runtime string) error {
 		}
 		o, ok := v.(*options.Options)
 		if !ok {
-			return errors.New("runtime options of type " + r.Options.GetTypeUrl() + " are not runc options; remove the handler's [options] table (sysgate's policy names the runtime) or use io.containerd.runc.v2 with BinaryName = sysgate-runc")
+			return refusal.New(refusal.BadInput, errors.New("runtime options of type "+r.Options.GetTypeUrl()+" are not runc options; remove the handler's [options] table (sysgate's policy names the runtime) or use io.containerd.runc.v2 with BinaryName = sysgate-runc"))
 		}
 		opts = o
 	}

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/sysgate/sysgate/spec"
+	"github.com/sysgate/sysgate/spec/refusal"
 )
 
 // fakeTasks records whether Create reached the runc service.
@@ -80,16 +81,18 @@ func TestCreateRefusals(t *testing.T) {
 		prepareErr   error
 		opts         *taskAPI.CreateTaskRequest
 		want         string
+		code         codes.Code
 	}{
-		{"decision refused", "", errors.New("policy says no"), &taskAPI.CreateTaskRequest{ID: "c"}, "sysgate: policy says no"},
-		{"bad policy", "runtime = 1", nil, &taskAPI.CreateTaskRequest{ID: "c"}, "fix the policy file"},
-		{"generic runtime options", "", nil, &taskAPI.CreateTaskRequest{ID: "c", Options: foreign}, "are not runc options"},
+		{"decision refused", "", refusal.Errorf(refusal.Policy, "policy says no"), &taskAPI.CreateTaskRequest{ID: "c"}, "sysgate: policy says no", codes.FailedPrecondition},
+		{"internal fault", "", errors.New("rewriting config.json: no space left on device"), &taskAPI.CreateTaskRequest{ID: "c"}, "no space left", codes.Internal},
+		{"bad policy", "runtime = 1", nil, &taskAPI.CreateTaskRequest{ID: "c"}, "fix the policy file", codes.Internal},
+		{"generic runtime options", "", nil, &taskAPI.CreateTaskRequest{ID: "c", Options: foreign}, "are not runc options", codes.FailedPrecondition},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s, inner, _ := newTestService(t, c.policy, c.prepareErr)
 			_, err := s.Create(context.Background(), c.opts)
-			if st, _ := status.FromError(err); st.Code() != codes.FailedPrecondition || !strings.Contains(st.Message(), c.want) {
-				t.Fatalf("got %v, want FailedPrecondition with %q", err, c.want)
+			if st, _ := status.FromError(err); st.Code() != c.code || !strings.Contains(st.Message(), c.want) {
+				t.Fatalf("got %v, want %v with %q", err, c.code, c.want)
 			}
 			if inner.created != nil {
 				t.Fatal("a refused container reached runc")

@@ -18,6 +18,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sysgate/sysgate/spec/internal/jsonobj"
 	"github.com/sysgate/sysgate/spec/profile"
+	"github.com/sysgate/sysgate/spec/refusal"
 	"golang.org/x/sys/unix"
 )
 
@@ -80,7 +81,7 @@ func OpenBundle(at *os.File, dir string) (*Bundle, error) {
 	}
 	fd, err := unix.Openat(atFD, dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("bundle %s: %w", dir, err)
+		return nil, missingIsBadInput(fmt.Errorf("bundle %s: %w", dir, err))
 	}
 	b := &Bundle{dir: os.NewFile(uintptr(fd), dir)}
 	if b.Dir, err = os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd)); err != nil {
@@ -107,10 +108,10 @@ func (b *Bundle) dirFD() int { return int(b.dir.Fd()) }
 func (b *Bundle) read() error {
 	fd, err := unix.Openat(b.dirFD(), "config.json", unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if errors.Is(err, unix.ELOOP) {
-		return fmt.Errorf("%s is a symbolic link; a bundle's config.json must be a regular file", b.ConfigPath())
+		return refusal.Errorf(refusal.EscapingPath, "%s is a symbolic link; a bundle's config.json must be a regular file", b.ConfigPath())
 	}
 	if err != nil {
-		return fmt.Errorf("bundle %s: %w", b.Dir, &os.PathError{Op: "open", Path: b.ConfigPath(), Err: err})
+		return missingIsBadInput(fmt.Errorf("bundle %s: %w", b.Dir, &os.PathError{Op: "open", Path: b.ConfigPath(), Err: err}))
 	}
 	f := os.NewFile(uintptr(fd), b.ConfigPath())
 	defer f.Close()
@@ -119,7 +120,7 @@ func (b *Bundle) read() error {
 		return fmt.Errorf("%s: %w", b.ConfigPath(), err)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return fmt.Errorf("%s is not a regular file", b.ConfigPath())
+		return refusal.Errorf(refusal.EscapingPath, "%s is not a regular file", b.ConfigPath())
 	}
 	b.mode, b.uid, b.gid = os.FileMode(st.Mode&0o7777), int(st.Uid), int(st.Gid)
 	var buf bytes.Buffer
@@ -127,12 +128,12 @@ func (b *Bundle) read() error {
 		return fmt.Errorf("reading %s: %w", b.ConfigPath(), err)
 	}
 	if buf.Len() > MaxConfigSize {
-		return fmt.Errorf("%s is larger than %d bytes", b.ConfigPath(), MaxConfigSize)
+		return refusal.Errorf(refusal.BadInput, "%s is larger than %d bytes", b.ConfigPath(), MaxConfigSize)
 	}
 	b.Raw = buf.Bytes()
 	var s specs.Spec
 	if err := json.Unmarshal(b.Raw, &s); err != nil {
-		return fmt.Errorf("%s is not a valid OCI runtime config: %w", b.ConfigPath(), jsonError(b.Raw, err))
+		return refusal.Errorf(refusal.BadInput, "%s is not a valid OCI runtime config: %w", b.ConfigPath(), jsonError(b.Raw, err))
 	}
 	b.Spec = &s
 	return nil
@@ -198,7 +199,7 @@ func (b *Bundle) Rendered(a Applied, bpf []byte) (out []byte, changed bool, err 
 	// or in linux.
 	top, err := jsonobj.ScanNested(b.Raw, b.ConfigPath(), []string{"process", "linux"}, "linux", "annotations")
 	if err != nil {
-		return nil, false, err
+		return nil, false, refusal.New(refusal.BadInput, err)
 	}
 	var edits []jsonobj.Edit
 	if !a.KeepBytes {
@@ -262,7 +263,7 @@ func (b *Bundle) renderedLinux(decided *specs.LinuxSeccomp, top jsonobj.Members)
 	}
 	linux, err := jsonobj.Scan(raw, b.ConfigPath()+": linux", "seccomp")
 	if err != nil {
-		return nil, err
+		return nil, refusal.New(refusal.BadInput, err)
 	}
 	edit := jsonobj.Edit{Name: "seccomp"}
 	if decided != nil {
@@ -343,6 +344,15 @@ func jsonError(data []byte, err error) error {
 		return fmt.Errorf("%s: %v", jsonobj.Position(data, off), err)
 	case errors.As(err, &typ):
 		return fmt.Errorf("%s: field %s: cannot use %s as %s", jsonobj.Position(data, int(typ.Offset)), typ.Field, typ.Value, typ.Type)
+	}
+	return err
+}
+
+// missingIsBadInput: a bundle or config.json that is not there is the
+// caller's mistake; any other failure to open one is the node's.
+func missingIsBadInput(err error) error {
+	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
+		return refusal.New(refusal.BadInput, err)
 	}
 	return err
 }

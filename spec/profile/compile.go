@@ -5,6 +5,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sysgate/sysgate/filter"
+	"github.com/sysgate/sysgate/spec/refusal"
 )
 
 // InvalidError lists the validation errors that keep a profile from
@@ -34,8 +35,10 @@ func CompileValid(p *specs.LinuxSeccomp, opts filter.Options, cache *filter.Cach
 		}
 	}
 	if len(invalid.Findings) > 0 {
-		return nil, &invalid
+		return nil, refusal.New(refusal.InvalidProfile, &invalid)
 	}
+	// A profile that validates and still does not compile is the
+	// profile's fault too: libseccomp refuses what it says.
 	prog, _, err := cache.Compile(p, opts)
-	return prog, err
+	return prog, refusal.New(refusal.InvalidProfile, err)
 }

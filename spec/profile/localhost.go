@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sysgate/sysgate/spec/refusal"
 	"golang.org/x/sys/unix"
 )
 
@@ -32,7 +33,7 @@ func LoadLocalhost(root, rel string) (string, *specs.LinuxSeccomp, error) {
 		return full, nil, fmt.Errorf("reading %s: %w", full, err)
 	}
 	if len(data) > MaxSize {
-		return full, nil, &ParseError{File: full, Problem: fmt.Sprintf("larger than %d bytes; seccomp profiles are a few tens of KB", MaxSize)}
+		return full, nil, refusal.New(refusal.InvalidProfile, &ParseError{File: full, Problem: fmt.Sprintf("larger than %d bytes; seccomp profiles are a few tens of KB", MaxSize)})
 	}
 	profile, err := Parse(data)
 	if err != nil {
@@ -40,7 +41,7 @@ func LoadLocalhost(root, rel string) (string, *specs.LinuxSeccomp, error) {
 		if errors.As(err, &pe) {
 			pe.File = full
 		}
-		return full, nil, err
+		return full, nil, refusal.New(refusal.InvalidProfile, err)
 	}
 	return full, profile, nil
 }
@@ -65,7 +66,7 @@ func openBeneath(root, rel string) (*os.File, error) {
 	case errors.Is(err, unix.ENOSYS):
 		return openBeneathFallback(root, rel)
 	case errors.Is(err, unix.ENOENT):
-		return nil, fmt.Errorf("%s does not exist; install the profile on this node under %s", full, root)
+		return nil, refusal.Errorf(refusal.BadInput, "%s does not exist; install the profile on this node under %s", full, root)
 	default:
 		return nil, fmt.Errorf("opening %s: %w", full, err)
 	}
@@ -116,12 +117,12 @@ func resolveUnderRoot(root, rel string) (realRoot, real string, err error) {
 	}
 	if real, err = filepath.EvalSymlinks(full); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return "", "", fmt.Errorf("%s does not exist; install the profile on this node under %s", full, root)
+			return "", "", refusal.Errorf(refusal.BadInput, "%s does not exist; install the profile on this node under %s", full, root)
 		}
 		return "", "", fmt.Errorf("resolving %s: %w", full, err)
 	}
 	if !strings.HasPrefix(real, realRoot+string(filepath.Separator)) {
-		return "", "", fmt.Errorf("%s resolves to %s, outside the profile root %s (a symlink leads out of it); put the profile itself under the root", full, real, root)
+		return "", "", refusal.Errorf(refusal.EscapingPath, "%s resolves to %s, outside the profile root %s (a symlink leads out of it); put the profile itself under the root", full, real, root)
 	}
 	return realRoot, real, nil
 }
@@ -151,7 +152,7 @@ func checkRegular(f *os.File, full string) error {
 		return fmt.Errorf("%s: %w", full, err)
 	}
 	if !st.Mode().IsRegular() {
-		return fmt.Errorf("%s is not a regular file", full)
+		return refusal.Errorf(refusal.EscapingPath, "%s is not a regular file", full)
 	}
 	return nil
 }

@@ -1,9 +1,10 @@
 package profile
 
 import (
-	"fmt"
 	"path"
 	"strings"
+
+	"github.com/sysgate/sysgate/spec/refusal"
 )
 
 // Type is the Kubernetes seccomp profile type a decision ends in.
@@ -50,7 +51,7 @@ func ParseRef(s string) (Ref, error) {
 	}
 	rel, ok := strings.CutPrefix(s, "localhost/")
 	if !ok {
-		return Ref{}, fmt.Errorf("%q is not a seccomp profile; use runtime/default, docker/default, unconfined or localhost/<path relative to the profile root>", s)
+		return Ref{}, refusal.Errorf(refusal.BadInput, "%q is not a seccomp profile; use runtime/default, docker/default, unconfined or localhost/<path relative to the profile root>", s)
 	}
 	if err := CheckLocalhostPath(rel); err != nil {
 		return Ref{}, err
@@ -64,15 +65,15 @@ func ParseRef(s string) (Ref, error) {
 func CheckLocalhostPath(rel string) error {
 	switch {
 	case rel == "":
-		return fmt.Errorf("localhost profile path is empty; name a file relative to the profile root, e.g. localhost/profiles/audit.json")
+		return refusal.Errorf(refusal.BadInput, "localhost profile path is empty; name a file relative to the profile root, e.g. localhost/profiles/audit.json")
 	case strings.ContainsRune(rel, 0):
-		return fmt.Errorf("localhost profile path %q contains a NUL byte", rel)
+		return refusal.Errorf(refusal.BadInput, "localhost profile path %q contains a NUL byte", rel)
 	case path.IsAbs(rel):
-		return fmt.Errorf("localhost profile path %q must be relative to the profile root, not absolute", rel)
+		return refusal.Errorf(refusal.EscapingPath, "localhost profile path %q must be relative to the profile root, not absolute", rel)
 	}
 	for _, elem := range strings.Split(rel, "/") {
 		if elem == ".." {
-			return fmt.Errorf("localhost profile path %q must not contain \"..\"", rel)
+			return refusal.Errorf(refusal.EscapingPath, "localhost profile path %q must not contain \"..\"", rel)
 		}
 	}
 	return nil
