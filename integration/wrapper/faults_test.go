@@ -49,15 +49,7 @@ func bundleOutcome(t *testing.T, dir string, original []byte, policy spec.Policy
 	if err := json.Unmarshal([]byte(s.Annotations[specbundle.AnnotationDecision]), &record); err != nil {
 		t.Fatalf("%s: rewritten without a decision record: %v", dir, err)
 	}
-	b, err := specbundle.ReadBundle(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	d, err := spec.Decide("check", b.Spec, policy)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := decisionFor(t, dir, policy)
 	if d.Digest != record.Digest || d.Digest != wantDigest {
 		t.Fatalf("%s: linux.seccomp has digest %s, its record says %s, the decision was %s", dir, d.Digest, record.Digest, wantDigest)
 	}
@@ -71,6 +63,12 @@ func decidedDigest(t *testing.T, n *node, dir string) (spec.Policy, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return policy, decisionFor(t, dir, policy).Digest
+}
+
+// decisionFor is what the node decides for the bundle in dir as it is now.
+func decisionFor(t *testing.T, dir string, policy spec.Policy) spec.Decision {
+	t.Helper()
 	b, err := specbundle.ReadBundle(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +78,7 @@ func decidedDigest(t *testing.T, n *node, dir string) (spec.Policy, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return policy, d.Digest
+	return d
 }
 
 // smallTmpfs mounts a tmpfs of size bytes for the test.
