@@ -18,7 +18,7 @@ func TestPassthroughPaths(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	fake := filepath.Join(dir, "fake runtime")
-	if err := os.WriteFile(fake, []byte("#!/bin/sh\necho \"argv0=$0\"\nfor a in \"$@\"; do echo \"arg=$a\"; done\nexit 3\n"), 0o755); err != nil {
+	if err := os.WriteFile(fake, []byte("#!/bin/sh\necho \"argv0=$0\"\nfor a in \"$@\"; do echo \"arg=$a\"; done\nexit 7\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	policy := func(body string) string {
@@ -47,8 +47,8 @@ func TestPassthroughPaths(t *testing.T) {
 		fastOut, fastCode := run(config, true, args...)
 		goOut, goCode := run(config, false, args...)
 		want := "argv0=" + fake + "\narg=--root\narg=/run/x\narg=--log\narg=/tmp/l.json\narg=--log-format\narg=json\narg=kill\narg=ctr 1\narg=SIGTERM\n"
-		if fastOut != want || fastCode != 3 {
-			t.Errorf("fast path: exit %d\n%s\nwant exit 3\n%s", fastCode, fastOut, want)
+		if fastOut != want || fastCode != 7 {
+			t.Errorf("fast path: exit %d\n%s\nwant exit 7\n%s", fastCode, fastOut, want)
 		}
 		if goOut != fastOut || goCode != fastCode {
 			t.Errorf("the Go path differs: exit %d\n%s", goCode, goOut)
@@ -60,18 +60,19 @@ func TestPassthroughPaths(t *testing.T) {
 		t.Errorf("create must be decided in Go: exit %d\n%s", code, out)
 	}
 	// A policy others may write names the binary every command runs as
-	// root: neither path trusts it.
+	// root: neither path trusts it. It is the node's fault (exit 3), not
+	// the caller's.
 	open := policy("runtime = \"" + fake + "\"\n")
 	os.Chmod(open, 0o666)
 	for _, fast := range []bool{true, false} {
-		if out, code := run(open, fast, "state", "id"); code != 1 || !strings.Contains(out, "is not safe") || strings.Contains(out, "argv0=") {
+		if out, code := run(open, fast, "state", "id"); code != 3 || !strings.Contains(out, "is not safe") || strings.Contains(out, "argv0=") {
 			t.Errorf("a world-writable policy (fast path %v): exit %d\n%s", fast, code, out)
 		}
 	}
 	// A duplicate runtime key is invalid TOML: the fast path steps aside and
 	// the Go path reports it.
 	dup := policy("runtime = \"" + fake + "\"\nruntime = \"" + fake + "\"\n")
-	if out, code := run(dup, true, "state", "id"); code != 1 || !strings.Contains(out, "config.toml") {
+	if out, code := run(dup, true, "state", "id"); code != 3 || !strings.Contains(out, "config.toml") {
 		t.Errorf("duplicate key: exit %d\n%s", code, out)
 	}
 }
