@@ -59,7 +59,7 @@ func Compile(profile *specs.LinuxSeccomp, opts Options) (*Program, error) {
 		return nil, fmt.Errorf("defaultAction: %w", err)
 	}
 	if profile.DefaultAction == specs.ActNotify {
-		return nil, errors.New("defaultAction: SCMP_ACT_NOTIFY cannot be the default action: the runtime's own syscalls would wait for a listener that is not there yet")
+		return nil, errors.New("defaultAction: SCMP_ACT_NOTIFY cannot be used as default action (runc's words): the runtime's own syscalls would wait for a listener that is not there yet")
 	}
 	archList, err := effectiveArches(profile, opts)
 	if err != nil {

@@ -26,7 +26,7 @@ func parse(t testing.TB, js string) *specs.LinuxSeccomp {
 func TestCompileRefuses(t *testing.T) {
 	for _, tc := range []struct{ name, profile, want string }{
 		{"unknown default action", `{"defaultAction":"SCMP_ACT_PERHAPS"}`, "defaultAction"},
-		{"NOTIFY default", `{"defaultAction":"SCMP_ACT_NOTIFY"}`, "SCMP_ACT_NOTIFY cannot be the default"},
+		{"NOTIFY default", `{"defaultAction":"SCMP_ACT_NOTIFY"}`, "SCMP_ACT_NOTIFY cannot be used as default action"},
 		{"errnoRet on ALLOW", `{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","errnoRet":1}]}`, "syscalls[0].action: errnoRet is set on SCMP_ACT_ALLOW"},
 		{"errno above MAX_ERRNO", `{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":5000}`, "MAX_ERRNO"},
 		{"unknown operator", `{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":1,"op":"SCMP_CMP_ABOUT"}]}]}`, "syscalls[0].args: [0].op"},

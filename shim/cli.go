@@ -24,6 +24,15 @@ type Invocation struct {
 	// never passed on: sysgate-runc refuses it, the helper hands it back.
 	Unclear string
 
+	// CreatesNothing says why a create or run will not create anything:
+	// it asks for help, or it does not name exactly one container. The
+	// runtime then prints its help or its usage error; sysgate-runc hands
+	// it the command line untouched, so that both are the runtime's own.
+	// Counted as the runtimes count: runc reads options only up to the
+	// first argument and crun anywhere, but neither creates with a help
+	// switch or with other than one argument.
+	CreatesNothing string
+
 	bundleArg    int    // index of the argument that holds the bundle's value; -1 for none
 	bundlePrefix string // "--bundle=" when the value is attached
 }
@@ -80,19 +89,20 @@ func ParseInvocation(args []string) Invocation {
 		return inv
 	}
 	inv.Bundle = "."
+	var containers []string
+	help := false
 	for i++; i < len(args); i++ {
 		if args[i] == "--" {
-			if i+1 < len(args) && inv.ContainerID == "" {
-				inv.ContainerID = args[i+1]
-			}
+			containers = append(containers, args[i+1:]...)
 			break
 		}
 		name, value, hasValue, isFlag := splitFlag(args[i])
 		if !isFlag {
-			if inv.ContainerID == "" {
-				inv.ContainerID = args[i]
-			}
+			containers = append(containers, args[i])
 			continue
+		}
+		if (name == "help" || name == "h") && !hasValue {
+			help = true
 		}
 		switch {
 		case hasValue && !strings.HasPrefix(args[i], "--"):
@@ -116,6 +126,15 @@ func ParseInvocation(args []string) Invocation {
 		default:
 			inv.unclear("%s option %q is not one sysgate-runc knows exactly (values of short options go in the next argument: -b DIR)", inv.Command, args[i])
 		}
+	}
+	if len(containers) > 0 {
+		inv.ContainerID = containers[0]
+	}
+	switch {
+	case help:
+		inv.CreatesNothing = "it asks for help"
+	case len(containers) != 1:
+		inv.CreatesNothing = fmt.Sprintf("it names %d containers, not one", len(containers))
 	}
 	return inv
 }

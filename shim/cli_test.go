@@ -32,6 +32,18 @@ func TestParseInvocation(t *testing.T) {
 		{"passthrough state", []string{"--root", "/r", "state", "id7"}, Invocation{Command: "state", bundleArg: -1}},
 		{"passthrough kill", []string{"kill", "id8", "KILL"}, Invocation{Command: "kill", bundleArg: -1}},
 		{"version flag only", []string{"--version"}, Invocation{bundleArg: -1}},
+		{"create -h", []string{"create", "-h"},
+			Invocation{Command: "create", Bundle: ".", bundleArg: -1, CreatesNothing: "it asks for help"}},
+		{"run --help with an id", []string{"run", "--help", "id9"},
+			Invocation{Command: "run", ContainerID: "id9", Bundle: ".", bundleArg: -1, CreatesNothing: "it asks for help"}},
+		{"bare run", []string{"run"},
+			Invocation{Command: "run", Bundle: ".", bundleArg: -1, CreatesNothing: "it names 0 containers, not one"}},
+		{"two ids", []string{"create", "-b", "/b", "a", "b"},
+			Invocation{Command: "create", ContainerID: "a", Bundle: "/b", bundleArg: 2, CreatesNothing: "it names 2 containers, not one"}},
+		{"two ids after --", []string{"create", "--", "a", "b"},
+			Invocation{Command: "create", ContainerID: "a", Bundle: ".", bundleArg: -1, CreatesNothing: "it names 2 containers, not one"}},
+		{"nothing after --", []string{"create", "--"},
+			Invocation{Command: "create", Bundle: ".", bundleArg: -1, CreatesNothing: "it names 0 containers, not one"}},
 		{"nothing", nil, Invocation{bundleArg: -1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -59,6 +71,10 @@ func TestParseInvocationUnclear(t *testing.T) {
 		{"-b=value (crun reads =value)", []string{"create", "-b=/dir", "id"}, `"-b=/dir"`},
 		{"unknown create option", []string{"create", "--bundel", "/b", "id"}, `"--bundel"`},
 		{"a switch given a value", []string{"create", "--no-pivot=false", "id"}, `"--no-pivot=false"`},
+		// runc reads --help=false as no help and creates: it must not pass
+		// for a request for help, which goes to the runtime untouched.
+		{"help switched off", []string{"create", "--help=false", "id"}, `"--help=false"`},
+		{"-h given a value", []string{"run", "-h=0", "id"}, `"-h=0"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := ParseInvocation(tc.args)

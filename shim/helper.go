@@ -224,6 +224,9 @@ func (h *Helper) serve(conn *net.UnixConn) (runtime, id string, err error) {
 	if inv.Command != "create" && inv.Command != "run" {
 		return "", inv.ContainerID, fmt.Errorf("command %q is not create or run", inv.Command)
 	}
+	if inv.CreatesNothing != "" {
+		return "", inv.ContainerID, fmt.Errorf("the command creates nothing (%s): the runtime answers it", inv.CreatesNothing)
+	}
 	path, err := lookRuntime(policy.Runtime)
 	if err != nil {
 		return "", inv.ContainerID, err

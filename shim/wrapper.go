@@ -34,9 +34,11 @@ func fail(inv Invocation, stderr io.Writer, err error) int {
 // It returns only when it does not exec the real runtime.
 //
 // create and run read the policy, decide the container's profile, prove it
-// compiles and rewrite the bundle; every other command goes straight to the
-// real runtime, reading nothing but the policy's runtime key, because the
-// shim calls state, kill and delete many times per container.
+// compiles and rewrite the bundle; every other command, and a create or run
+// that creates nothing (help, a usage error), goes straight to the real
+// runtime, reading nothing but the policy's runtime key, because the shim
+// calls state, kill and delete many times per container and because help
+// and usage errors must be the runtime's own.
 func Main(args []string, stderr io.Writer) int {
 	inv := ParseInvocation(args)
 	policyPath := spec.PolicyPath()
@@ -49,7 +51,7 @@ func Main(args []string, stderr io.Writer) int {
 	if inv.Command == "restore" {
 		return restore(inv, policyPath, args, stderr)
 	}
-	if inv.Command != "create" && inv.Command != "run" {
+	if inv.Command != "create" && inv.Command != "run" || inv.CreatesNothing != "" {
 		runtime, err := spec.RuntimeOnly(policyPath)
 		if err != nil {
 			return fail(inv, stderr, err)

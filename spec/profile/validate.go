@@ -116,7 +116,7 @@ func (v *validator) checkDefault() {
 	case !filter.IsKnownAction(p.DefaultAction):
 		v.errorf("defaultAction", "%q is not a seccomp action; use one of %s", clip(string(p.DefaultAction)), listOf(filter.KnownActions()))
 	case p.DefaultAction == specs.ActNotify:
-		v.errorf("defaultAction", "SCMP_ACT_NOTIFY cannot be the default action: the runtime itself makes syscalls (write, to send the listener fd) after the filter is loaded; use it on specific rules")
+		v.errorf("defaultAction", "SCMP_ACT_NOTIFY cannot be used as default action (runc's words): the runtime itself makes syscalls (write, to send the listener fd) after the filter is loaded; use it on specific rules")
 	case p.DefaultAction == specs.ActAllow || p.DefaultAction == specs.ActLog:
 		v.warnf("defaultAction", "%s makes the profile a denylist: syscalls added to new kernels are allowed; prefer SCMP_ACT_ERRNO with rules that allow what the workload needs", p.DefaultAction)
 	}
@@ -257,7 +257,7 @@ func (v *validator) checkRules() {
 				v.warnf(npath, "%q is not a syscall known to libseccomp on x86_64/x86/x32; it will be ignored: check the spelling", clip(name))
 			}
 			if rule.Action == specs.ActNotify && name == "write" {
-				v.errorf(npath, "SCMP_ACT_NOTIFY on write would deadlock the runtime, which needs write to send the listener fd; give write another action")
+				v.errorf(npath, "SCMP_ACT_NOTIFY cannot be used for the write syscall (runc's words): the runtime needs write to send the listener fd, and would deadlock; give write another action")
 			}
 			if !actionOK || noEffect {
 				continue

@@ -125,7 +125,7 @@ func TestValidateProfile(t *testing.T) {
 			p.DefaultAction = specs.ActNotify
 			p.ListenerPath = "/run/agent.sock"
 		},
-		want: []wantFinding{{SeverityError, "defaultAction", "SCMP_ACT_NOTIFY cannot be the default action"}},
+		want: []wantFinding{{SeverityError, "defaultAction", "SCMP_ACT_NOTIFY cannot be used as default action"}},
 	}, {
 		name:   "SCMP_ACT_NOTIFY without listenerPath",
 		modify: func(p *specs.LinuxSeccomp) { p.Syscalls = append(p.Syscalls, notifyRule("mount")) },
@@ -144,7 +144,7 @@ func TestValidateProfile(t *testing.T) {
 			p.Syscalls[0].Names = []string{"read", "exit_group"}
 			p.Syscalls = append(p.Syscalls, notifyRule("mount", "write"))
 		},
-		want: []wantFinding{{SeverityError, "syscalls[2].names[1]", "SCMP_ACT_NOTIFY on write would deadlock the runtime"}},
+		want: []wantFinding{{SeverityError, "syscalls[2].names[1]", "SCMP_ACT_NOTIFY cannot be used for the write syscall"}},
 	}, {
 		name:   "rule without names",
 		modify: func(p *specs.LinuxSeccomp) { p.Syscalls[1].Names = []string{} },
