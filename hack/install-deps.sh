@@ -10,6 +10,7 @@ packages=(
 	gcc-multilib     # 32-bit test binaries for the ABI-bypass tests
 	busybox-static   # container root filesystems for runtime tests
 	runc crun        # the runtimes sysgate-runc wraps and the conformance suite checks
+	golang-github-containers-common  # /usr/share/containers/seccomp.json: podman's default profile, which sysgate must accept
 )
 
 "$(dirname "$0")/apt-ensure.sh" "${packages[@]}"

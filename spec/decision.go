@@ -178,7 +178,7 @@ func (d *Decision) materialize(ref profile.Ref, s *specs.Spec, policy Policy) er
 			// field (containerd#11040).
 			if policy.RuntimeDefault != "" {
 				d.Ref = profile.Ref{Type: profile.TypeRuntimeDefault}.String()
-				if err := d.loadRuntimeDefault(policy); err != nil {
+				if err := d.loadRuntimeDefault(policy, s); err != nil {
 					return err
 				}
 			}
@@ -186,7 +186,7 @@ func (d *Decision) materialize(ref profile.Ref, s *specs.Spec, policy Policy) er
 	case profile.TypeRuntimeDefault:
 		d.Ref = ref.String()
 		if policy.RuntimeDefault != "" {
-			if err := d.loadRuntimeDefault(policy); err != nil {
+			if err := d.loadRuntimeDefault(policy, s); err != nil {
 				return err
 			}
 		} else {
@@ -194,7 +194,7 @@ func (d *Decision) materialize(ref profile.Ref, s *specs.Spec, policy Policy) er
 		}
 	case profile.TypeLocalhost:
 		d.Ref = ref.String()
-		full, p, err := profile.LoadLocalhost(policy.ProfileRoot, ref.Path)
+		full, p, err := profile.LoadLocalhost(policy.ProfileRoot, ref.Path, boundingOf(s))
 		d.ProfilePath = full
 		if err != nil {
 			return fmt.Errorf("%s asked for %s: %w", d.From, d.Ref, err)
@@ -212,14 +212,25 @@ func (d *Decision) materialize(ref profile.Ref, s *specs.Spec, policy Policy) er
 	return nil
 }
 
-// loadRuntimeDefault makes the node's runtime_default file the profile.
-func (d *Decision) loadRuntimeDefault(policy Policy) error {
-	p, err := profile.Load(policy.RuntimeDefault)
+// loadRuntimeDefault makes the node's runtime_default file the profile,
+// rendered for the container when it is in Docker's format with
+// conditional rules (moby's default.json, say).
+func (d *Decision) loadRuntimeDefault(policy Policy, s *specs.Spec) error {
+	t, err := profile.LoadTemplate(policy.RuntimeDefault)
 	if err != nil {
 		return fmt.Errorf("policy runtime_default (asked by %s): %w", d.From, err)
 	}
-	d.Profile, d.ProfilePath = p, policy.RuntimeDefault
+	d.Profile, d.ProfilePath = t.Render(boundingOf(s), profile.HostNode()), policy.RuntimeDefault
 	return nil
+}
+
+// boundingOf is the container's bounding capability set, which Docker's
+// conditional rules are judged against.
+func boundingOf(s *specs.Spec) []string {
+	if s.Process == nil || s.Process.Capabilities == nil {
+		return nil
+	}
+	return s.Process.Capabilities.Bounding
 }
 
 // runtimeDefaultDigests memoises RuntimeDefault's digest per capability

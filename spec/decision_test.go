@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -884,6 +885,47 @@ func TestCheckDecisionAfterDecide(t *testing.T) {
 			_, err = CheckDecision(d, policy)
 			if refused := err != nil; refused != tc.refused {
 				t.Errorf("refused = %v (%v), want %v", refused, err, tc.refused)
+			}
+		})
+	}
+}
+
+// A Localhost profile in Docker's format is rendered for the container's
+// own capabilities, as Docker renders it: the rule for CAP_SYS_ADMIN holders
+// reaches only them.
+func TestDecideRendersDockerFormat(t *testing.T) {
+	root, _ := decisionRoot(t)
+	profiletest.WriteFile(t, filepath.Join(root, "docker.json"), `{"defaultAction": "SCMP_ACT_ERRNO",
+		"archMap": [{"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86", "SCMP_ARCH_X32"]}],
+		"syscalls": [
+			{"names": ["read", "write", "exit_group"], "action": "SCMP_ACT_ALLOW"},
+			{"names": ["mount"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_ADMIN"]}},
+			{"names": ["ptrace"], "action": "SCMP_ACT_ALLOW", "excludes": {"caps": ["CAP_SYS_ADMIN"]}}]}`)
+	policy := DefaultPolicy()
+	policy.ProfileRoot = root
+	withSysAdmin := append(append([]string(nil), profile.DefaultCapabilities...), "CAP_SYS_ADMIN")
+	for _, tc := range []struct {
+		name string
+		caps []string
+		want []string
+	}{
+		{"default capabilities", profile.DefaultCapabilities, []string{"read", "write", "exit_group", "ptrace"}},
+		{"with CAP_SYS_ADMIN", withSysAdmin, []string{"read", "write", "exit_group", "mount"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := Decide("c1", newSpec(withCaps(tc.caps...), annotate(keyPod, "localhost/docker.json")), policy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, r := range d.Profile.Syscalls {
+				got = append(got, r.Names...)
+			}
+			if !slices.Equal(got, tc.want) || !slices.Equal(d.Profile.Architectures, []specs.Arch{specs.ArchX86_64, specs.ArchX86, specs.ArchX32}) {
+				t.Errorf("rules %v, arches %v; want %v for the x86 family", got, d.Profile.Architectures, tc.want)
+			}
+			if _, err := d.Verify(nil); err != nil {
+				t.Errorf("the rendering does not verify: %v", err)
 			}
 		})
 	}

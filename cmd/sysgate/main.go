@@ -33,6 +33,7 @@ var commands = map[string]command{
 	"profile compile":  {"compile a profile to a BPF program (raw or disassembled)", runCompile},
 	"profile explain":  {"show the effective action for each syscall", runExplain},
 	"profile default":  {"print the RuntimeDefault profile for a capability set", runDefault},
+	"profile render":   {"print a Docker-format profile rendered for a capability set on this node", runRender},
 	"conformance":      {"run the seccomp conformance suite against an OCI runtime", runConformance},
 	"exec":             {"run a command under a profile", runExec},
 	"helper":           {"serve sysgate-runc's creates from a resident process (faster starts)", runHelper},

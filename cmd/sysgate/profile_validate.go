@@ -59,7 +59,9 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 
 func validateFile(file string, strict bool) validationReport {
 	r := validationReport{File: file, Findings: []findingJSON{}}
-	p, err := profile.Load(file)
+	// Docker's conditional rules are validated as containers get them
+	// (profile.ValidateTemplate).
+	template, err := profile.LoadTemplate(file)
 	if err != nil {
 		var pe *profile.ParseError
 		f := findingJSON{Severity: profile.SeverityError.String(), Message: err.Error()}
@@ -70,7 +72,7 @@ func validateFile(file string, strict bool) validationReport {
 		return r
 	}
 	r.Valid = true
-	for _, f := range profile.Validate(p) {
+	for _, f := range profile.ValidateTemplate(template) {
 		if f.Severity == profile.SeverityError || strict {
 			r.Valid = false
 		}

@@ -23,17 +23,24 @@ func TestReadmeUsageMatchesHelp(t *testing.T) {
 	if len(lines) < 9 {
 		t.Fatalf("the usage block has %d lines", len(lines))
 	}
+	documented := map[string]bool{}
 	for _, line := range lines {
 		args := strings.Fields(line)[1:] // after "sysgate"
 		cmd := args[:1]
 		if cmd[0] == "profile" {
 			cmd = args[:2]
 		}
+		documented[strings.Join(cmd, " ")] = true
 		_, stdout, stderr := runCLI(append(cmd, "--help")...)
 		help := stdout + stderr
 		first, _, _ := strings.Cut(help, "\n")
 		if got, want := squash(strings.TrimPrefix(first, "Usage: ")), squash(line); got != want {
 			t.Errorf("README: %s\n--help: %s", want, got)
+		}
+	}
+	for name := range commands {
+		if !documented[name] {
+			t.Errorf("sysgate %s is not in the README's usage block", name)
 		}
 	}
 }

@@ -17,8 +17,10 @@ import (
 // it. The path has been checked lexically (CheckLocalhostPath); opening with
 // RESOLVE_BENEATH also keeps symlinks, including ones in the middle of the
 // path, from leading out of the root. It returns the full path it read, for
-// error messages and the decision record.
-func LoadLocalhost(root, rel string) (string, *specs.LinuxSeccomp, error) {
+// error messages and the decision record. A profile in Docker's format
+// with conditional rules is rendered for the container's bounding
+// capability set on this node, as Docker would render it.
+func LoadLocalhost(root, rel string, bounding []string) (string, *specs.LinuxSeccomp, error) {
 	full := filepath.Join(root, rel)
 	if err := CheckLocalhostPath(rel); err != nil {
 		return full, nil, err
@@ -35,7 +37,7 @@ func LoadLocalhost(root, rel string) (string, *specs.LinuxSeccomp, error) {
 	if len(data) > MaxSize {
 		return full, nil, refusal.New(refusal.InvalidProfile, &ParseError{File: full, Problem: fmt.Sprintf("larger than %d bytes; seccomp profiles are a few tens of KB", MaxSize)})
 	}
-	profile, err := Parse(data)
+	t, err := ParseTemplate(data)
 	if err != nil {
 		var pe *ParseError
 		if errors.As(err, &pe) {
@@ -43,7 +45,7 @@ func LoadLocalhost(root, rel string) (string, *specs.LinuxSeccomp, error) {
 		}
 		return full, nil, refusal.New(refusal.InvalidProfile, err)
 	}
-	return full, profile, nil
+	return full, t.Render(bounding, HostNode()), nil
 }
 
 func openBeneath(root, rel string) (*os.File, error) {

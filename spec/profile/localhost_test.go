@@ -86,7 +86,7 @@ func TestLoadLocalhost(t *testing.T) {
 		{"not JSON", "not-json.json", []string{filepath.Join(root, "not-json.json") + ": invalid JSON"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			full, p, err := LoadLocalhost(root, tc.rel)
+			full, p, err := LoadLocalhost(root, tc.rel, nil)
 			if wantFull := filepath.Join(root, tc.rel); full != wantFull {
 				t.Errorf("full path = %q, want %q", full, wantFull)
 			}
@@ -116,7 +116,7 @@ func TestLoadLocalhost(t *testing.T) {
 
 func TestLoadLocalhostInvalidProfile(t *testing.T) {
 	root := profileTree(t)
-	full, p, err := LoadLocalhost(root, "invalid.json")
+	full, p, err := LoadLocalhost(root, "invalid.json", nil)
 	var pe *ParseError
 	if !errors.As(err, &pe) {
 		t.Fatalf("err = %v (%T), want a *ParseError", err, err)
@@ -147,7 +147,7 @@ func TestLoadLocalhostHugeFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	full, p, err := LoadLocalhost(root, "huge.json")
+	full, p, err := LoadLocalhost(root, "huge.json", nil)
 	elapsed := time.Since(start)
 	var pe *ParseError
 	if !errors.As(err, &pe) {
@@ -176,7 +176,7 @@ func TestLoadLocalhostFIFO(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() {
-		_, _, err := LoadLocalhost(root, "fifo.json")
+		_, _, err := LoadLocalhost(root, "fifo.json", nil)
 		done <- err
 	}()
 	select {
@@ -199,7 +199,7 @@ func TestLoadLocalhostRootThroughSymlink(t *testing.T) {
 	profiletest.Symlink(t, real, root)
 	profiletest.Symlink(t, filepath.Join(root, "profiles", "audit.json"), filepath.Join(real, "via-link.json"))
 	for _, rel := range []string{"profiles/audit.json", "links/absolute.json", "via-link.json"} {
-		full, p, err := LoadLocalhost(root, rel)
+		full, p, err := LoadLocalhost(root, rel, nil)
 		if err != nil {
 			t.Errorf("%s: %v", rel, err)
 			continue
@@ -208,14 +208,14 @@ func TestLoadLocalhostRootThroughSymlink(t *testing.T) {
 			t.Errorf("%s: full %q, profile %+v", rel, full, p)
 		}
 	}
-	if _, _, err := LoadLocalhost(root, "passwd.json"); err == nil || !strings.Contains(err.Error(), "outside the profile root") {
+	if _, _, err := LoadLocalhost(root, "passwd.json", nil); err == nil || !strings.Contains(err.Error(), "outside the profile root") {
 		t.Errorf("passwd.json through a symlinked root: %v", err)
 	}
 }
 
 func TestLoadLocalhostMissingRoot(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "no-root")
-	_, _, err := LoadLocalhost(root, "profiles/audit.json")
+	_, _, err := LoadLocalhost(root, "profiles/audit.json", nil)
 	if err == nil || !strings.Contains(err.Error(), "profile root "+root) {
 		t.Errorf("err = %v, want it to name the missing profile root %s", err, root)
 	}

@@ -51,9 +51,25 @@ func (e *ParseError) Error() string {
 
 func (e *ParseError) Unwrap() error { return e.cause }
 
-// Load reads and parses the profile at path. It never reads more than
-// MaxProfileSize+1 bytes, so a huge file is refused without being read.
+// Load reads and parses the profile at path; a profile with Docker's
+// conditional rules is an error (LoadTemplate reads it).
 func Load(path string) (*specs.LinuxSeccomp, error) {
+	t, err := LoadTemplate(path)
+	if err != nil {
+		return nil, err
+	}
+	p, err := t.Unconditional()
+	if err != nil {
+		err.(*ParseError).File = path
+		return nil, err
+	}
+	return p, nil
+}
+
+// LoadTemplate reads and parses the profile at path, conditional rules
+// kept. It never reads more than MaxSize+1 bytes, so a huge file is
+// refused without being read.
+func LoadTemplate(path string) (*Template, error) {
 	// O_NONBLOCK: a FIFO in place of the profile must not hang create.
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
@@ -67,7 +83,7 @@ func Load(path string) (*specs.LinuxSeccomp, error) {
 	if err != nil {
 		return nil, &ParseError{File: path, Problem: "cannot read: " + pathErrorText(err), cause: err}
 	}
-	p, err := Parse(data)
+	t, err := ParseTemplate(data)
 	if err != nil {
 		var pe *ParseError
 		if errors.As(err, &pe) {
@@ -75,7 +91,7 @@ func Load(path string) (*specs.LinuxSeccomp, error) {
 		}
 		return nil, err
 	}
-	return p, nil
+	return t, nil
 }
 
 // pathErrorText drops the path that fs.PathError repeats, since ParseError
@@ -102,8 +118,9 @@ func pathErrorText(err error) string {
 //     When "architectures" is given it wins, and archMap only adds the
 //     sub-architectures of the architectures it lists.
 //
-// Docker's "includes"/"excludes" conditional rules are refused unless empty:
-// ignoring them would silently change the filter.
+// Docker's "includes"/"excludes" conditional rules are refused by Parse
+// unless empty (ignoring them would silently change the filter, which is
+// what runc and containerd do); ParseTemplate keeps them for Render.
 //
 // An absent "flags" gives nil Flags and "flags": [] gives an empty, non-nil
 // slice, because the compiler reads nil as "the runtime's default flags".
@@ -113,6 +130,16 @@ func pathErrorText(err error) string {
 // Errors are *ParseError. Parse does not check values (actions,
 // architectures, syscall names): Validate does.
 func Parse(data []byte) (*specs.LinuxSeccomp, error) {
+	t, err := ParseTemplate(data)
+	if err != nil {
+		return nil, err
+	}
+	return t.Unconditional()
+}
+
+// ParseTemplate is Parse for a profile that may carry Docker's conditional
+// rules: they are kept, and Render decides them for a container.
+func ParseTemplate(data []byte) (*Template, error) {
 	if len(data) > MaxSize {
 		return nil, &ParseError{Problem: fmt.Sprintf(
 			"the profile is larger than the %d-byte (1 MiB) limit; a seccomp profile is a few tens of KB, check that this is the right file",
@@ -150,7 +177,10 @@ func Parse(data []byte) (*specs.LinuxSeccomp, error) {
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return nil, &ParseError{Problem: "internal error: a checked profile did not decode: " + err.Error()}
 	}
-	return doc.toSpec(), nil
+	if err := doc.checkErrnoNames(); err != nil {
+		return nil, err
+	}
+	return doc.template(), nil
 }
 
 // jsonSpace is the whitespace JSON allows between tokens; bytes.TrimSpace
@@ -333,8 +363,9 @@ const (
 	vStrings
 	// An array of objects of elem's shape, or null (absent).
 	vObjects
-	// Docker's includes/excludes: refused unless null or empty.
-	vConditional
+	// One object of elem's shape, or null (absent): Docker's
+	// includes/excludes.
+	vObject
 )
 
 type field struct {
@@ -367,8 +398,19 @@ var syscallSchema = &schema{fields: []field{
 	{name: "args", kind: vObjects, elem: argSchema},
 	{name: "comment", kind: vString},
 	{name: "name", kind: vString, hidden: true, conflicts: "names"},
-	{name: "includes", kind: vConditional, hidden: true},
-	{name: "excludes", kind: vConditional, hidden: true},
+	{name: "errno", kind: vString, hidden: true},
+	{name: "includes", kind: vObject, elem: conditionSchema, hidden: true},
+	{name: "excludes", kind: vObject, elem: conditionSchema, hidden: true},
+}}
+
+// conditionSchema is Docker's Filter (moby/profiles/seccomp): a rule is
+// kept or dropped by the container's capabilities, the node's
+// architecture and its kernel.
+var conditionSchema = &schema{fields: []field{
+	{name: "caps", kind: vStrings},
+	{name: "arches", kind: vStrings},
+	{name: "minKernel", kind: vString},
+	{name: "comment", kind: vString},
 }}
 
 var archMapSchema = &schema{fields: []field{
@@ -380,6 +422,7 @@ var archMapSchema = &schema{fields: []field{
 var profileSchema = &schema{fields: []field{
 	{name: "defaultAction", kind: vString},
 	{name: "defaultErrnoRet", kind: vOptUint},
+	{name: "defaultErrno", kind: vString, hidden: true},
 	{name: "architectures", kind: vStrings},
 	{name: "archMap", kind: vObjects, elem: archMapSchema},
 	{name: "flags", kind: vStrings},
@@ -502,13 +545,20 @@ func checkValue(n *node, path string, f field) error {
 			}
 		}
 		return nil
-	case vConditional:
-		// Docker's own default.json carries "includes": {} on rules that
-		// apply everywhere; an empty condition cannot change the filter.
-		if n.kind == kindNull || (n.kind == kindObject && len(n.members) == 0) {
+	case vObject:
+		if n.kind == kindNull {
 			return nil
 		}
-		return &ParseError{Path: path, Problem: `Docker-internal conditional rule; render the profile first, e.g. with "sysgate profile default"`}
+		if n.kind != kindObject {
+			return &ParseError{Path: path, Problem: "expected an object, got " + n.describe()}
+		}
+		if err := checkObject(n, path, f.elem); err != nil {
+			return err
+		}
+		if f.elem == conditionSchema {
+			return checkMinKernel(n, path)
+		}
+		return nil
 	}
 	return &ParseError{Path: path, Problem: "internal error: no rule for this field"}
 }
@@ -547,6 +597,7 @@ func checkUint(n *node, path string, bits int) error {
 type dockerProfile struct {
 	DefaultAction    specs.LinuxSeccompAction `json:"defaultAction"`
 	DefaultErrnoRet  *uint                    `json:"defaultErrnoRet"`
+	DefaultErrno     string                   `json:"defaultErrno"`
 	Architectures    []specs.Arch             `json:"architectures"`
 	ArchMap          []dockerArchMap          `json:"archMap"`
 	Flags            []specs.LinuxSeccompFlag `json:"flags"`
@@ -565,29 +616,32 @@ type dockerSyscall struct {
 	Names    []string                 `json:"names"`
 	Action   specs.LinuxSeccompAction `json:"action"`
 	ErrnoRet *uint                    `json:"errnoRet"`
+	Errno    string                   `json:"errno"`
 	Args     []specs.LinuxSeccompArg  `json:"args"`
+	Includes *Condition               `json:"includes"`
+	Excludes *Condition               `json:"excludes"`
 }
 
-func (d *dockerProfile) toSpec() *specs.LinuxSeccomp {
-	p := &specs.LinuxSeccomp{
+func (d *dockerProfile) template() *Template {
+	t := &Template{base: specs.LinuxSeccomp{
 		DefaultAction:    d.DefaultAction,
 		DefaultErrnoRet:  d.DefaultErrnoRet,
 		Architectures:    expandArchMap(d.Architectures, d.ArchMap),
 		Flags:            d.Flags,
 		ListenerPath:     d.ListenerPath,
 		ListenerMetadata: d.ListenerMetadata,
-	}
-	if d.Syscalls != nil {
-		p.Syscalls = make([]specs.LinuxSyscall, len(d.Syscalls))
-	}
-	for i, s := range d.Syscalls {
+	}, hasRules: d.Syscalls != nil}
+	for _, s := range d.Syscalls {
 		names := s.Names
 		if s.Name != nil {
 			names = []string{*s.Name}
 		}
-		p.Syscalls[i] = specs.LinuxSyscall{Names: names, Action: s.Action, ErrnoRet: s.ErrnoRet, Args: s.Args}
+		t.rules = append(t.rules, conditionalRule{
+			rule:     specs.LinuxSyscall{Names: names, Action: s.Action, ErrnoRet: s.ErrnoRet, Args: s.Args},
+			includes: s.Includes.orNil(), excludes: s.Excludes.orNil(),
+		})
 	}
-	return p
+	return t
 }
 
 func expandArchMap(arches []specs.Arch, archMap []dockerArchMap) []specs.Arch {

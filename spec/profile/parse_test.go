@@ -271,7 +271,7 @@ func TestParseProfileErrors(t *testing.T) {
 		{"comment number", `{"syscalls":[{"comment":1}]}`, "syscalls[0].comment", "expected a string, got number 1"},
 
 		// Unknown fields, at every depth.
-		{"unknown top-level field", `{"defaultAction":"SCMP_ACT_ERRNO","defaultErrno":1}`, "defaultErrno",
+		{"unknown top-level field", `{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnos":1}`, "defaultErrnos",
 			"unknown field; known fields: defaultAction, defaultErrnoRet, architectures, archMap, flags, listenerPath, listenerMetadata, syscalls, comment"},
 		{"case matters", `{"DefaultAction":"SCMP_ACT_ERRNO"}`, "DefaultAction", "unknown field"},
 		{"unknown syscall field", `{"syscalls":[{},{},{"nmes":["read"]}]}`, "syscalls[2].nmes",
@@ -296,9 +296,13 @@ func TestParseProfileErrors(t *testing.T) {
 
 		// Docker conditionals.
 		{"includes", `{"syscalls":[{},{},{},{},{},{"names":["ptrace"],"action":"SCMP_ACT_ALLOW","includes":{"minKernel":"4.8"}}]}`,
-			"syscalls[5].includes", `Docker-internal conditional rule; render the profile first, e.g. with "sysgate profile default"`},
-		{"excludes", `{"syscalls":[{"excludes":{"caps":["CAP_SYS_ADMIN"]}}]}`, "syscalls[0].excludes", "Docker-internal conditional rule"},
-		{"includes not an object", `{"syscalls":[{"includes":[]}]}`, "syscalls[0].includes", "Docker-internal conditional rule"},
+			"syscalls[5].includes", `Docker conditional rule (includes/excludes): it depends on the container; render it for a capability set with "sysgate profile render FILE --caps LIST"`},
+		{"excludes", `{"syscalls":[{"excludes":{"caps":["CAP_SYS_ADMIN"]}}]}`, "syscalls[0].excludes", "Docker conditional rule"},
+		{"includes not an object", `{"syscalls":[{"includes":[]}]}`, "syscalls[0].includes", "expected an object, got array"},
+		{"an unknown condition", `{"syscalls":[{"includes":{"kernel":"5.8"}}]}`, "syscalls[0].includes.kernel", "unknown field; known fields: caps, arches, minKernel"},
+		{"minKernel not a version", `{"syscalls":[{"includes":{"minKernel":"5"}}]}`, "syscalls[0].includes.minKernel", `"5" is not a kernel version`},
+		{"minKernel 0.0", `{"syscalls":[{"excludes":{"minKernel":"0.0"}}]}`, "syscalls[0].excludes.minKernel", `"0.0" is not a kernel version`},
+		{"minKernel past 255", `{"syscalls":[{"includes":{"minKernel":"256.1"}}]}`, "syscalls[0].includes.minKernel", "not a kernel version"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -268,13 +268,17 @@ func (v *validator) checkRules() {
 			case !ok:
 				first[name] = firstUse{rule: i, verdict: rv, conditional: conditional}
 			case prev.verdict == rv:
+			case prev.conditional && conditional && disjoint(p.Syscalls[prev.rule].Args, rule.Args):
+				// No call matches both (podman's socket rules: ERRNO for
+				// AF_NETLINK with NETLINK_AUDIT, ALLOW for any other
+				// domain or protocol): each action is exactly as written.
 			case !prev.conditional && !conditional:
 				// Real profiles do this (podman's default lists setns as
 				// allowed and again as ERRNO(1)); libseccomp, runc and
 				// sysgate keep the first rule.
 				v.warnf(npath, "%q already has action %s from syscalls[%d]; the first rule wins (as in runc), so this %s has no effect: remove one of them", clip(name), prev.verdict, prev.rule, rv)
 			default:
-				v.errorf(npath, "%q has action %s here but %s in syscalls[%d]; with argument conditions libseccomp refuses two actions for one syscall: give every rule for it the same action", clip(name), rv, prev.verdict, prev.rule)
+				v.errorf(npath, "%q has action %s here but %s in syscalls[%d], and a call can match both rules' argument conditions; libseccomp then gives it one of the two actions whatever the order (a deny can become an allow): give every rule for it the same action, or make the conditions exclusive", clip(name), rv, prev.verdict, prev.rule)
 			}
 		}
 	}

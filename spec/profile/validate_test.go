@@ -247,7 +247,7 @@ func TestValidateProfile(t *testing.T) {
 			p.Syscalls = append(p.Syscalls, specs.LinuxSyscall{Names: []string{"mount", "socket"}, Action: specs.ActKillProcess})
 		},
 		want: []wantFinding{{SeverityError, "syscalls[2].names[1]",
-			`"socket" has action SCMP_ACT_KILL_PROCESS here but SCMP_ACT_ALLOW in syscalls[1]; with argument conditions libseccomp refuses two actions for one syscall`}},
+			`"socket" has action SCMP_ACT_KILL_PROCESS here but SCMP_ACT_ALLOW in syscalls[1], and a call can match both rules' argument conditions`}},
 	}, {
 		name: "two errnos for one syscall",
 		modify: func(p *specs.LinuxSeccomp) {
@@ -260,7 +260,22 @@ func TestValidateProfile(t *testing.T) {
 			p.Syscalls = append(p.Syscalls, specs.LinuxSyscall{Names: []string{"mount"}, Action: specs.ActAllow, Args: []specs.LinuxSeccompArg{{Index: 0, Value: 2, Op: specs.OpEqualTo}}},
 				specs.LinuxSyscall{Names: []string{"mount"}, Action: specs.ActKillProcess})
 		},
-		want: []wantFinding{{SeverityError, "syscalls[3].names[0]", `"mount" has action SCMP_ACT_KILL_PROCESS here but SCMP_ACT_ALLOW in syscalls[2]; with argument conditions libseccomp refuses two actions for one syscall`}},
+		want: []wantFinding{{SeverityError, "syscalls[3].names[0]", `"mount" has action SCMP_ACT_KILL_PROCESS here but SCMP_ACT_ALLOW in syscalls[2], and a call can match both rules' argument conditions`}},
+	}, {
+		name: "exclusive conditions may carry different actions (podman's socket rules)",
+		modify: func(p *specs.LinuxSeccomp) {
+			p.Syscalls = append(p.Syscalls,
+				specs.LinuxSyscall{Names: []string{"setsockopt"}, Action: specs.ActErrno, ErrnoRet: profiletest.UintPtr(22), Args: []specs.LinuxSeccompArg{{Index: 0, Value: 16, Op: specs.OpEqualTo}, {Index: 2, Value: 9, Op: specs.OpEqualTo}}},
+				specs.LinuxSyscall{Names: []string{"setsockopt"}, Action: specs.ActAllow, Args: []specs.LinuxSeccompArg{{Index: 2, Value: 9, Op: specs.OpNotEqual}}})
+		},
+	}, {
+		name: "overlapping conditions may not",
+		modify: func(p *specs.LinuxSeccomp) {
+			p.Syscalls = append(p.Syscalls,
+				specs.LinuxSyscall{Names: []string{"setsockopt"}, Action: specs.ActErrno, ErrnoRet: profiletest.UintPtr(22), Args: []specs.LinuxSeccompArg{{Index: 0, Value: 0, Op: specs.OpEqualTo}}},
+				specs.LinuxSyscall{Names: []string{"setsockopt"}, Action: specs.ActAllow, Args: []specs.LinuxSeccompArg{{Index: 0, Value: 7, Op: specs.OpNotEqual}}})
+		},
+		want: []wantFinding{{SeverityError, "syscalls[3].names[0]", `"setsockopt" has action SCMP_ACT_ALLOW here but SCMP_ACT_ERRNO (errno 22) in syscalls[2], and a call can match both rules' argument conditions`}},
 	}, {
 		name: "one action for one syscall in several rules",
 		modify: func(p *specs.LinuxSeccomp) {
