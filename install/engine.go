@@ -87,3 +87,15 @@ func EngineNamed(name string) (*Engine, error) {
 	}
 	return nil, fmt.Errorf("unknown engine %q: want containerd, crio, podman or docker", name)
 }
+
+// Lookup reads the handler from an engine's config: the binary it runs,
+// and whether it is there at all. For containerd a handler without
+// BinaryName runs "runc" from PATH.
+func (e *Engine) Lookup(data []byte, o Options) (binary string, found bool, err error) {
+	doc, err := decode(e.Format, data)
+	if err != nil {
+		return "", false, err
+	}
+	binary, found = e.lookup(doc, o)
+	return binary, found, nil
+}
