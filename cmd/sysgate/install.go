@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -91,6 +92,20 @@ func containerdConfigVersion() int {
 	return 2
 }
 
+// defaultRuntimePath is the sysgate-runc installed with this sysgate, so
+// that $(PREFIX)/bin/sysgate install registers $(PREFIX)/bin/sysgate-runc.
+func defaultRuntimePath() string {
+	if exe, err := os.Executable(); err == nil {
+		if exe, err = filepath.EvalSymlinks(exe); err == nil {
+			p := filepath.Join(filepath.Dir(exe), "sysgate-runc")
+			if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+				return p
+			}
+		}
+	}
+	return install.DefaultRuntimePath
+}
+
 func runInstall(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("install", "[--containerd] [--crio] [--podman] [--docker] [--dry-run] [--restart] [--ENGINE-config FILE] [--handler NAME] [--runtime-path PATH] [--record FILE]", stdout)
 	ef := addEngineFlags(fs, "install", true)
@@ -98,7 +113,7 @@ func runInstall(args []string, stdout, stderr io.Writer) error {
 	doRestart, restartCmd := restartFlags(fs)
 	handler := fs.String("handler", install.DefaultHandler, "the runtime handler's name (RuntimeClass handler, podman and docker --runtime)")
 	shimHandler := fs.String("shim-handler", install.DefaultShimHandler, "containerd config version 3 only: a second handler running containerd-shim-sysgate-v1 (containerd 2.4+); empty for none")
-	runtimePath := fs.String("runtime-path", install.DefaultRuntimePath, "sysgate-runc's absolute path")
+	runtimePath := fs.String("runtime-path", defaultRuntimePath(), "sysgate-runc's absolute path (default: the one beside this sysgate, else "+install.DefaultRuntimePath+")")
 	cfgVersion := fs.Int("containerd-config-version", 0, "the version a containerd config without a version line gets: 2 or 3 (0: 3 when `containerd --version` says 2.x, else 2)")
 	recordPath := fs.String("record", install.DefaultRecordPath, "where install records what it changed, for uninstall and doctor")
 	rest, err := parseFlags(fs, args)
