@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 )
 
 // A Change is one engine's edit: what install inserted into which file.
@@ -24,7 +25,11 @@ type Change struct {
 
 	current, next []byte // the file now, and as it will be
 	existed       bool
+	root          string // the host's root as this process sees it ("/" but in the DaemonSet's installer)
 }
+
+// file is the path to open: Path under root.
+func (c *Change) file() string { return filepath.Join(c.root, c.Path) }
 
 // Unchanged reports whether writing the change would leave the file as it
 // is (install run twice).
@@ -56,11 +61,18 @@ func readConfig(path string) (data []byte, existed bool, err error) {
 // so that installing again with other options replaces the block (and
 // installing again with the same ones changes nothing). Nothing is
 // written.
-func PlanInstall(e *Engine, path string, o Options, previous *Change) (*Change, error) {
+//
+// root is where the host's / is ("/" except in a container that mounts the
+// host's directories elsewhere); path is the host's path, and the record
+// keeps that, so that uninstall on the host finds the file.
+func PlanInstall(e *Engine, root, path string, o Options, previous *Change) (*Change, error) {
 	if err := o.check(); err != nil {
 		return nil, err
 	}
-	current, existed, err := readConfig(path)
+	if !filepath.IsAbs(path) {
+		return nil, fmt.Errorf("%s config %s: give an absolute path", e.Name, path)
+	}
+	current, existed, err := readConfig(filepath.Join(root, path))
 	if err != nil {
 		return nil, fmt.Errorf("%s config %s: %w", e.Name, path, err)
 	}
@@ -85,15 +97,16 @@ func PlanInstall(e *Engine, path string, o Options, previous *Change) (*Change, 
 	return &Change{
 		Engine: e.Name, Path: path, Handler: o.Handler, Runtime: o.RuntimePath,
 		Created: created, Inserts: inserts, After: digest(next),
-		current: current, next: next, existed: existed,
+		current: current, next: next, existed: existed, root: root,
 	}, nil
 }
 
 // PlanUninstall works out the edit that takes c's inserts out of its file
 // again. A file install created and that is empty afterwards is removed
 // (Next returns nil and Remove reports true).
-func PlanUninstall(c Change) (*Change, bool, error) {
-	current, existed, err := readConfig(c.Path)
+func PlanUninstall(root string, c Change) (*Change, bool, error) {
+	c.root = root
+	current, existed, err := readConfig(c.file())
 	if err != nil {
 		return nil, false, fmt.Errorf("%s config %s: %w", c.Engine, c.Path, err)
 	}

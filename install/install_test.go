@@ -58,7 +58,7 @@ func TestInstallUninstallRoundTrip(t *testing.T) {
 				if !missing {
 					must(t, os.WriteFile(path, []byte(s.text), 0o640))
 				}
-				c, err := PlanInstall(e, path, testOpts, nil)
+				c, err := PlanInstall(e, "/", path, testOpts, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -81,11 +81,11 @@ func TestInstallUninstallRoundTrip(t *testing.T) {
 					t.Errorf("CRLF file got LF lines:\n%q", after)
 				}
 				// Again with the same options: nothing to do.
-				again, err := PlanInstall(e, path, testOpts, c)
+				again, err := PlanInstall(e, "/", path, testOpts, c)
 				if err != nil || !again.Unchanged() {
 					t.Fatalf("second install: %v, unchanged %v", err, again != nil && again.Unchanged())
 				}
-				u, remove, err := PlanUninstall(*c)
+				u, remove, err := PlanUninstall("/", *c)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -118,20 +118,20 @@ func TestUninstallKeepsLaterEdits(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "config.toml")
 	orig := "version = 2\n[grpc]\n  address = \"/run/c.sock\"\n"
 	must(t, os.WriteFile(path, []byte(orig), 0o600))
-	c, err := PlanInstall(containerd, path, testOpts, nil)
+	c, err := PlanInstall(containerd, "/", path, testOpts, nil)
 	must(t, err)
 	must(t, c.Commit(false))
 	data, _ := os.ReadFile(path)
 	edited := strings.Replace(string(data), "[grpc]\n", "[grpc]\n  uid = 0\n", 1)
 	must(t, os.WriteFile(path, []byte(edited), 0o600))
-	u, _, err := PlanUninstall(*c)
+	u, _, err := PlanUninstall("/", *c)
 	must(t, err)
 	if want := strings.Replace(orig, "[grpc]\n", "[grpc]\n  uid = 0\n", 1); string(u.Next()) != want {
 		t.Errorf("got %q want %q", u.Next(), want)
 	}
 	// sysgate's block edited by hand: refused, file untouched.
 	must(t, os.WriteFile(path, []byte(strings.Replace(edited, "BinaryName", "BinaryName2", 1)), 0o600))
-	if _, _, err := PlanUninstall(*c); err == nil || !strings.Contains(err.Error(), "edited by hand") {
+	if _, _, err := PlanUninstall("/", *c); err == nil || !strings.Contains(err.Error(), "edited by hand") {
 		t.Errorf("want an edited-by-hand error, got %v", err)
 	}
 }
@@ -140,18 +140,18 @@ func TestUninstallKeepsLaterEdits(t *testing.T) {
 func TestReinstallReplaces(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "config.toml")
 	must(t, os.WriteFile(path, []byte("version = 3\n"), 0o644))
-	c, err := PlanInstall(containerd, path, testOpts, nil)
+	c, err := PlanInstall(containerd, "/", path, testOpts, nil)
 	must(t, err)
 	must(t, c.Commit(false))
 	o := testOpts
 	o.RuntimePath = "/usr/local/bin/sysgate-runc"
-	c2, err := PlanInstall(containerd, path, o, c)
+	c2, err := PlanInstall(containerd, "/", path, o, c)
 	must(t, err)
 	if c2.Unchanged() || strings.Count(string(c2.Next()), "# BEGIN sysgate") != 1 || strings.Contains(string(c2.Next()), testOpts.RuntimePath) {
 		t.Fatalf("reinstall:\n%s", c2.Next())
 	}
 	must(t, c2.Commit(false))
-	u, _, err := PlanUninstall(*c2)
+	u, _, err := PlanUninstall("/", *c2)
 	must(t, err)
 	if string(u.Next()) != "version = 3\n" {
 		t.Errorf("%q", u.Next())
@@ -182,14 +182,14 @@ func TestRefusals(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "conf")
 			must(t, os.WriteFile(path, []byte(c.text), 0o644))
 			e, _ := EngineNamed(c.engine)
-			_, err := PlanInstall(e, path, testOpts, nil)
+			_, err := PlanInstall(e, "/", path, testOpts, nil)
 			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), path) {
 				t.Fatalf("got %v, want an error naming %s and saying %q", err, path, c.want)
 			}
 		})
 	}
 	for _, o := range []Options{{Handler: "a b", RuntimePath: "/x"}, {Handler: "a", RuntimePath: "x"}, {Handler: "a", RuntimePath: "/x\"y"}} {
-		if _, err := PlanInstall(docker, filepath.Join(t.TempDir(), "x"), o, nil); err == nil {
+		if _, err := PlanInstall(docker, "/", filepath.Join(t.TempDir(), "x"), o, nil); err == nil {
 			t.Errorf("%+v accepted", o)
 		}
 	}
@@ -203,7 +203,7 @@ func TestModeAndOwnerKept(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "config.toml")
 	must(t, os.WriteFile(path, []byte("version = 2\n"), 0o600))
 	must(t, os.Chown(path, 1234, 5678))
-	c, err := PlanInstall(containerd, path, testOpts, nil)
+	c, err := PlanInstall(containerd, "/", path, testOpts, nil)
 	must(t, err)
 	must(t, c.Commit(false))
 	var st syscall.Stat_t

@@ -69,15 +69,15 @@ func WriteAtomic(path string, data []byte, newMode fs.FileMode) error {
 // remove). Parent directories of a new file are created 0755.
 func (c *Change) Commit(remove bool) error {
 	if remove {
-		if err := os.Remove(c.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := os.Remove(c.file()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
 		return nil
 	}
 	if !c.existed {
-		if err := os.MkdirAll(filepath.Dir(c.Path), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(c.file()), 0o755); err != nil {
 			return err
 		}
 	}
-	return WriteAtomic(c.Path, c.next, 0o644)
+	return WriteAtomic(c.file(), c.next, 0o644)
 }

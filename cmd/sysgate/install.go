@@ -116,6 +116,7 @@ func runInstall(args []string, stdout, stderr io.Writer) error {
 	runtimePath := fs.String("runtime-path", defaultRuntimePath(), "sysgate-runc's absolute path (default: the one beside this sysgate, else "+install.DefaultRuntimePath+")")
 	cfgVersion := fs.Int("containerd-config-version", 0, "the version a containerd config without a version line gets: 2 or 3 (0: 3 when `containerd --version` says 2.x, else 2)")
 	recordPath := fs.String("record", install.DefaultRecordPath, "where install records what it changed, for uninstall and doctor")
+	root := fs.String("root", "/", "where the host's / is mounted (the DaemonSet's installer: /host); every other path is the host's")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -126,7 +127,7 @@ func runInstall(args []string, stdout, stderr io.Writer) error {
 	engines := ef.chosen()
 	if engines == nil {
 		for _, e := range install.Engines {
-			if present(e, *ef.path[e.Name]) {
+			if present(e, filepath.Join(*root, *ef.path[e.Name])) {
 				engines = append(engines, e)
 			}
 		}
@@ -134,14 +135,15 @@ func runInstall(args []string, stdout, stderr io.Writer) error {
 			return errors.New("no container engine found (containerd, crio, podman or dockerd in PATH, or their config files); name one, e.g. --containerd")
 		}
 	}
-	if _, err := os.Stat(*runtimePath); err != nil {
+	if _, err := os.Stat(filepath.Join(*root, *runtimePath)); err != nil {
 		fmt.Fprintf(stderr, "warning: %s: %v; run `make install` first, or give --runtime-path\n", *runtimePath, err)
 	}
 	o := install.Options{Handler: *handler, RuntimePath: *runtimePath, ShimHandler: *shimHandler, ContainerdConfigVersion: *cfgVersion}
 	if o.ContainerdConfigVersion == 0 {
 		o.ContainerdConfigVersion = containerdConfigVersion()
 	}
-	record, err := install.LoadRecord(*recordPath)
+	recordFile := filepath.Join(*root, *recordPath)
+	record, err := install.LoadRecord(recordFile)
 	if err != nil {
 		return err
 	}
@@ -149,7 +151,7 @@ func runInstall(args []string, stdout, stderr io.Writer) error {
 	var changes []*install.Change
 	var errs []error
 	for _, e := range engines {
-		c, err := install.PlanInstall(e, *ef.path[e.Name], o, record.Find(e.Name, *ef.path[e.Name]))
+		c, err := install.PlanInstall(e, *root, *ef.path[e.Name], o, record.Find(e.Name, *ef.path[e.Name]))
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -179,7 +181,7 @@ func runInstall(args []string, stdout, stderr io.Writer) error {
 			saved = &p
 		}
 		record.Put(*c)
-		if err := record.Save(*recordPath); err != nil {
+		if err := record.Save(recordFile); err != nil {
 			return err
 		}
 		if err := c.Commit(false); err != nil {
@@ -188,7 +190,7 @@ func runInstall(args []string, stdout, stderr io.Writer) error {
 			} else {
 				record.Drop(c.Engine, c.Path)
 			}
-			if serr := record.Save(*recordPath); serr != nil {
+			if serr := record.Save(recordFile); serr != nil {
 				err = errors.Join(err, serr)
 			}
 			return fmt.Errorf("%s config: %w", c.Engine, err)
@@ -220,6 +222,7 @@ func runUninstall(args []string, stdout, stderr io.Writer) error {
 	dryRun := fs.Bool("dry-run", false, "show the changes, write nothing")
 	doRestart, restartCmd := restartFlags(fs)
 	recordPath := fs.String("record", install.DefaultRecordPath, "the record install left")
+	root := fs.String("root", "/", "where the host's / is mounted; every other path is the host's")
 	forget := fs.String("forget", "", "drop ENGINE's entries from the record without touching its config (after taking sysgate's lines out by hand)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -228,7 +231,8 @@ func runUninstall(args []string, stdout, stderr io.Writer) error {
 	if len(rest) != 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, rest[0])
 	}
-	record, err := install.LoadRecord(*recordPath)
+	recordFile := filepath.Join(*root, *recordPath)
+	record, err := install.LoadRecord(recordFile)
 	if err != nil {
 		return err
 	}
@@ -241,9 +245,9 @@ func runUninstall(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 		if n == 0 {
-			return fmt.Errorf("install record %s has no entry for %q", *recordPath, *forget)
+			return fmt.Errorf("install record %s has no entry for %q", recordFile, *forget)
 		}
-		return record.Save(*recordPath)
+		return record.Save(recordFile)
 	}
 	want := map[string]bool{}
 	for _, e := range ef.chosen() {
@@ -259,7 +263,7 @@ func runUninstall(args []string, stdout, stderr io.Writer) error {
 		if len(want) > 0 && !want[c.Engine] {
 			continue
 		}
-		u, remove, err := install.PlanUninstall(c)
+		u, remove, err := install.PlanUninstall(*root, c)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -270,7 +274,7 @@ func runUninstall(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("nothing written:\n  %w", errors.Join(errs...))
 	}
 	if len(plans) == 0 {
-		fmt.Fprintf(stdout, "nothing to uninstall: %s records no change%s\n", *recordPath, map[bool]string{true: " for these engines", false: ""}[len(want) > 0])
+		fmt.Fprintf(stdout, "nothing to uninstall: %s records no change%s\n", recordFile, map[bool]string{true: " for these engines", false: ""}[len(want) > 0])
 		return nil
 	}
 	var restarts []string
@@ -286,7 +290,7 @@ func runUninstall(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%s config: %w", p.c.Engine, err)
 		}
 		record.Drop(p.c.Engine, p.c.Path)
-		if err := record.Save(*recordPath); err != nil {
+		if err := record.Save(recordFile); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "%s: restored %s\n", p.c.Engine, p.c.Path)
