@@ -107,7 +107,7 @@ func defaultRuntimePath() string {
 }
 
 func runInstall(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("install", "[--containerd] [--crio] [--podman] [--docker] [--dry-run] [--restart] [--ENGINE-config FILE] [--handler NAME] [--runtime-path PATH] [--record FILE]", stdout)
+	fs := newFlags("install", "[--containerd] [--crio] [--podman] [--docker] [--dry-run] [--restart] [--ENGINE-config FILE] [--handler NAME] [--runtime-path PATH] [--record FILE] [--root DIR]", stdout)
 	ef := addEngineFlags(fs, "install", true)
 	dryRun := fs.Bool("dry-run", false, "show the changes, write nothing")
 	doRestart, restartCmd := restartFlags(fs)
@@ -217,7 +217,7 @@ func runInstall(args []string, stdout, stderr io.Writer) error {
 }
 
 func runUninstall(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("uninstall", "[--containerd] [--crio] [--podman] [--docker] [--dry-run] [--restart] [--record FILE] [--forget ENGINE]", stdout)
+	fs := newFlags("uninstall", "[--containerd] [--crio] [--podman] [--docker] [--dry-run] [--restart] [--record FILE] [--root DIR] [--forget ENGINE]", stdout)
 	ef := addEngineFlags(fs, "uninstall", false)
 	dryRun := fs.Bool("dry-run", false, "show the changes, write nothing")
 	doRestart, restartCmd := restartFlags(fs)
