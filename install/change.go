@@ -25,6 +25,7 @@ type Change struct {
 
 	current, next []byte // the file now, and as it will be
 	existed       bool
+	removed       []Insert // a previous install's text this change takes out
 	root          string // the host's root as this process sees it ("/" but in the DaemonSet's installer)
 }
 
@@ -77,7 +78,16 @@ func PlanInstall(e *Engine, root, path string, o Options, previous *Change) (*Ch
 		return nil, fmt.Errorf("%s config %s: %w", e.Name, path, err)
 	}
 	base, created := current, !existed
+	if previous == nil && e.legacy != nil {
+		// A block an older installer wrote without a record: taken out and
+		// replaced, so that upgrading a node needs no hand edit.
+		if ins := e.legacy(current); ins != nil {
+			previous = &Change{Inserts: ins, Created: created}
+		}
+	}
+	var removed []Insert
 	if previous != nil {
+		removed = previous.Inserts
 		if base, err = revert(current, previous.Inserts); err != nil {
 			return nil, fmt.Errorf("%s config %s: %w; take sysgate's lines out by hand, then run sysgate install again", e.Name, path, err)
 		}
@@ -97,7 +107,7 @@ func PlanInstall(e *Engine, root, path string, o Options, previous *Change) (*Ch
 	return &Change{
 		Engine: e.Name, Path: path, Handler: o.Handler, Runtime: o.RuntimePath,
 		Created: created, Inserts: inserts, After: digest(next),
-		current: current, next: next, existed: existed, root: root,
+		current: current, next: next, existed: existed, root: root, removed: removed,
 	}, nil
 }
 

@@ -2,8 +2,22 @@ package install
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 )
+
+// The block the DaemonSet's shell installer wrote before `sysgate install`
+// existed (printf '\n%s\n' of BEGIN, the snippet, END). Its `version = 2`
+// line, if it added one, stays: containerd 1.x needs it.
+var legacyBlock = regexp.MustCompile(`(?s)\n?# BEGIN sysgate \(managed by the sysgate DaemonSet\)\n.*?\n# END sysgate\n`)
+
+func containerdLegacyBlock(current []byte) []Insert {
+	locs := legacyBlock.FindAllIndex(current, -1)
+	if len(locs) != 1 {
+		return nil // none, or more than one: leave it to the operator
+	}
+	return []Insert{{locs[0][0], string(current[locs[0][0]:locs[0][1]])}}
+}
 
 // The CRI plugin's runtimes table in each config version.
 var containerdRuntimes = map[int]struct {
@@ -21,6 +35,7 @@ var containerd = &Engine{
 	Unit:        "containerd",
 	Format:      "toml",
 	plan:        planContainerd,
+	legacy:      containerdLegacyBlock,
 	lookup: func(doc map[string]any, o Options) (string, bool) {
 		v, _ := containerdVersion(doc, o)
 		rt, ok := containerdRuntimes[v]

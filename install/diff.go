@@ -17,6 +17,15 @@ func (c *Change) Diff(w io.Writer, removing bool) {
 		sign, verb = "-", "uninstall"
 	}
 	fmt.Fprintf(w, "--- %s\n+++ %s (sysgate %s)\n", c.Path, c.Path, verb)
+	for _, in := range c.removed {
+		// What a previous install added, replaced by this one.
+		fmt.Fprintf(w, "@@ the previous install's lines @@\n")
+		for _, l := range strings.SplitAfter(strings.ReplaceAll(in.Text, "\r\n", "\n"), "\n") {
+			if l != "" {
+				fmt.Fprintf(w, "-%s", strings.TrimSuffix(l, "\n")+"\n")
+			}
+		}
+	}
 	// Line numbers in the file without sysgate's lines.
 	base := c.current
 	if !removing {

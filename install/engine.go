@@ -71,6 +71,9 @@ type Engine struct {
 	// plan returns the inserts that add the handler to before, and a
 	// document holding only what they add (for the verification).
 	plan func(before []byte, o Options) (inserts []Insert, added string, err error)
+	// legacy finds text an older installer added without a record (nil:
+	// none), which install then replaces.
+	legacy func(current []byte) []Insert
 	// lookup returns the binary the handler runs, or found=false.
 	lookup func(doc map[string]any, o Options) (binary string, found bool)
 }

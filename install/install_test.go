@@ -158,6 +158,28 @@ func TestReinstallReplaces(t *testing.T) {
 	}
 }
 
+// A node the old shell installer set up: its block is replaced, and
+// uninstall then leaves the file as it was without any sysgate block.
+func TestLegacyBlockReplaced(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.toml")
+	orig := "version = 2\n[grpc]\n  address = \"/run/c.sock\"\n"
+	legacy := orig + "\n# BEGIN sysgate (managed by the sysgate DaemonSet)\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.sysgate]\n  runtime_type = \"io.containerd.runc.v2\"\n# END sysgate\n"
+	must(t, os.WriteFile(path, []byte(legacy), 0o644))
+	c, err := PlanInstall(containerd, "/", path, testOpts, nil)
+	must(t, err)
+	var diff bytes.Buffer
+	c.Diff(&diff, false)
+	if strings.Contains(string(c.Next()), "managed by the sysgate DaemonSet") || !strings.Contains(diff.String(), "-# BEGIN sysgate (managed by the sysgate DaemonSet)") {
+		t.Fatalf("legacy block kept:\n%s\n%s", c.Next(), diff.String())
+	}
+	must(t, c.Commit(false))
+	u, _, err := PlanUninstall("/", *c)
+	must(t, err)
+	if string(u.Next()) != orig {
+		t.Errorf("%q", u.Next())
+	}
+}
+
 func TestRefusals(t *testing.T) {
 	for _, c := range []struct {
 		engine, text, want string

@@ -96,7 +96,8 @@ func checkPolicy(env doctorEnv, r *report) (spec.Policy, bool) {
 	if p.Path == "" {
 		p.Path = path
 	}
-	if err == nil && statErr == nil {
+	if statErr == nil {
+		// Parsed; a trust failure, if any, is its own finding below.
 		r.add("policy", statusOK, fmt.Sprintf("%s parses; runtime %s, default %s, unconfined %s", path, p.Runtime, p.Default, p.Unconfined), "")
 	}
 	for _, c := range []struct{ path, key string }{{p.Path, "policy file"}, {p.ProfileRoot, "profile_root"}, {p.CacheDir, "cache_dir"}} {
