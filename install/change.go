@@ -26,7 +26,7 @@ type Change struct {
 	current, next []byte // the file now, and as it will be
 	existed       bool
 	removed       []Insert // a previous install's text this change takes out
-	root          string // the host's root as this process sees it ("/" but in the DaemonSet's installer)
+	root          string   // the host's root as this process sees it ("/" but in the DaemonSet's installer)
 }
 
 // file is the path to open: Path under root.
