@@ -73,6 +73,10 @@ func PlanInstall(e *Engine, root, path string, o Options, previous *Change) (*Ch
 	if !filepath.IsAbs(path) {
 		return nil, fmt.Errorf("%s config %s: give an absolute path", e.Name, path)
 	}
+	if st, err := os.Lstat(filepath.Join(root, path)); err == nil && st.Mode()&os.ModeSymlink != 0 {
+		target, _ := os.Readlink(filepath.Join(root, path))
+		return nil, fmt.Errorf("%s config %s is a symlink to %s; give the file itself with --%s-config (a rename would replace the link with a file)", e.Name, path, target, e.Name)
+	}
 	current, existed, err := readConfig(filepath.Join(root, path))
 	if err != nil {
 		return nil, fmt.Errorf("%s config %s: %w", e.Name, path, err)

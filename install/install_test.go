@@ -217,6 +217,18 @@ func TestRefusals(t *testing.T) {
 	}
 }
 
+// A symlinked config is refused: the atomic rename would turn the link
+// into a file.
+func TestSymlinkRefused(t *testing.T) {
+	dir := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(dir, "real.toml"), []byte("version = 2\n"), 0o644))
+	must(t, os.Symlink("real.toml", filepath.Join(dir, "config.toml")))
+	_, err := PlanInstall(containerd, "/", filepath.Join(dir, "config.toml"), testOpts, nil)
+	if err == nil || !strings.Contains(err.Error(), "is a symlink to real.toml") {
+		t.Fatalf("got %v", err)
+	}
+}
+
 // containerd configs can hold registry credentials: mode and owner kept.
 func TestModeAndOwnerKept(t *testing.T) {
 	if os.Geteuid() != 0 {

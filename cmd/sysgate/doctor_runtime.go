@@ -81,7 +81,7 @@ func checkRuntime(p spec.Policy, r *report) {
 // handler, the handler's binary exists, and the sysgate beside it is this
 // version.
 func checkEngines(env doctorEnv, r *report) {
-	record, err := install.LoadRecord(env.recordPath)
+	record, err := loadRecord(env.recordPath)
 	if err != nil {
 		r.add("install record", statusFail, err.Error(), "")
 		record = &install.Record{}

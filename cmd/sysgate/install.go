@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/sysgate/sysgate/install"
+	"github.com/sysgate/sysgate/spec"
 )
 
 // engineFlags are the per-engine flags install and uninstall share:
@@ -106,6 +107,17 @@ func defaultRuntimePath() string {
 	return install.DefaultRuntimePath
 }
 
+// loadRecord reads the install record after the same trust check as the
+// policy: uninstall edits, as root, whatever files it names.
+func loadRecord(path string) (*install.Record, error) {
+	if _, err := os.Lstat(path); err == nil {
+		if err := spec.CheckTrustedPath(path, "install record"); err != nil {
+			return nil, err
+		}
+	}
+	return install.LoadRecord(path)
+}
+
 func runInstall(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("install", "[--containerd] [--crio] [--podman] [--docker] [--dry-run] [--restart] [--ENGINE-config FILE] [--handler NAME] [--runtime-path PATH] [--record FILE] [--root DIR]", stdout)
 	ef := addEngineFlags(fs, "install", true)
@@ -143,7 +155,7 @@ func runInstall(args []string, stdout, stderr io.Writer) error {
 		o.ContainerdConfigVersion = containerdConfigVersion()
 	}
 	recordFile := filepath.Join(*root, *recordPath)
-	record, err := install.LoadRecord(recordFile)
+	record, err := loadRecord(recordFile)
 	if err != nil {
 		return err
 	}
@@ -232,7 +244,7 @@ func runUninstall(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, rest[0])
 	}
 	recordFile := filepath.Join(*root, *recordPath)
-	record, err := install.LoadRecord(recordFile)
+	record, err := loadRecord(recordFile)
 	if err != nil {
 		return err
 	}

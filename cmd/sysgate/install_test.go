@@ -68,6 +68,22 @@ func TestInstallCommand(t *testing.T) {
 	}
 }
 
+// A record others can write is refused: uninstall would edit, as root,
+// whatever it names.
+func TestUninstallRefusesUntrustedRecord(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the trust check accepts the running user's own files; as non-root a temp dir is always trusted")
+	}
+	dir := t.TempDir()
+	record := filepath.Join(dir, "install.json")
+	must(t, os.WriteFile(record, []byte(`{"version": 1, "changes": []}`), 0o666))
+	must(t, os.Chmod(record, 0o666))
+	code, _, stderr := runCLI("uninstall", "--record", record)
+	if code != exitFailure || !strings.Contains(stderr, "install record") || !strings.Contains(stderr, "chmod go-w") {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+}
+
 // --restart runs the restart command for each engine it changed.
 func TestInstallRestart(t *testing.T) {
 	dir := t.TempDir()
