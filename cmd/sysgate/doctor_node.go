@@ -118,8 +118,9 @@ func checkPolicy(env doctorEnv, r *report) (spec.Policy, bool) {
 	return p, true
 }
 
-// checkProfiles validates every file under profile_root as a Localhost
-// profile would be at create, and lists the ones that would be refused.
+// checkProfiles validates and compiles every file under profile_root as a
+// Localhost profile would be at create, and lists the ones that would be
+// refused.
 func checkProfiles(p spec.Policy, r *report) {
 	var bad []string
 	n := 0
@@ -141,11 +142,10 @@ func checkProfiles(p spec.Policy, r *report) {
 			bad = append(bad, fmt.Sprintf("%s: %v", rel, err))
 			return nil
 		}
-		for _, f := range profile.Validate(prof) {
-			if f.Severity == profile.SeverityError {
-				bad = append(bad, fmt.Sprintf("%s: %s", rel, f))
-				return nil
-			}
+		// As create does: validate, then compile (without the cache:
+		// doctor must not fill it with programs nobody asked for).
+		if _, err := profile.CompileValid(prof, filter.Options{}, nil, nil); err != nil {
+			bad = append(bad, fmt.Sprintf("%s: %v", rel, err))
 		}
 		return nil
 	})

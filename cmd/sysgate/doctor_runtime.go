@@ -139,6 +139,9 @@ func checkEngines(env doctorEnv, r *report) {
 				"make install (puts sysgate-runc in /usr/local/bin), or "+fixInstall+" --runtime-path PATH")
 			continue
 		}
+		if e.Name == "containerd" {
+			checkShimHandler(data, path, filepath.Dir(bin), r)
+		}
 		// sysgate-runc passes --version through to the runtime; the
 		// sysgate installed beside it says which build they are.
 		sibling := filepath.Join(filepath.Dir(bin), "sysgate")
@@ -160,4 +163,28 @@ func checkEngines(env doctorEnv, r *report) {
 	if checked == 0 {
 		r.add("engines", statusFail, "no container engine found (containerd, crio, podman, dockerd)", "install one, then sysgate install --ENGINE")
 	}
+}
+
+// checkShimHandler: containerd finds the sysgate-shim handler's binary,
+// containerd-shim-sysgate-v1, through its PATH; make install puts it beside
+// sysgate-runc.
+func checkShimHandler(data []byte, path, binDir string, r *report) {
+	_, found, err := containerdEngine().Lookup(data, install.Options{Handler: install.DefaultShimHandler})
+	if err != nil || !found {
+		return
+	}
+	const shimBin = "containerd-shim-sysgate-v1"
+	if _, err := exec.LookPath(shimBin); err == nil {
+		return
+	}
+	if st, err := os.Stat(filepath.Join(binDir, shimBin)); err == nil && st.Mode()&0o111 != 0 {
+		return
+	}
+	r.add("engine containerd", statusFail, fmt.Sprintf("%s: handler %q needs %s in containerd's PATH, and there is none: its Pods fail to start", path, install.DefaultShimHandler, shimBin),
+		"make install (puts it in /usr/local/bin)")
+}
+
+func containerdEngine() *install.Engine {
+	e, _ := install.EngineNamed("containerd")
+	return e
 }

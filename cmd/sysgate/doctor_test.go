@@ -57,6 +57,7 @@ func builtSysgate(t *testing.T) string {
 // whose handler runs a sysgate-runc installed beside this build's sysgate.
 type testNode struct {
 	dir, policy, profiles, cache, bin, dockerConf, record string
+	extra                                                 []string // more doctor flags
 }
 
 func newTestNode(t *testing.T) *testNode {
@@ -88,7 +89,7 @@ func newTestNode(t *testing.T) *testNode {
 func (n *testNode) doctor(t *testing.T, extra ...string) (int, []finding, string) {
 	t.Helper()
 	args := append([]string{"doctor", "--output", "json", "--config", n.policy, "--record", n.record,
-		"--helper-socket", filepath.Join(n.dir, "helper.sock"), "--docker", "--docker-config", n.dockerConf}, extra...)
+		"--helper-socket", filepath.Join(n.dir, "helper.sock"), "--docker", "--docker-config", n.dockerConf}, append(n.extra, extra...)...)
 	code, stdout, stderr := runCLI(args...)
 	var out struct {
 		Healthy  bool
@@ -182,6 +183,15 @@ func TestDoctor(t *testing.T) {
 			must(t, os.WriteFile(n.dockerConf, []byte(`{"runtimes": {"sysgate": {"path": "`+filepath.Join(filepath.Dir(old), "sysgate-runc")+`"}}}`), 0o644))
 			return func() { os.WriteFile(n.dockerConf, data, 0o644) }
 		}, "engine docker", []string{"of sysgate v0.0.1-old, this is dev", "make install"}},
+		{"shim handler without its binary", func(t *testing.T, n *testNode) func() {
+			if p, err := exec.LookPath("containerd-shim-sysgate-v1"); err == nil {
+				t.Skipf("%s is in PATH: the missing-binary case cannot be planted here", p)
+			}
+			ctd := filepath.Join(n.dir, "containerd.toml")
+			must(t, os.WriteFile(ctd, []byte("version = 3\n[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.sysgate.options]\n  BinaryName = '"+filepath.Join(n.bin, "sysgate-runc")+"'\n[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.sysgate-shim]\n  runtime_type = 'io.containerd.sysgate.v1'\n"), 0o644))
+			n.extra = []string{"--containerd", "--containerd-config", ctd}
+			return func() { n.extra = nil }
+		}, "engine containerd", []string{"containerd-shim-sysgate-v1", "make install"}},
 		{"helper gone, socket left", func(t *testing.T, n *testNode) func() {
 			p := filepath.Join(n.dir, "helper.sock")
 			must(t, os.WriteFile(p, nil, 0o600))
