@@ -26,6 +26,7 @@ type Change struct {
 	current, next []byte // the file now, and as it will be
 	existed       bool
 	removed       []Insert // a previous install's text this change takes out
+	nothingLeft   bool     // uninstall: none of the inserted text is there any more
 	root          string   // the host's root as this process sees it ("/" but in the DaemonSet's installer)
 }
 
@@ -35,6 +36,11 @@ func (c *Change) file() string { return filepath.Join(c.root, c.Path) }
 // Unchanged reports whether writing the change would leave the file as it
 // is (install run twice).
 func (c *Change) Unchanged() bool { return c.existed && bytes.Equal(c.current, c.next) }
+
+// NothingLeft reports, for an uninstall, that none of install's text is in
+// the file any more (or the file is gone): there is nothing to write, and
+// the record entry only has to be dropped.
+func (c *Change) NothingLeft() bool { return c.nothingLeft }
 
 // Current and Next are the file's contents now and after the change.
 func (c *Change) Current() []byte { return c.current }
@@ -90,7 +96,7 @@ func PlanInstall(e *Engine, root, path string, o Options, previous *Change) (*Ch
 		}
 	}
 	var removed []Insert
-	if previous != nil {
+	if previous != nil && !e.gone(current, previous) {
 		removed = previous.Inserts
 		if base, err = revert(current, previous.Inserts); err != nil {
 			return nil, fmt.Errorf("%s config %s: %w; take sysgate's lines out by hand, then run sysgate install again", e.Name, path, err)
@@ -120,20 +126,24 @@ func PlanInstall(e *Engine, root, path string, o Options, previous *Change) (*Ch
 // (Next returns nil and Remove reports true).
 func PlanUninstall(root string, c Change) (*Change, bool, error) {
 	c.root = root
+	e, err := EngineNamed(c.Engine)
+	if err != nil {
+		return nil, false, err
+	}
 	current, existed, err := readConfig(c.file())
 	if err != nil {
 		return nil, false, fmt.Errorf("%s config %s: %w", c.Engine, c.Path, err)
 	}
-	if !existed {
-		return nil, false, fmt.Errorf("%s config %s: the file is gone; nothing to take out (remove its entry by running sysgate uninstall --forget %s)", c.Engine, c.Path, c.Engine)
+	if !existed || e.gone(current, &c) {
+		// Nothing of sysgate's is left to take out: the record entry
+		// only has to go.
+		out := c
+		out.current, out.next, out.existed, out.nothingLeft = current, current, existed, true
+		return &out, false, nil
 	}
 	next, err := revert(current, c.Inserts)
 	if err != nil {
 		return nil, false, fmt.Errorf("%s config %s: %w; take sysgate's lines out by hand, then run sysgate uninstall --forget %s", c.Engine, c.Path, err, c.Engine)
-	}
-	e, err := EngineNamed(c.Engine)
-	if err != nil {
-		return nil, false, err
 	}
 	if _, err := decode(e.Format, next); err != nil {
 		return nil, false, fmt.Errorf("%s config %s: without sysgate's lines the file would not parse (%v); it was edited by hand: fix it, then run sysgate uninstall again", c.Engine, c.Path, err)

@@ -71,6 +71,24 @@ func revert(current []byte, inserts []Insert) ([]byte, error) {
 	return out, nil
 }
 
+// gone reports whether nothing of c is left in current: none of its texts,
+// and no handler of its name (an edited block still names it). The edit
+// was never written (a crash between the record and the file) or was taken
+// out by hand; either way there is nothing to revert.
+func (e *Engine) gone(current []byte, c *Change) bool {
+	for _, in := range c.Inserts {
+		if bytes.Contains(current, []byte(in.Text)) {
+			return false
+		}
+	}
+	doc, err := decode(e.Format, current)
+	if err != nil {
+		return false
+	}
+	_, found := e.lookup(doc, Options{Handler: c.Handler})
+	return !found
+}
+
 func firstLine(s string) string {
 	s = string(bytes.TrimLeft([]byte(s), "\r\n"))
 	if i := bytes.IndexAny([]byte(s), "\r\n"); i >= 0 {

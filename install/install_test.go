@@ -136,6 +136,32 @@ func TestUninstallKeepsLaterEdits(t *testing.T) {
 	}
 }
 
+// The record was written and the file not (a crash between the two), or
+// the operator took sysgate's lines out by hand: uninstall has nothing to
+// write, install starts afresh.
+func TestRecordedTextGone(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.toml")
+	orig := "version = 2\n"
+	must(t, os.WriteFile(path, []byte(orig), 0o644))
+	c, err := PlanInstall(containerd, "/", path, testOpts, nil)
+	must(t, err)
+	// Not committed.
+	u, remove, err := PlanUninstall("/", *c)
+	if err != nil || remove || !u.NothingLeft() {
+		t.Fatalf("uninstall of an edit never written: %v %v %v", err, remove, u != nil && u.NothingLeft())
+	}
+	c2, err := PlanInstall(containerd, "/", path, testOpts, c)
+	must(t, err)
+	if c2.Unchanged() || !bytes.Equal(c2.Next(), c.Next()) {
+		t.Errorf("install after a lost write:\n%s", c2.Next())
+	}
+	// The file gone altogether.
+	must(t, os.Remove(path))
+	if u, _, err := PlanUninstall("/", *c); err != nil || !u.NothingLeft() {
+		t.Errorf("uninstall with the file gone: %v", err)
+	}
+}
+
 // Installing with other options replaces the block, once.
 func TestReinstallReplaces(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "config.toml")

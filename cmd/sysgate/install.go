@@ -184,8 +184,8 @@ func runInstall(args []string, stdout, stderr io.Writer) error {
 			continue
 		}
 		// The record first: a crash between the two leaves a record whose
-		// text uninstall does not find (an error it explains), never an
-		// edit nobody knows about.
+		// text is not in the file (uninstall then only drops the entry),
+		// never an edit nobody knows about.
 		previous := record.Find(c.Engine, c.Path)
 		var saved *install.Change
 		if previous != nil {
@@ -291,6 +291,16 @@ func runUninstall(args []string, stdout, stderr io.Writer) error {
 	}
 	var restarts []string
 	for _, p := range plans {
+		if p.c.NothingLeft() {
+			fmt.Fprintf(stdout, "%s: %s no longer holds what sysgate install added; dropping its record entry\n", p.c.Engine, p.c.Path)
+			if !*dryRun {
+				record.Drop(p.c.Engine, p.c.Path)
+				if err := record.Save(recordFile); err != nil {
+					return err
+				}
+			}
+			continue
+		}
 		p.c.Diff(stdout, true)
 		if p.remove {
 			fmt.Fprintf(stdout, "(%s was created by sysgate install and is removed)\n", p.c.Path)
