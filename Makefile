@@ -14,7 +14,7 @@ FUZZTIME ?= 10s
 # failing input (golang/go#75804, fixed in Go 1.27).
 TEST_FUZZTIME ?= 10000x
 
-.PHONY: all deps build demo test test-all test-unit fuzz bench clean
+.PHONY: all deps build demo test test-all test-unit fuzz bench clean install uninstall
 
 all: build
 
@@ -48,6 +48,7 @@ fuzz: deps
 	$(GO) test -run '^$$' -fuzz '^FuzzRun$$' -fuzztime $(FUZZTIME) ./filter/bpf/
 	$(GO) test -run '^$$' -fuzz '^FuzzWithMembers$$' -fuzztime $(FUZZTIME) ./spec/internal/jsonobj/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseHelperRequest$$' -fuzztime $(FUZZTIME) ./shim/
+	$(GO) test -run '^$$' -fuzz '^FuzzEditor$$' -fuzztime $(FUZZTIME) ./install/
 
 # One run, side by side: per-syscall cost, compile time, container starts
 # (runc, crun, and sysgate-runc in front of each), written to
@@ -67,6 +68,49 @@ test-all:
 
 clean:
 	rm -rf bin
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binaries into
+# $(PREFIX)/bin (each through a rename, so running shims keep their inode),
+# the helper's unit, and the default policy unless one exists (never
+# overwritten: it is the operator's). Then `sysgate install --containerd`
+# registers the handler and `sysgate doctor` checks the node (README).
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SYSCONFDIR ?= /etc
+UNITDIR ?= /etc/systemd/system
+# Where the built binaries are taken from (tests point it at fakes).
+INSTALL_FROM ?= bin
+INSTALL_BINS := sysgate sysgate-runc containerd-shim-sysgate-v1 sysgate-probe
+POLICY := $(DESTDIR)$(SYSCONFDIR)/sysgate/config.toml
+
+install: build
+	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/sysgate
+	@for b in $(INSTALL_BINS); do \
+		install -m 0755 $(INSTALL_FROM)/$$b $(DESTDIR)$(BINDIR)/.$$b.new && \
+		mv -f $(DESTDIR)$(BINDIR)/.$$b.new $(DESTDIR)$(BINDIR)/$$b && echo "installed $(BINDIR)/$$b" || exit 1; \
+	done
+	sed 's|/usr/local/bin/sysgate |$(BINDIR)/sysgate |; s|/etc/sysgate/config.toml|$(SYSCONFDIR)/sysgate/config.toml|' deploy/systemd/sysgate-helper.service >$(DESTDIR)$(UNITDIR)/.sysgate-helper.service.new
+	chmod 0644 $(DESTDIR)$(UNITDIR)/.sysgate-helper.service.new
+	mv -f $(DESTDIR)$(UNITDIR)/.sysgate-helper.service.new $(DESTDIR)$(UNITDIR)/sysgate-helper.service
+	@if [ -e $(POLICY) ] || [ -L $(POLICY) ]; then \
+		echo "kept the existing policy $(SYSCONFDIR)/sysgate/config.toml (the default is deploy/policy/config.toml)"; \
+	else \
+		install -m 0644 deploy/policy/config.toml $(POLICY).new && \
+		ln $(POLICY).new $(POLICY) && rm -f $(POLICY).new && \
+		echo "installed the default policy $(SYSCONFDIR)/sysgate/config.toml"; \
+	fi
+	@echo "next: $(BINDIR)/sysgate install --containerd (or --crio, --podman, --docker), then $(BINDIR)/sysgate doctor;"
+	@echo "      for faster starts: systemctl daemon-reload && systemctl enable --now sysgate-helper"
+
+# make uninstall: the binaries and the unit; the policy stays (it is the
+# operator's). Refused while an engine still has the handler: its
+# containers would fail to start.
+uninstall:
+	@if [ -e $(DESTDIR)/var/lib/sysgate/install.json ]; then \
+		echo "make uninstall: engines still run sysgate-runc ($(DESTDIR)/var/lib/sysgate/install.json): run sysgate uninstall first" >&2; exit 1; \
+	fi
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(INSTALL_BINS)) $(DESTDIR)$(UNITDIR)/sysgate-helper.service
+	@echo "kept $(SYSCONFDIR)/sysgate/config.toml; remove it by hand if you no longer want it"
 -include integration/vm/vm.mk
 -include conformance/conformance.mk
 -include cri.mk

@@ -1,7 +1,7 @@
 # make test-cri: the CRI end-to-end suite (integration/cri) and the deploy/
 # manifest checks. It starts private containerd daemons (Debian's 1.6 and
 # containerd 2.x built from the Go module proxy), drives them with crictl,
-# and runs podman; it needs root. Plain `go test ./...` skips the suite at
+# and runs podman and a private dockerd; it needs root. Plain `go test ./...` skips the suite at
 # once unless SYSGATE_CRI=1 (see integration/cri/doc.go).
 #
 # Tools go to $(CRI_BIN), outside the repository: crictl, and containerd,
@@ -20,7 +20,7 @@ CRI_BENCHTIME ?= 10x
 SOAK_TIME ?= 30m
 
 cri-deps: deps
-	@hack/apt-ensure.sh containerd podman
+	@hack/apt-ensure.sh containerd podman docker.io
 	@# go install leaves the binaries' own version strings empty ("unknown");
 	@# the module version go records in them tells whether they are current.
 	@$(GO) version -m $(CRI_BIN)/crictl 2>/dev/null | grep -qE '^\s+mod\s+sigs.k8s.io/cri-tools\s+$(CRICTL_VERSION)\s' || { \

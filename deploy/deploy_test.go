@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/sysgate/sysgate/install"
 	"github.com/sysgate/sysgate/shim"
 	"github.com/sysgate/sysgate/spec"
 	"github.com/sysgate/sysgate/spec/profile"
@@ -150,10 +152,9 @@ func TestHelperUnit(t *testing.T) {
 }
 
 // TestContainerdSnippets: the handlers the docs promise, with the
-// annotation keys sysgate reads allowed through, and the ConfigMap copies
-// equal to the files.
+// annotation keys sysgate reads allowed through, and what `sysgate
+// install` writes equal to the files.
 func TestContainerdSnippets(t *testing.T) {
-	o := load(t)
 	want := map[int][]string{2: {"sysgate"}, 3: {"sysgate", "sysgate-shim"}}
 	for _, v := range []int{2, 3} {
 		hs := handlers(t, snippet(t, v), v)
@@ -193,9 +194,16 @@ func TestContainerdSnippets(t *testing.T) {
 				}
 			}
 		}
-		cm := o.configMaps["sysgate-containerd"].Data[map[int]string{2: "config-v2.toml", 3: "config-v3.toml"}[v]]
-		if !reflect.DeepEqual(handlers(t, []byte(cm), v), hs) {
-			t.Errorf("ConfigMap sysgate-containerd's config-v%d.toml differs from deploy/containerd's", v)
+		// What `sysgate install` (and so the DaemonSet) writes is what the
+		// snippet documents.
+		path := filepath.Join(t.TempDir(), "config.toml")
+		must(t, os.WriteFile(path, []byte(fmt.Sprintf("version = %d\n", v)), 0o644))
+		c, err := install.PlanInstall(install.Engines[0], "/", path, install.Options{Handler: install.DefaultHandler, ShimHandler: install.DefaultShimHandler, RuntimePath: install.DefaultRuntimePath}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := handlers(t, c.Next(), v); !reflect.DeepEqual(got, hs) {
+			t.Errorf("sysgate install writes other handlers than deploy/containerd/config-v%d.toml:\n%v\n%v", v, got, hs)
 		}
 	}
 }
@@ -313,16 +321,22 @@ func TestDaemonSet(t *testing.T) {
 }
 
 // TestInstallScript runs install.sh against a fake host, with nsenter and
-// kubectl replaced by stubs that record their calls: binaries, policy and
-// profiles land where the policy expects them, containerd's config gets
-// the handler block once and is restarted once, a second run changes
-// nothing, a changed snippet replaces the block, and a version 3 config
-// gets the v3 snippet and both handler labels.
+// kubectl replaced by stubs that record their calls and the image's sysgate
+// the real one: binaries, policy and profiles land where the policy expects
+// them, containerd's config gets the handlers once through `sysgate
+// install` and is restarted once, a second run changes nothing, another
+// sysgate-runc path replaces the handlers, a version 3 config gets both
+// handler labels, and `sysgate uninstall --root` on the record leaves the
+// config as it was, byte for byte.
 func TestInstallScript(t *testing.T) {
 	if _, err := exec.LookPath("sh"); err != nil {
 		t.Skip("no sh")
 	}
 	o := load(t)
+	sysgate := filepath.Join(t.TempDir(), "sysgate")
+	if out, err := exec.Command("go", "build", "-o", sysgate, "../cmd/sysgate").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
 	for _, c := range []struct {
 		name     string
 		existing string // containerd config before
@@ -340,9 +354,12 @@ func TestInstallScript(t *testing.T) {
 			for _, d := range []string{host + "/usr/local/bin", host + "/etc/containerd", host + "/etc/systemd/system", img, stubs} {
 				must(t, os.MkdirAll(d, 0o755))
 			}
-			for _, b := range []string{"sysgate", "sysgate-runc", "containerd-shim-sysgate-v1"} {
+			for _, b := range []string{"sysgate-runc", "containerd-shim-sysgate-v1"} {
 				must(t, os.WriteFile(filepath.Join(img, b), []byte("binary "+b), 0o755))
 			}
+			data, err := os.ReadFile(sysgate)
+			must(t, err)
+			must(t, os.WriteFile(filepath.Join(img, "sysgate"), data, 0o755))
 			for cm, sub := range map[string]string{"sysgate-policy": "policy", "sysgate-profiles": "profiles", "sysgate-containerd": "containerd"} {
 				must(t, os.MkdirAll(filepath.Join(cfgDir, sub), 0o755))
 				for k, v := range o.configMaps[cm].Data {
@@ -364,11 +381,11 @@ func TestInstallScript(t *testing.T) {
 					must(t, os.Chown(cfg, wantUID, wantUID))
 				}
 			}
-			run := func() {
+			run := func(env ...string) {
 				t.Helper()
 				cmd := exec.Command("sh", filepath.Join(cfgDir, "containerd", "install.sh"))
-				cmd.Env = append(os.Environ(), "PATH="+stubs+":"+os.Getenv("PATH"), "SYSGATE_HOST="+host,
-					"SYSGATE_IMAGE_BIN="+img, "SYSGATE_INSTALL_CONFIG="+cfgDir, "NODE_NAME=node-1")
+				cmd.Env = append(append(os.Environ(), "PATH="+stubs+":"+os.Getenv("PATH"), "SYSGATE_HOST="+host,
+					"SYSGATE_IMAGE_BIN="+img, "SYSGATE_INSTALL_CONFIG="+cfgDir, "NODE_NAME=node-1"), env...)
 				if out, err := cmd.CombinedOutput(); err != nil {
 					t.Fatalf("install.sh: %v\n%s", err, out)
 				}
@@ -395,22 +412,24 @@ func TestInstallScript(t *testing.T) {
 				t.Errorf("containerd config mode %o owner %d after the install, want %o %d", st.Mode&0o777, st.Uid, wantMode, wantUID)
 			}
 			final, _ := os.ReadFile(cfg)
-			if strings.Count(string(final), "# BEGIN sysgate") != 1 || !bytes.Contains(final, []byte(strings.TrimSpace(c.existing))) {
+			if strings.Count(string(final), "# BEGIN sysgate") != 1 || !bytes.HasPrefix(final[bytes.IndexByte(final, '\n')+1:], []byte(c.existing)) && !bytes.HasPrefix(final, []byte(c.existing)) {
 				t.Errorf("config after two runs:\n%s", final)
 			}
 			if hs := handlers(t, final, c.version); len(hs) != len(c.labels) {
 				t.Errorf("installed handlers %v, want %v", hs, c.labels)
 			}
-			// A changed snippet replaces the block and restarts again.
-			snip := filepath.Join(cfgDir, "containerd", map[int]string{2: "config-v2.toml", 3: "config-v3.toml"}[c.version])
-			data, _ := os.ReadFile(snip)
-			must(t, os.WriteFile(snip, bytes.Replace(data, []byte("/usr/local/bin/sysgate-runc"), []byte("/opt/sysgate-runc"), 1), 0o644))
-			run()
+			record, err := os.ReadFile(filepath.Join(host, "var/lib/sysgate/install.json"))
+			if err != nil || !strings.Contains(string(record), `"path": "/etc/containerd/config.toml"`) {
+				t.Errorf("the record must name the host's path: %v\n%s", err, record)
+			}
+			// Another sysgate-runc path replaces the handlers and restarts
+			// once more.
+			run("SYSGATE_RUNTIME_PATH=/opt/sysgate-runc")
 			final, _ = os.ReadFile(cfg)
 			got, _ = os.ReadFile(calls)
 			if strings.Count(string(final), "# BEGIN sysgate") != 1 || !bytes.Contains(final, []byte("/opt/sysgate-runc")) || bytes.Contains(final, []byte("/usr/local/bin/sysgate-runc")) ||
 				strings.Count(string(got), "systemctl restart containerd") != 2 {
-				t.Errorf("a changed snippet must replace the block and restart once more:\n%s\n%s", final, got)
+				t.Errorf("a changed runtime path must replace the handlers and restart once more:\n%s\n%s", final, got)
 			}
 			for path, want := range map[string]string{
 				"usr/local/bin/sysgate-runc":                        "binary sysgate-runc",
@@ -422,6 +441,18 @@ func TestInstallScript(t *testing.T) {
 				if data, err := os.ReadFile(filepath.Join(host, path)); err != nil || string(data) != want {
 					t.Errorf("%s: %v %q", path, err, data)
 				}
+			}
+			// Taking sysgate off the node: the config as it was.
+			if out, err := exec.Command(sysgate, "uninstall", "--root", host).CombinedOutput(); err != nil {
+				t.Fatalf("sysgate uninstall: %v\n%s", err, out)
+			}
+			after, err := os.ReadFile(cfg)
+			if c.existing == "" {
+				if err == nil {
+					t.Errorf("the config install created outlived uninstall: %q", after)
+				}
+			} else if string(after) != c.existing {
+				t.Errorf("after uninstall:\n%q\nwant\n%q", after, c.existing)
 			}
 		})
 	}

@@ -42,6 +42,8 @@ type daemon struct {
 	// helperSocket and helper: the flavor's helper, if it has one.
 	helperSocket string
 	helper       *helperproc.Process
+	// configBefore: the config before `sysgate install` (flavor.install).
+	configBefore string
 }
 
 var daemons struct {
@@ -87,6 +89,9 @@ func startDaemon(t testing.TB, f flavor) *daemon {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(dir, "config.toml"), config)
+	if f.install {
+		d.installHandlers(t, bin, config)
+	}
 	writeFile(t, d.crictlConf, fmt.Sprintf("runtime-endpoint: unix://%s\nimage-endpoint: unix://%s\ntimeout: 120\npull-image-on-create: false\n", d.sock, d.sock))
 
 	logf, err := os.Create(d.logPath)
@@ -181,6 +186,9 @@ func (d *daemon) config(bin string) (string, error) {
 		return "", fmt.Errorf("deploy/containerd/%s does not name /usr/local/bin/sysgate-runc", snippet)
 	}
 	r := strings.NewReplacer("{dir}", d.dir, "{root}", d.root, "{state}", d.state, "{sock}", d.sock, "{pause}", pauseImage)
+	if d.flavor.install {
+		return r.Replace(base), nil
+	}
 	return r.Replace(base) + "\n" + handlers, nil
 }
 

@@ -74,6 +74,9 @@ type flavor struct {
 	// 1.6's differs (TestRenderedRuntimeDefault lists how), so sysgate
 	// keeps 1.6's as an opaque "Rendered" profile.
 	renderedDefaultType string
+	// install: the daemon's config is the private base without handlers,
+	// which `sysgate install` then adds (TestInstallContainerd).
+	install bool
 	// helper: sysgate-runc asks a running `sysgate helper` (docs/design.md).
 	// containerd 2.x runs with one and 1.6 without, so the suite covers
 	// both paths of the BinaryName handler.
