@@ -20,7 +20,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/sysgate/sysgate/install"
+	"github.com/sysgate/sysgate/deploy/install"
 	"github.com/sysgate/sysgate/shim"
 	"github.com/sysgate/sysgate/spec"
 	"github.com/sysgate/sysgate/spec/profile"

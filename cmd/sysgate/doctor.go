@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sysgate/sysgate/install"
+	"github.com/sysgate/sysgate/deploy/install"
 	"github.com/sysgate/sysgate/shim"
 	"github.com/sysgate/sysgate/spec"
 )

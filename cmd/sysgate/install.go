@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/sysgate/sysgate/install"
+	"github.com/sysgate/sysgate/deploy/install"
 	"github.com/sysgate/sysgate/spec"
 )
 

@@ -21,7 +21,7 @@ var layers = map[string]int{
 	"shim":                                 2,
 	"conformance":                          2,
 	"conformance/bundle":                   3,
-	"install":                              3, // engine configs: imports none of ours
+	"deploy/install":                       3, // engine configs: imports none of ours
 	"conformance/probe":                    3,
 	"spec":                                 4,
 	"spec/bundle":                          5,
