@@ -7,9 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 )
 
 // installHandlers runs `sysgate install --containerd` on the daemon's
@@ -108,14 +106,6 @@ func TestInstallPodman(t *testing.T) {
 // daemon.json is byte-identical.
 func TestInstallDocker(t *testing.T) {
 	requireCRI(t)
-	dockerd, err := exec.LookPath("dockerd")
-	if err != nil {
-		t.Fatal("dockerd is not installed (apt-get install docker.io)")
-	}
-	docker, err := exec.LookPath("docker")
-	if err != nil {
-		t.Fatal("docker CLI is not installed (apt-get install docker.io)")
-	}
 	bin := tools(t)
 	dir, err := os.MkdirTemp("/tmp", "sgdock-") // socket paths are short
 	if err != nil {
@@ -131,75 +121,15 @@ func TestInstallDocker(t *testing.T) {
 		"--runtime-path", filepath.Join(bin, "sysgate-runc")).CombinedOutput(); err != nil {
 		t.Fatalf("sysgate install: %v\n%s", err, out)
 	}
-	sock := filepath.Join(dir, "docker.sock")
-	logf, err := os.Create(filepath.Join(dir, "dockerd.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := exec.Command(dockerd, "--config-file", conf, "--data-root", filepath.Join(dir, "data"), "--exec-root", filepath.Join(dir, "exec"),
-		"--pidfile", filepath.Join(dir, "docker.pid"), "-H", "unix://"+sock, "--iptables=false", "--ip6tables=false", "--bridge=none",
-		"--containerd-namespace", "sgdock", "--containerd-plugins-namespace", "sgdock-plugins")
-	// dockerd passes its environment to the runtime through containerd's
-	// shim: the policy reaches sysgate-runc this way.
-	d.Env = append(os.Environ(), "SYSGATE_CONFIG="+policy, "SYSGATE_HELPER_SOCKET=")
-	d.Stdout, d.Stderr = logf, logf
-	if err := d.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { d.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		d.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			d.Process.Kill()
-			<-exited
-		}
-		for _, m := range mountsUnder(dir) {
-			syscall.Unmount(m, syscall.MNT_DETACH)
-		}
-		if os.Getenv("SYSGATE_CRI_KEEP") == "" {
-			os.RemoveAll(dir)
-		}
-	})
-	cli := func(args ...string) (string, error) {
-		out, err := exec.Command(docker, append([]string{"-H", "unix://" + sock}, args...)...).CombinedOutput()
-		return string(out), err
-	}
-	for deadline := time.Now().Add(60 * time.Second); ; {
-		if _, err := cli("info"); err == nil {
-			break
-		}
-		select {
-		case <-exited:
-			log, _ := os.ReadFile(logf.Name())
-			t.Fatalf("dockerd exited:\n%s", log)
-		default:
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(logf.Name())
-			t.Fatalf("dockerd did not answer:\n%s", log)
-		}
-		time.Sleep(300 * time.Millisecond)
-	}
+	cli := startDockerd(t, dir, conf, policy)
 	if out, err := cli("info", "--format", "{{json .Runtimes}}"); err != nil || !strings.Contains(out, filepath.Join(bin, "sysgate-runc")) {
 		t.Fatalf("dockerd does not list the installed runtime: %v %s", err, out)
 	}
-	// The image: static busybox alone, imported as one layer.
-	rootfs := filepath.Join(dir, "rootfs.tar")
-	r := filepath.Join(dir, "rootfs")
-	if out, err := exec.Command("sh", "-c", "mkdir -p "+r+"/bin "+r+"/proc "+r+"/tmp "+r+"/dev "+r+"/sys "+r+"/etc && cp /bin/busybox "+r+"/bin/ && tar -C "+r+" -cf "+rootfs+" .").CombinedOutput(); err != nil {
-		t.Fatalf("busybox rootfs: %v\n%s", err, out)
-	}
-	if out, err := cli("import", rootfs, "sysgate.test/busybox-docker:1"); err != nil {
-		t.Fatalf("docker import: %v\n%s", err, out)
-	}
+	importBusybox(t, dir, cli)
 	out, err := cli("run", "--rm", "--runtime", "sysgate", "--network", "none", "--security-opt", "seccomp=unconfined",
 		"sysgate.test/busybox-docker:1", "/bin/busybox", "grep", "^Seccomp:", "/proc/self/status")
 	if err != nil {
-		log, _ := os.ReadFile(logf.Name())
-		t.Fatalf("docker run --runtime sysgate: %v\n%s\n%s", err, out, log)
+		t.Fatalf("docker run --runtime sysgate: %v\n%s", err, out)
 	}
 	decisions, _ := os.ReadFile(filepath.Join(dir, "decisions.jsonl"))
 	var last struct{ Source string }
