@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fakeProc is a procfs with the files Discover reads.
@@ -124,5 +125,20 @@ func TestParseStatus(t *testing.T) {
 	}
 	if err := new(Task).parseStatus([]byte("Seccomp:\tx\n")); err == nil {
 		t.Error("a bad Seccomp value was accepted")
+	}
+}
+
+// A process started now started, by the wall clock, about now.
+func TestStarted(t *testing.T) {
+	task, err := ReadTask(0, os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	started, err := task.Started()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(started); d < -2*time.Second || d > time.Minute {
+		t.Errorf("this test process started %v ago by Started", d)
 	}
 }

@@ -10,6 +10,9 @@ import (
 	"github.com/sysgate/sysgate/spec/profile"
 )
 
+// ErrNotRebuildable: Redecide cannot rebuild the bundle as it arrived.
+var ErrNotRebuildable = errors.New("the bundle's own profile was rewritten by the policy's audit mode, so the profile it arrived with cannot be rebuilt")
+
 // Digest is the digest a decision records for a profile ("sha256:..." of
 // its JSON encoding); "" for none (unconfined).
 func Digest(p *specs.LinuxSeccomp) string { return digestOf(p) }
@@ -42,7 +45,7 @@ func Redecide(id string, s *specs.Spec, record DecisionRecord, policy Policy) (D
 		case record.Type == profile.TypeRuntimeDefault && record.Path != "":
 			linux.Seccomp = runtimeDefaultFor(s)
 		case record.Audit:
-			return Decision{}, errors.New("the bundle's own profile was rewritten by the policy's audit mode, so the profile it arrived with cannot be rebuilt")
+			return Decision{}, ErrNotRebuildable
 		}
 	}
 	return Decide(id, &orig, policy)

@@ -36,7 +36,9 @@ var commands = map[string]command{
 	"conformance":      {"run the seccomp conformance suite against an OCI runtime", runConformance},
 	"exec":             {"run a command under a profile", runExec},
 	"helper":           {"serve sysgate-runc's creates from a resident process (faster starts)", runHelper},
+	"ps":               {"list the node's containers, their decisions and their seccomp state", runPs},
 	"resolve":          {"show the profile sysgate-runc would give a bundle, changing nothing", runResolve},
+	"verify":           {"prove a container's threads hold the filter sysgate decided", runVerify},
 	"version":          {"print sysgate's, libseccomp's and the kernel's versions", runVersion},
 }
 

@@ -1,0 +1,355 @@
+package verify
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/sysgate/sysgate/filter"
+	"github.com/sysgate/sysgate/node"
+	"github.com/sysgate/sysgate/spec"
+)
+
+// Options say what to look at and how closely.
+type Options struct {
+	// Policy is the node's: its decision log, its record key (in
+	// cache_dir) and, for drift, everything a decision reads.
+	Policy spec.Policy
+	// AllThreads reads the filters of every thread of every process
+	// (verify). Otherwise only the init process's filters are read, and the
+	// other processes' modes and filter counts are checked against it from
+	// /proc (ps: one ptrace stop per container).
+	AllThreads bool
+	// Drift works out, for each decision, whether it would differ today.
+	Drift bool
+	// StateRoots are the runtime state directories to join; nil:
+	// node.DefaultStateRoots.
+	StateRoots []node.StateRoot
+	// Select keeps only the containers it accepts; nil keeps all.
+	Select func(c *node.Container) bool
+	// OnlyPID, when set, checks only that process's threads.
+	OnlyPID int
+}
+
+// Result is every container selected, oldest first.
+type Result struct {
+	Reports  []*Report
+	Warnings []string
+}
+
+type inventory struct {
+	opts    Options
+	policy  spec.Policy
+	key     []byte
+	records map[string][]spec.DecisionRecord
+
+	programs    once[*filter.Program]
+	comparisons once[Comparison]
+}
+
+// Run finds the node's containers and examines each: what sysgate decided,
+// what the kernel holds, whether they agree and, with Drift, whether the
+// decision still holds.
+func Run(opts Options) (*Result, error) {
+	scan, err := node.Discover()
+	if err != nil {
+		return nil, err
+	}
+	roots := opts.StateRoots
+	if roots == nil {
+		roots = node.DefaultStateRoots
+	}
+	scan.JoinRuntimeStates(node.ReadRuntimeStates(roots))
+	res := &Result{Warnings: scan.Warnings}
+	inv := &inventory{opts: opts, policy: opts.Policy}
+	if opts.Policy.CacheDir != "" {
+		if _, err := os.Stat(filepath.Join(opts.Policy.CacheDir, "record.key")); err == nil {
+			inv.key = opts.Policy.RecordKey()
+		}
+	}
+	if inv.key == nil {
+		res.Warnings = append(res.Warnings, "the node has no record key (cache_dir/record.key): decision records in bundles cannot be verified")
+	}
+
+	rootPaths := map[*node.Container]string{}
+	bundles := map[string]bool{}
+	for _, c := range scan.Containers {
+		if c.ID != "" {
+			continue
+		}
+		// A container with no id from its cgroup or a runtime's state:
+		// its root filesystem names its bundle, <bundle>/rootfs.
+		if root, err := node.RootPath(c.Init.TID); err == nil {
+			rootPaths[c] = root
+			bundles[filepath.Dir(root)] = true
+		}
+	}
+	if err := inv.readDecisionLog(scan.Containers, bundles); err != nil {
+		res.Warnings = append(res.Warnings, err.Error())
+	}
+	for c, root := range rootPaths {
+		inv.identifyByBundle(c, root)
+	}
+
+	var selected []*node.Container
+	for _, c := range scan.Containers {
+		if opts.Select == nil || opts.Select(c) {
+			selected = append(selected, c)
+		}
+	}
+	res.Reports = make([]*Report, len(selected))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range runtime.NumCPU() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				res.Reports[i] = inv.examine(selected[i])
+			}
+		}()
+	}
+	for i := range selected {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return res, nil
+}
+
+// readDecisionLog keeps the records of the containers found, by id, and
+// of the bundles that containers without an id were started from.
+func (inv *inventory) readDecisionLog(containers []*node.Container, bundles map[string]bool) error {
+	inv.records = map[string][]spec.DecisionRecord{}
+	if inv.policy.DecisionLog == "" {
+		return fmt.Errorf("the policy (%s) sets no decision_log: sysgate's decisions are found only in bundles whose runtime state is at a known place", policyName(inv.policy))
+	}
+	ids := map[string]bool{}
+	for _, c := range containers {
+		if c.ID != "" {
+			ids[c.ID] = true
+		}
+	}
+	var needles [][]byte
+	for b := range bundles {
+		enc, _ := json.Marshal(b)
+		needles = append(needles, append([]byte(`"bundle":`), enc...))
+	}
+	records, err := spec.ReadDecisionLog(inv.policy.DecisionLog, func(id string, line []byte) bool {
+		if ids[id] {
+			return true
+		}
+		for _, n := range needles {
+			if bytes.Contains(line, n) {
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		return fmt.Errorf("reading the decision log: %w", err)
+	}
+	for _, r := range records {
+		inv.records[r.Container.ID] = append(inv.records[r.Container.ID], r)
+	}
+	return nil
+}
+
+// identifyByBundle names a container found only by its PID namespace after
+// the decision whose bundle holds its root filesystem, when the bundle's
+// config.json says that is its root.
+func (inv *inventory) identifyByBundle(c *node.Container, root string) {
+	dir := filepath.Dir(root)
+	var id string
+	for cid, records := range inv.records {
+		for _, r := range records {
+			if r.Bundle == dir {
+				id = cid
+			}
+		}
+	}
+	if id == "" {
+		return
+	}
+	s, err := readBundleSpec(dir)
+	if err != nil || s.Root == nil {
+		return
+	}
+	want := s.Root.Path
+	if !filepath.IsAbs(want) {
+		want = filepath.Join(dir, want)
+	}
+	if filepath.Clean(want) == root {
+		c.ID, c.Bundle = id, dir
+	}
+}
+
+// examine is one container's report.
+func (inv *inventory) examine(c *node.Container) *Report {
+	r := &Report{ID: c.ID, Engine: c.Engine, PodUID: c.PodUID, Cgroup: c.Cgroup, Bundle: c.Bundle,
+		InitPID: c.Init.TID, Processes: len(c.Processes), Seccomp: modeName(c.Init.SeccompMode), Filters: c.Init.Filters}
+	r.Class = ClassOther
+	if c.Init.SeccompMode == node.ModeDisabled {
+		r.Class = ClassUnconfined
+	}
+	started, err := c.Init.Started()
+	if err != nil {
+		r.Notes = append(r.Notes, fmt.Sprintf("its start time is unknown (%v): a decision logged for an earlier container of the same id could be taken for its own", err))
+	}
+	f, err := inv.decisionFor(c, started)
+	if err != nil {
+		r.Status, r.Problem = StatusUnverified, err.Error()
+		return r
+	}
+	if f == nil {
+		r.Status = StatusNotDecided
+		r.Problem = "sysgate has no decision for it (another runtime handler, a plain runc or crun, or created before sysgate or its decision log)"
+		if c.ID == "" {
+			r.Problem += "; its id is unknown: no cgroup, runtime state or decision names it"
+		}
+		if s, err := readBundleSpec(c.Bundle); c.Bundle != "" && err == nil {
+			inv.identify(r, c, s)
+		}
+		return r
+	}
+	r.Notes = append(r.Notes, f.notes...)
+	rec := f.record
+	r.Bundle = f.bundleDir
+	r.Namespace, r.Pod, r.Name = rec.Container.Namespace, rec.Container.Pod, rec.Container.Name
+	r.Decision = &Decision{Source: rec.Source, Type: rec.Type, Ref: rec.Ref, Digest: rec.Digest, ProfilePath: rec.Path,
+		Audit: rec.Audit, Handoff: rec.Handoff, Via: rec.Via, Logged: rec.Time, Evidence: f.evidence}
+	if f.spec != nil {
+		inv.identify(r, c, f.spec)
+	}
+	if c.Init.SeccompMode == node.ModeFilter && rec.Digest != "" {
+		r.Class = ClassSysgate
+	}
+	if inv.opts.Drift {
+		r.Drift = inv.drift(f, c.Init)
+	}
+
+	p, err := inv.decidedProfile(f, c.Init)
+	if err != nil {
+		r.Status, r.Problem = StatusUnverified, err.Error()
+		return r
+	}
+	expected, err := inv.expected(p, rec.Digest, rec.Handoff)
+	if err != nil {
+		r.Status, r.Problem = StatusUnverified, err.Error()
+		return r
+	}
+	inv.checkFilters(r, c, expected, p, rec.Digest+fmt.Sprint(rec.Handoff))
+	return r
+}
+
+// identify fills what the bundle says and the report does not yet: the
+// Pod identity its engine wrote (for containers sysgate never saw) and the
+// runtime handler.
+func (inv *inventory) identify(r *Report, c *node.Container, s *specs.Spec) {
+	if r.Namespace == "" && r.Pod == "" && r.Name == "" {
+		if who, err := spec.DescribeContainer(c.ID, s, 0); err == nil {
+			r.Namespace, r.Pod, r.Name = who.Namespace, who.Pod, who.Name
+		}
+	}
+	r.Handler = handler(r.Bundle, s, c.Runtime)
+}
+
+// checkFilters reads and compares the filters of the threads the options
+// ask for and sets the report's status.
+func (inv *inventory) checkFilters(r *Report, c *node.Container, expected []Expected, p *specs.LinuxSeccomp, expKey string) {
+	threads := []node.Task{c.Init}
+	if inv.opts.AllThreads {
+		threads = c.Threads()
+	}
+	differs, failed := 0, 0
+	for _, t := range threads {
+		if inv.opts.OnlyPID != 0 && t.TGID != inv.opts.OnlyPID {
+			continue
+		}
+		tc := inv.checkThread(t, t.TID == c.Init.TID, expected, p, expKey)
+		if tc.skipped {
+			continue
+		}
+		r.Checked++
+		switch {
+		case tc.equal:
+			if r.Matched == "" {
+				r.Matched = tc.matched
+			}
+		case tc.result.Error != "":
+			failed++
+			r.Threads = append(r.Threads, tc.result)
+		default:
+			differs++
+			r.Threads = append(r.Threads, tc.result)
+		}
+	}
+	if !inv.opts.AllThreads {
+		// One ptrace stop per container: the other processes are checked
+		// by what /proc says of them.
+		for _, proc := range c.Processes[1:] {
+			if proc.SeccompMode != c.Init.SeccompMode || proc.Filters != c.Init.Filters {
+				differs++
+				r.Threads = append(r.Threads, ThreadResult{TID: proc.TID, PID: proc.TID, Comparison: &Comparison{Filters: proc.Filters,
+					Findings: []string{fmt.Sprintf("process %d holds %d filter(s) in seccomp mode %s, the init process %d in mode %s: a filter was stacked or lost (sysgate verify reads them)", proc.TID, proc.Filters, modeName(proc.SeccompMode), c.Init.Filters, modeName(c.Init.SeccompMode))}}})
+			}
+		}
+	}
+	switch {
+	case differs > 0:
+		r.Status = StatusDiffers
+		r.Problem = fmt.Sprintf("%d of %d thread(s) checked do not hold the decided filter", differs, r.Checked)
+		if first := r.Threads[0].Comparison; first != nil && len(first.Findings) > 0 {
+			r.Problem += ": " + first.Findings[0]
+		}
+	case failed > 0:
+		r.Status = StatusUnverified
+		r.Problem = r.Threads[0].Error
+	case r.Checked == 0:
+		r.Status = StatusUnverified
+		r.Problem = "no thread could be checked: the container exited meanwhile"
+	default:
+		r.Status = StatusEqual
+	}
+}
+
+// handler is the runtime handler where something on the host says it:
+// CRI-O's annotation, or containerd's shim and the runtime binary it runs
+// (the bundle's shim-binary-path and runtime files, which containerd and
+// its runc shim write), or the runtime whose state named the container.
+func handler(bundleDir string, s *specs.Spec, runtime string) string {
+	if h := s.Annotations["io.kubernetes.cri-o.RuntimeHandler"]; h != "" {
+		return h
+	}
+	read := func(name string) string {
+		if bundleDir == "" {
+			return ""
+		}
+		data, err := os.ReadFile(filepath.Join(bundleDir, name))
+		if err != nil || len(data) > 4096 {
+			return ""
+		}
+		return filepath.Base(strings.TrimSpace(string(data)))
+	}
+	if shim := read("shim-binary-path"); shim != "" && shim != "." {
+		if bin := read("runtime"); bin != "" && bin != "." {
+			return shim + " (" + bin + ")"
+		}
+		return shim
+	}
+	return runtime
+}
+
+func policyName(p spec.Policy) string {
+	if p.Path == "" {
+		return "defaults"
+	}
+	return p.Path
+}
