@@ -305,9 +305,12 @@ func (inv *inventory) checkFilters(r *Report, c *node.Container, expected []Expe
 	switch {
 	case differs > 0:
 		r.Status = StatusDiffers
-		r.Problem = fmt.Sprintf("%d of %d thread(s) checked do not hold the decided filter", differs, r.Checked)
-		if first := r.Threads[0].Comparison; first != nil && len(first.Findings) > 0 {
-			r.Problem += ": " + first.Findings[0]
+		r.Problem = fmt.Sprintf("%d thread(s) do not hold the decided filter", differs)
+		for _, t := range r.Threads {
+			if t.Comparison != nil && len(t.Comparison.Findings) > 0 {
+				r.Problem += ": " + t.Comparison.Findings[0]
+				break
+			}
 		}
 	case failed > 0:
 		r.Status = StatusUnverified
