@@ -19,6 +19,31 @@ import (
 // found. It links a container that has no cgroup of its own to the bundle
 // its runtime was given.
 func RootPath(pid int) (string, error) {
+	ours, err := os.ReadFile(ProcRoot + "/self/mountinfo")
+	if err != nil {
+		return "", err
+	}
+	return rootPathIn(pid, parseMountinfo(string(ours)))
+}
+
+// RootPaths is RootPath for many processes, reading this namespace's mount
+// table once; a process whose root cannot be found is left out.
+func RootPaths(pids []int) map[int]string {
+	out := map[int]string{}
+	ours, err := os.ReadFile(ProcRoot + "/self/mountinfo")
+	if err != nil {
+		return out
+	}
+	mounts := parseMountinfo(string(ours))
+	for _, pid := range pids {
+		if path, err := rootPathIn(pid, mounts); err == nil {
+			out[pid] = path
+		}
+	}
+	return out
+}
+
+func rootPathIn(pid int, ours []mount) (string, error) {
 	var want unix.Stat_t
 	if err := unix.Stat(fmt.Sprintf("%s/%d/root", ProcRoot, pid), &want); err != nil {
 		return "", err
@@ -31,11 +56,7 @@ func RootPath(pid int) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("process %d has no mount at /", pid)
 	}
-	ours, err := os.ReadFile(ProcRoot + "/self/mountinfo")
-	if err != nil {
-		return "", err
-	}
-	for _, m := range parseMountinfo(string(ours)) {
+	for _, m := range ours {
 		if m.device != rootMount.device {
 			continue
 		}

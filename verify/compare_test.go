@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -177,5 +178,31 @@ func TestCompareFailsClosed(t *testing.T) {
 	}
 	if _, err := Compare(nil, nil, nil); err == nil {
 		t.Error("Compare with nothing decided did not fail")
+	}
+}
+
+func TestProgramConstants(t *testing.T) {
+	// args[0] is compared with 7 (masked with 0xff first) and, through a
+	// jump that also comes from the nr dispatch, nothing else: the
+	// comparison of A with 200 at 6 sees nr on one way in and args[0] on
+	// the other, so it is no argument's.
+	prog := []bpf.Instruction{
+		bpf.LoadAbsolute(bpf.OffsetNr),                     // 0
+		{Code: bpf.OpJumpEqual, Jt: 0, Jf: 4, K: 1},        // 1 -> 2 or 6
+		bpf.LoadAbsolute(bpf.OffsetArgs),                   // 2
+		{Code: opAndK, K: 0xff},                            // 3
+		{Code: bpf.OpJumpEqual, Jt: 0, Jf: 1, K: 7},        // 4 -> 5 or 6
+		bpf.Return(bpf.RetAllow),                           // 5
+		{Code: bpf.OpJumpGreater, Jt: 0, Jf: 1, K: 200},    // 6
+		bpf.Return(bpf.RetErrno | 1),                       // 7
+		bpf.LoadAbsolute(bpf.OffsetArgs + 8 + 4),           // 8: args[1], high word
+		{Code: bpf.OpJumpSet, Jt: 0, Jf: 1, K: 0x80000000}, // 9
+		bpf.Return(bpf.RetKillProcess),                     // 10
+		bpf.Return(bpf.RetAllow),                           // 11
+	}
+	got := programConstants(prog)
+	want := []argConstant{{index: 0, k: 7}, {index: 1, high: true, k: 0x80000000}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("programConstants = %+v, want %+v", got, want)
 	}
 }

@@ -63,7 +63,7 @@ func (inv *inventory) decisionFor(c *node.Container, started time.Time) (*found,
 	}
 	var signed *bundle.Record
 	if f.bundleDir != "" {
-		s, err := readBundleSpec(f.bundleDir)
+		s, err := inv.bundleSpec(f.bundleDir)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			f.notes = append(f.notes, fmt.Sprintf("its bundle %s is gone", f.bundleDir))

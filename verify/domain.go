@@ -58,8 +58,13 @@ const maxSamples = 1024
 // profile is probed where it decides too.
 func argSamples(profile *specs.LinuxSeccomp, programs ...[]bpf.Instruction) [][6]uint64 {
 	samples := filter.ArgSamples(profile)
+	seen := make(map[[6]uint64]bool, len(samples))
+	for _, s := range samples {
+		seen[s] = true
+	}
 	add := func(s [6]uint64) {
-		if len(samples) < maxSamples && !slices.Contains(samples, s) {
+		if len(samples) < maxSamples && !seen[s] {
+			seen[s] = true
 			samples = append(samples, s)
 		}
 	}
@@ -130,33 +135,69 @@ func (c argConstant) values() []uint64 {
 }
 
 // programConstants finds the argument words a program compares with
-// constants: a load of args[i] (low or high word), optionally masked with
-// AND, followed by conditional jumps against K. It follows no paths, only
-// the straight-line pattern every seccomp compiler emits; a constant it
-// misses only means fewer samples.
+// constants: a conditional jump against K while A holds a word of an
+// argument (loaded from seccomp_data, possibly masked with AND). What A
+// holds is followed along every path: jumps only go forward, so one pass
+// in order sees every way into an instruction before the instruction, and
+// where the ways disagree A holds no argument. A constant it misses only
+// means fewer samples.
 func programConstants(insns []bpf.Instruction) []argConstant {
+	const (
+		unreached = -2
+		other     = -1 // A holds something that is not an argument word
+	)
+	holds := make([]int, len(insns)+1) // what A holds on entry, by instruction
+	for i := range holds {
+		holds[i] = unreached
+	}
+	holds[0] = other
+	flow := func(to, a int) {
+		switch {
+		case to >= len(holds):
+		case holds[to] == unreached:
+			holds[to] = a
+		case holds[to] != a:
+			holds[to] = other
+		}
+	}
 	var out []argConstant
-	loaded := -1 // offset in seccomp_data of what A holds, -1: not an argument
-	for _, in := range insns {
+	for pc, in := range insns {
+		a := holds[pc]
+		if a == unreached {
+			continue
+		}
 		switch in.Code {
 		case bpf.OpLoadAbsolute:
-			loaded = -1
+			a = other
 			if in.K >= bpf.OffsetArgs && in.K < bpf.SeccompDataSize {
-				loaded = int(in.K)
+				a = int(in.K)
 			}
+			flow(pc+1, a)
 		case bpf.OpJumpEqual, bpf.OpJumpGreater, bpf.OpJumpGreaterEqual, bpf.OpJumpSet:
-			if loaded < 0 {
+			if a >= 0 {
+				c := argConstant{index: (a - bpf.OffsetArgs) / 8, high: (a-bpf.OffsetArgs)%8 == 4, k: in.K}
+				if !slices.Contains(out, c) {
+					out = append(out, c)
+				}
+			}
+			flow(pc+1+int(in.Jt), a)
+			flow(pc+1+int(in.Jf), a)
+		case bpf.OpJumpAlways:
+			flow(pc+1+int(in.K), a)
+		case bpf.OpReturnConstant:
+		case opAndK:
+			flow(pc+1, a)
+		default:
+			// Any other jump goes where this pass does not follow A
+			// precisely; its targets hold no argument as far as it knows.
+			if in.Code&0x07 == 0x05 {
+				flow(pc+1+int(in.Jt), other)
+				flow(pc+1+int(in.Jf), other)
 				continue
 			}
-			c := argConstant{index: (loaded - bpf.OffsetArgs) / 8, high: (loaded-bpf.OffsetArgs)%8 == 4, k: in.K}
-			if !slices.Contains(out, c) {
-				out = append(out, c)
+			if in.Code&0x07 != 0x06 {
+				flow(pc+1, other)
 			}
-		case opAndK, bpf.OpJumpAlways, bpf.OpReturnConstant:
-			// A masked word is still the argument's; jumps and returns
-			// leave A alone.
-		default:
-			loaded = -1
 		}
 	}
 	return out

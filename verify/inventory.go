@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -52,6 +53,12 @@ type inventory struct {
 
 	programs    once[*filter.Program]
 	comparisons once[Comparison]
+	bundles     once[*specs.Spec]
+}
+
+// bundleSpec reads a bundle's config.json once per run.
+func (inv *inventory) bundleSpec(dir string) (*specs.Spec, error) {
+	return inv.bundles.get(dir, func() (*specs.Spec, error) { return readBundleSpec(dir) })
 }
 
 // Run finds the node's containers and examines each: what sysgate decided,
@@ -62,11 +69,11 @@ func Run(opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	roots := opts.StateRoots
-	if roots == nil {
-		roots = node.DefaultStateRoots
+	stateRoots := opts.StateRoots
+	if stateRoots == nil {
+		stateRoots = node.DefaultStateRoots
 	}
-	scan.JoinRuntimeStates(node.ReadRuntimeStates(roots))
+	scan.JoinRuntimeStates(node.ReadRuntimeStates(stateRoots))
 	res := &Result{Warnings: scan.Warnings}
 	inv := &inventory{opts: opts, policy: opts.Policy}
 	if opts.Policy.CacheDir != "" {
@@ -78,25 +85,37 @@ func Run(opts Options) (*Result, error) {
 		res.Warnings = append(res.Warnings, "the node has no record key (cache_dir/record.key): decision records in bundles cannot be verified")
 	}
 
-	rootPaths := map[*node.Container]string{}
-	bundles := map[string]bool{}
+	// A container with no id from its cgroup or a runtime's state: its
+	// root filesystem names its bundle, <bundle>/rootfs.
+	var unnamed []int
 	for _, c := range scan.Containers {
-		if c.ID != "" {
-			continue
+		if c.ID == "" {
+			unnamed = append(unnamed, c.Init.TID)
 		}
-		// A container with no id from its cgroup or a runtime's state:
-		// its root filesystem names its bundle, <bundle>/rootfs.
-		if root, err := node.RootPath(c.Init.TID); err == nil {
-			rootPaths[c] = root
-			bundles[filepath.Dir(root)] = true
-		}
+	}
+	roots := node.RootPaths(unnamed)
+	bundles := map[string]bool{}
+	for _, root := range roots {
+		bundles[filepath.Dir(root)] = true
 	}
 	if err := inv.readDecisionLog(scan.Containers, bundles); err != nil {
 		res.Warnings = append(res.Warnings, err.Error())
 	}
-	for c, root := range rootPaths {
-		inv.identifyByBundle(c, root)
+	byBundle := map[string]string{} // bundle -> the id of its newest decision
+	newest := map[string]time.Time{}
+	for id, records := range inv.records {
+		for _, r := range records {
+			if t := r.Logged(); bundles[r.Bundle] && !t.Before(newest[r.Bundle]) {
+				byBundle[r.Bundle], newest[r.Bundle] = id, t
+			}
+		}
 	}
+	parallel(len(scan.Containers), func(i int) {
+		c := scan.Containers[i]
+		if root, ok := roots[c.Init.TID]; ok && c.ID == "" {
+			inv.identifyByBundle(c, root, byBundle)
+		}
+	})
 
 	var selected []*node.Container
 	for _, c := range scan.Containers {
@@ -105,6 +124,13 @@ func Run(opts Options) (*Result, error) {
 		}
 	}
 	res.Reports = make([]*Report, len(selected))
+	parallel(len(selected), func(i int) { res.Reports[i] = inv.examine(selected[i]) })
+	return res, nil
+}
+
+// parallel runs do(0..n-1) on as many goroutines as there are CPUs: most
+// of the work is reading /proc, bundles and filters.
+func parallel(n int, do func(i int)) {
 	work := make(chan int)
 	var wg sync.WaitGroup
 	for range runtime.NumCPU() {
@@ -112,16 +138,15 @@ func Run(opts Options) (*Result, error) {
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				res.Reports[i] = inv.examine(selected[i])
+				do(i)
 			}
 		}()
 	}
-	for i := range selected {
+	for i := range n {
 		work <- i
 	}
 	close(work)
 	wg.Wait()
-	return res, nil
 }
 
 // readDecisionLog keeps the records of the containers found, by id, and
@@ -165,20 +190,13 @@ func (inv *inventory) readDecisionLog(containers []*node.Container, bundles map[
 // identifyByBundle names a container found only by its PID namespace after
 // the decision whose bundle holds its root filesystem, when the bundle's
 // config.json says that is its root.
-func (inv *inventory) identifyByBundle(c *node.Container, root string) {
+func (inv *inventory) identifyByBundle(c *node.Container, root string, byBundle map[string]string) {
 	dir := filepath.Dir(root)
-	var id string
-	for cid, records := range inv.records {
-		for _, r := range records {
-			if r.Bundle == dir {
-				id = cid
-			}
-		}
-	}
+	id := byBundle[dir]
 	if id == "" {
 		return
 	}
-	s, err := readBundleSpec(dir)
+	s, err := inv.bundleSpec(dir)
 	if err != nil || s.Root == nil {
 		return
 	}
@@ -214,7 +232,7 @@ func (inv *inventory) examine(c *node.Container) *Report {
 		if c.ID == "" {
 			r.Problem += "; its id is unknown: no cgroup, runtime state or decision names it"
 		}
-		if s, err := readBundleSpec(c.Bundle); c.Bundle != "" && err == nil {
+		if s, err := inv.bundleSpec(c.Bundle); c.Bundle != "" && err == nil {
 			inv.identify(r, c, s)
 		}
 		return r
