@@ -85,15 +85,16 @@ func Run(opts Options) (*Result, error) {
 		res.Warnings = append(res.Warnings, "the node has no record key (cache_dir/record.key): decision records in bundles cannot be verified")
 	}
 
-	// A container with no id from its cgroup or a runtime's state: its
-	// root filesystem names its bundle, <bundle>/rootfs.
-	var unnamed []int
+	// A container whose bundle no runtime's state named: its root
+	// filesystem is <bundle>/rootfs, which names the bundle and, through
+	// the decision log, the container when nothing else does.
+	var unbundled []int
 	for _, c := range scan.Containers {
-		if c.ID == "" {
-			unnamed = append(unnamed, c.Init.TID)
+		if c.Bundle == "" {
+			unbundled = append(unbundled, c.Init.TID)
 		}
 	}
-	roots := node.RootPaths(unnamed)
+	roots := node.RootPaths(unbundled)
 	bundles := map[string]bool{}
 	for _, root := range roots {
 		bundles[filepath.Dir(root)] = true
@@ -112,8 +113,8 @@ func Run(opts Options) (*Result, error) {
 	}
 	parallel(len(scan.Containers), func(i int) {
 		c := scan.Containers[i]
-		if root, ok := roots[c.Init.TID]; ok && c.ID == "" {
-			inv.identifyByBundle(c, root, byBundle)
+		if root, ok := roots[c.Init.TID]; ok && c.Bundle == "" {
+			inv.locateBundle(c, root, byBundle)
 		}
 	})
 
@@ -187,15 +188,12 @@ func (inv *inventory) readDecisionLog(containers []*node.Container, bundles map[
 	return nil
 }
 
-// identifyByBundle names a container found only by its PID namespace after
-// the decision whose bundle holds its root filesystem, when the bundle's
-// config.json says that is its root.
-func (inv *inventory) identifyByBundle(c *node.Container, root string, byBundle map[string]string) {
+// locateBundle takes the directory above a container's root filesystem
+// for its bundle when that bundle's config.json says so, and names the
+// container after the newest decision for that bundle when nothing named
+// it before.
+func (inv *inventory) locateBundle(c *node.Container, root string, byBundle map[string]string) {
 	dir := filepath.Dir(root)
-	id := byBundle[dir]
-	if id == "" {
-		return
-	}
 	s, err := inv.bundleSpec(dir)
 	if err != nil || s.Root == nil {
 		return
@@ -204,8 +202,12 @@ func (inv *inventory) identifyByBundle(c *node.Container, root string, byBundle 
 	if !filepath.IsAbs(want) {
 		want = filepath.Join(dir, want)
 	}
-	if filepath.Clean(want) == root {
-		c.ID, c.Bundle = id, dir
+	if filepath.Clean(want) != root {
+		return
+	}
+	c.Bundle = dir
+	if c.ID == "" {
+		c.ID = byBundle[dir]
 	}
 }
 
@@ -344,26 +346,37 @@ func (inv *inventory) checkFilters(r *Report, c *node.Container, expected []Expe
 // handler is the runtime handler where something on the host says it:
 // CRI-O's annotation, or containerd's shim and the runtime binary it runs
 // (the bundle's shim-binary-path and runtime files, which containerd and
-// its runc shim write), or the runtime whose state named the container.
+// its runc shim write; containerd 2 starts one shim per Pod, whose files
+// are in the sandbox's bundle beside the container's), or the runtime
+// whose state named the container.
 func handler(bundleDir string, s *specs.Spec, runtime string) string {
 	if h := s.Annotations["io.kubernetes.cri-o.RuntimeHandler"]; h != "" {
 		return h
 	}
-	read := func(name string) string {
-		if bundleDir == "" {
-			return ""
-		}
-		data, err := os.ReadFile(filepath.Join(bundleDir, name))
-		if err != nil || len(data) > 4096 {
-			return ""
-		}
-		return filepath.Base(strings.TrimSpace(string(data)))
+	dirs := []string{bundleDir}
+	if sandbox := s.Annotations["io.kubernetes.cri.sandbox-id"]; bundleDir != "" && sandbox != "" && !strings.ContainsAny(sandbox, "/.") {
+		dirs = append(dirs, filepath.Join(filepath.Dir(bundleDir), sandbox))
 	}
-	if shim := read("shim-binary-path"); shim != "" && shim != "." {
-		if bin := read("runtime"); bin != "" && bin != "." {
-			return shim + " (" + bin + ")"
+	for _, dir := range dirs {
+		if dir == "" {
+			continue
 		}
-		return shim
+		read := func(name string) string {
+			data, err := os.ReadFile(filepath.Join(dir, name))
+			if err != nil || len(data) > 4096 {
+				return ""
+			}
+			if base := filepath.Base(strings.TrimSpace(string(data))); base != "." && base != "/" {
+				return base
+			}
+			return ""
+		}
+		if shim := read("shim-binary-path"); shim != "" {
+			if bin := read("runtime"); bin != "" {
+				return shim + " (" + bin + ")"
+			}
+			return shim
+		}
 	}
 	return runtime
 }
