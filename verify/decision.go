@@ -25,6 +25,9 @@ const startSlack = 2 * time.Second
 
 // found is sysgate's decision for one container and what came with it.
 type found struct {
+	// decided: a witness says sysgate decided for the container; without,
+	// only notes and the bundle are known.
+	decided  bool
 	record   spec.DecisionRecord
 	evidence string
 	// spec is the bundle's config.json as it is now; nil when the bundle
@@ -41,8 +44,8 @@ type found struct {
 // not taken for it. The bundle's record (signed with the node's key for
 // this container id, so nobody else could have written it) is the second;
 // when both exist they must agree. A record in the bundle that does not
-// verify is nobody's word and is only noted. nil: sysgate never decided
-// for this container, as far as either witness says.
+// verify is nobody's word and is only noted. found.decided is false when
+// sysgate never decided for this container, as far as either witness says.
 func (inv *inventory) decisionFor(c *node.Container, started time.Time) (*found, error) {
 	f := &found{bundleDir: c.Bundle}
 	var logged *spec.DecisionRecord
@@ -91,8 +94,9 @@ func (inv *inventory) decisionFor(c *node.Container, started time.Time) (*found,
 			Ref: signed.Ref, Digest: signed.Digest, Audit: signed.Audit, Bundle: f.bundleDir}
 		f.evidence = "signed bundle record"
 	default:
-		return nil, nil
+		return f, nil
 	}
+	f.decided = true
 	if f.spec != nil && f.spec.Annotations[bundle.AnnotationCrunBPF] != "" {
 		// The log of an older sysgate does not say; the bundle does.
 		f.record.Handoff = true

@@ -228,18 +228,18 @@ func (inv *inventory) examine(c *node.Container) *Report {
 		r.Status, r.Problem = StatusUnverified, err.Error()
 		return r
 	}
-	if f == nil {
+	r.Notes = append(r.Notes, f.notes...)
+	if !f.decided {
 		r.Status = StatusNotDecided
 		r.Problem = "sysgate has no decision for it (another runtime handler, a plain runc or crun, or created before sysgate or its decision log)"
 		if c.ID == "" {
 			r.Problem += "; its id is unknown: no cgroup, runtime state or decision names it"
 		}
-		if s, err := inv.bundleSpec(c.Bundle); c.Bundle != "" && err == nil {
-			inv.identify(r, c, s)
+		if f.spec != nil {
+			inv.identify(r, c, f.spec)
 		}
 		return r
 	}
-	r.Notes = append(r.Notes, f.notes...)
 	rec := f.record
 	r.Bundle = f.bundleDir
 	r.Namespace, r.Pod, r.Name = rec.Container.Namespace, rec.Container.Pod, rec.Container.Name

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -33,6 +34,9 @@ func runPs(args []string, stdout, stderr io.Writer) error {
 	}
 	if len(rest) != 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, rest[0])
+	}
+	if err := needRoot("ps"); err != nil {
+		return err
 	}
 	policy, err := spec.LoadPolicy(*config)
 	if err != nil {
@@ -133,4 +137,14 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// needRoot refuses to run ps or verify without root: other users'
+// processes hide their namespaces, cgroups and filters, and a partial
+// list would read as a complete one.
+func needRoot(cmd string) error {
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("%s needs root: it reads every process's namespaces and cgroups in /proc and their filters with ptrace (CAP_SYS_PTRACE, CAP_SYS_ADMIN); run it with sudo", cmd)
+	}
+	return nil
 }

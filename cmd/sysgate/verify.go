@@ -36,6 +36,9 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	case !*all && len(rest) != 1:
 		return fmt.Errorf("%w: name one PID or CONTAINER (an id or a unique prefix of one), or give --all", errUsage)
 	}
+	if err := needRoot("verify"); err != nil {
+		return err
+	}
 	policy, err := spec.LoadPolicy(*config)
 	if err != nil {
 		return err
