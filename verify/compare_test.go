@@ -206,3 +206,23 @@ func TestProgramConstants(t *testing.T) {
 		t.Errorf("programConstants = %+v, want %+v", got, want)
 	}
 }
+
+func TestGroupDifferences(t *testing.T) {
+	args := [6]uint64{1}
+	diffs := []Difference{
+		{ABI: specs.ArchX86, From: 0, To: 16, Installed: "KILL", Decided: "ALLOW"},
+		{ABI: specs.ArchX86, From: 17, To: 17, Syscall: "ftime", Installed: "KILL", Decided: "ERRNO"},
+		{ABI: specs.ArchX86, From: 19, To: 20, Installed: "KILL", Decided: "ALLOW"},
+		{ABI: specs.ArchX86_64, From: 83, To: 83, Syscall: "mkdir", Installed: "ERRNO", Decided: "ALLOW"},
+		{ABI: specs.ArchX86_64, From: 135, To: 135, Syscall: "personality", Args: &args, Installed: "ERRNO", Decided: "ALLOW"},
+	}
+	groups, perArgs := GroupDifferences(diffs)
+	want := []DifferenceGroup{
+		{ABI: "x86", Installed: "KILL", Decided: "ALLOW", Where: []string{"0..16", "19..20"}, Count: 19},
+		{ABI: "x86", Installed: "KILL", Decided: "ERRNO", Where: []string{"ftime (17)"}, Count: 1},
+		{ABI: "x86_64", Installed: "ERRNO", Decided: "ALLOW", Where: []string{"mkdir (83)"}, Count: 1},
+	}
+	if fmt.Sprint(groups) != fmt.Sprint(want) || len(perArgs) != 1 || perArgs[0].Syscall != "personality" {
+		t.Errorf("GroupDifferences = %+v, %+v", groups, perArgs)
+	}
+}

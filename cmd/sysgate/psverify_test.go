@@ -86,3 +86,21 @@ func TestPrintPs(t *testing.T) {
 		}
 	}
 }
+
+func TestPrintDifferences(t *testing.T) {
+	var diffs []verify.Difference
+	for n := int32(0); n < 40; n += 2 {
+		diffs = append(diffs, verify.Difference{ABI: "SCMP_ARCH_X86", From: n, To: n, Installed: "SCMP_ACT_KILL_PROCESS", Decided: "SCMP_ACT_ALLOW"})
+	}
+	diffs = append(diffs, verify.Difference{ABI: "SCMP_ARCH_X86_64", From: 83, To: 83, Syscall: "mkdir", Installed: "SCMP_ACT_ERRNO(1)", Decided: "SCMP_ACT_ALLOW"})
+	var b strings.Builder
+	printDifferences(&b, diffs)
+	for _, want := range []string{
+		"x86, 20 syscall number(s): installed SCMP_ACT_KILL_PROCESS, decided SCMP_ACT_ALLOW: 0, 2, 4,", ", ... (8 more)",
+		"x86_64, 1 syscall number(s): installed SCMP_ACT_ERRNO(1), decided SCMP_ACT_ALLOW: mkdir (83)",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("lacks %q:\n%s", want, b.String())
+		}
+	}
+}

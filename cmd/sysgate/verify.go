@@ -12,9 +12,13 @@ import (
 	"github.com/sysgate/sysgate/verify"
 )
 
-// maxDiffLines bounds the differences printed per thread in text; JSON
-// lists them all.
-const maxDiffLines = 40
+// In text, a group of differences names at most maxWhere syscalls or
+// runs, and at most maxArgLines differences for some arguments are
+// printed; JSON lists them all.
+const (
+	maxWhere    = 12
+	maxArgLines = 20
+)
 
 // runVerify reads the filters the kernel holds for a container's threads
 // and compares them with the filter sysgate decided.
@@ -153,15 +157,31 @@ func printVerification(w io.Writer, r *verify.Report) {
 		for _, f := range c.Findings {
 			fmt.Fprintf(w, "    %s\n", f)
 		}
-		for i, d := range c.Differences {
-			if i == maxDiffLines {
-				fmt.Fprintf(w, "    ... and %d more differences (--output json lists them all)\n", len(c.Differences)-i)
-				break
-			}
-			fmt.Fprintf(w, "    %s\n", d)
-		}
+		printDifferences(w, c.Differences)
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "  note: %s\n", n)
+	}
+}
+
+// printDifferences prints one line per ABI and pair of verdicts, then the
+// differences that hold for some arguments only.
+func printDifferences(w io.Writer, diffs []verify.Difference) {
+	groups, perArgs := verify.GroupDifferences(diffs)
+	for _, g := range groups {
+		where := g.Where
+		more := ""
+		if len(where) > maxWhere {
+			more = fmt.Sprintf(", ... (%d more)", len(where)-maxWhere)
+			where = where[:maxWhere]
+		}
+		fmt.Fprintf(w, "    %s, %d syscall number(s): installed %s, decided %s: %s%s\n", g.ABI, g.Count, g.Installed, g.Decided, strings.Join(where, ", "), more)
+	}
+	for i, d := range perArgs {
+		if i == maxArgLines {
+			fmt.Fprintf(w, "    ... and %d more differences for some arguments (--output json lists them all)\n", len(perArgs)-i)
+			break
+		}
+		fmt.Fprintf(w, "    %s\n", d)
 	}
 }

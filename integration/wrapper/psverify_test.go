@@ -201,6 +201,8 @@ func TestVerifyCatchesAnotherProfile(t *testing.T) {
 			t.Errorf("differences lack %q:\n%s", want, strings.Join(got, "\n"))
 		}
 	}
+	out, _ := exec.Command(sysgateBinary(t), "verify", id, "--config", n.policyPath).Output()
+	t.Logf("sysgate verify %s:\n%s", id, out)
 	if len(got) > 12 {
 		t.Errorf("%d differences for two syscalls on three ABIs:\n%s", len(got), strings.Join(got, "\n"))
 	}
@@ -322,6 +324,8 @@ func TestVerifyCatchesAStackedFilter(t *testing.T) {
 			if !strings.Contains(strings.Join(diffs, "\n"), "x86_64 mkdir (83): installed SCMP_ACT_ERRNO(1), decided SCMP_ACT_ALLOW") {
 				t.Errorf("differences of the stacked thread:\n%s", strings.Join(diffs, "\n"))
 			}
+			text, _ := exec.Command(sysgateBinary(t), "verify", id, "--config", n.policyPath).Output()
+			t.Logf("sysgate verify %s:\n%s", id, text)
 			// The init's threads still hold exactly the decided filter.
 			for _, th := range r.Threads {
 				if th.PID == r.InitPID {
