@@ -318,7 +318,7 @@ func (inv *inventory) checkFilters(r *Report, c *node.Container, expected []Expe
 			if proc.SeccompMode != c.Init.SeccompMode || proc.Filters != c.Init.Filters {
 				differs++
 				r.Threads = append(r.Threads, ThreadResult{TID: proc.TID, PID: proc.TID, Comparison: &Comparison{Filters: proc.Filters,
-					Findings: []string{fmt.Sprintf("process %d holds %d filter(s) in seccomp mode %s, the init process %d in mode %s: a filter was stacked or lost (sysgate verify reads them)", proc.TID, proc.Filters, modeName(proc.SeccompMode), c.Init.Filters, modeName(c.Init.SeccompMode))}}})
+					Findings: []string{fmt.Sprintf("process %d holds %d filter(s) in seccomp mode %s, the init process %d holds %d in mode %s: a filter was stacked or lost (sysgate verify reads them)", proc.TID, proc.Filters, modeName(proc.SeccompMode), c.Init.TID, c.Init.Filters, modeName(c.Init.SeccompMode))}}})
 			}
 		}
 	}
