@@ -119,8 +119,8 @@ func TestReadRuntimeStates(t *testing.T) {
 
 func TestParseStatus(t *testing.T) {
 	var task Task
-	err := task.parseStatus([]byte("Tgid:\t7\nPPid:\t1\nTracerPid:\t42\nNSpid:\t7\t3\t1\nSeccomp:\t2\nSeccomp_filters:\t3\nNoNewPrivs:\t1\nCapBnd:\t000001ffffffffff\n"))
-	if err != nil || task.TGID != 7 || task.TracerPID != 42 || fmt.Sprint(task.NSpid) != "[7 3 1]" || task.SeccompMode != 2 || task.Filters != 3 || !task.NoNewPrivs || task.CapBnd != 0x1ffffffffff {
+	err := task.parseStatus([]byte("Name:\trunc:[2:INIT]\nTgid:\t7\nPPid:\t1\nTracerPid:\t42\nNSpid:\t7\t3\t1\nSeccomp:\t2\nSeccomp_filters:\t3\nNoNewPrivs:\t1\nCapBnd:\t000001ffffffffff\n"))
+	if err != nil || task.Name != "runc:[2:INIT]" || task.TGID != 7 || task.TracerPID != 42 || fmt.Sprint(task.NSpid) != "[7 3 1]" || task.SeccompMode != 2 || task.Filters != 3 || !task.NoNewPrivs || task.CapBnd != 0x1ffffffffff {
 		t.Errorf("parsed %+v, %v", task, err)
 	}
 	if err := new(Task).parseStatus([]byte("Seccomp:\tx\n")); err == nil {

@@ -21,9 +21,13 @@ const (
 // Task is one thread as the kernel describes it in /proc/PID/status and
 // /proc/PID/stat.
 type Task struct {
-	TID  int `json:"tid"`
-	TGID int `json:"tgid"` // the process the thread belongs to
-	PPID int `json:"ppid"`
+	// Name is the command name (Name in status). The process itself can
+	// change it: it may serve as a hint that can only lower confidence,
+	// never to identify anything.
+	Name string `json:"name"`
+	TID  int    `json:"tid"`
+	TGID int    `json:"tgid"` // the process the thread belongs to
+	PPID int    `json:"ppid"`
 	// SeccompMode is 0 (disabled), 1 (strict) or 2 (filter); -1 when the
 	// kernel has no seccomp.
 	SeccompMode int `json:"seccompMode"`
@@ -76,6 +80,8 @@ func (t *Task) parseStatus(data []byte) error {
 		v := strings.TrimSpace(string(value))
 		var err error
 		switch string(key) {
+		case "Name":
+			t.Name = v
 		case "Tgid":
 			t.TGID, err = strconv.Atoi(v)
 		case "PPid":

@@ -50,7 +50,13 @@ func (inv *inventory) decisionFor(c *node.Container, started time.Time) (*found,
 	f := &found{bundleDir: c.Bundle}
 	var logged *spec.DecisionRecord
 	later := 0
-	for _, r := range inv.records[c.ID] {
+	var records []spec.DecisionRecord
+	if c.ID != "" {
+		// A container nothing named has no records: a decision logged
+		// without an id is nobody's.
+		records = inv.records[c.ID]
+	}
+	for _, r := range records {
 		if t := r.Logged(); !t.IsZero() && !started.IsZero() && t.After(started.Add(startSlack)) {
 			later++
 			continue

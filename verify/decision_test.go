@@ -212,3 +212,18 @@ func nodeContainer(id string) *node.Container { return &node.Container{Layout: n
 func nowish() time.Time { return time.Now() }
 
 func taskWithCaps() node.Task { return node.Task{CapBnd: capMask(profile.DefaultCapabilities)} }
+
+// A decision logged without a container id belongs to no container, least
+// of all to one nothing named.
+func TestDecisionForUnnamedContainer(t *testing.T) {
+	n := newTestNode(t)
+	n.prepare("", nil)
+	inv := n.inventory()
+	if len(inv.records[""]) == 0 {
+		t.Fatal("the decision without an id was not logged")
+	}
+	f, err := inv.decisionFor(&node.Container{}, time.Now())
+	if err != nil || f.decided {
+		t.Errorf("an unnamed container took a decision: %+v, %v", f, err)
+	}
+}

@@ -400,3 +400,26 @@ func TestPsDriftAfterLocalhostEdit(t *testing.T) {
 		t.Errorf("the table does not show the drift:\n%s", out)
 	}
 }
+
+// A container created but not started is not yet running its workload
+// (crun loads the filter only at start): unverified, never equal, never
+// differs.
+func TestVerifyCreatedContainer(t *testing.T) {
+	requireRoot(t)
+	for _, rt := range runtimes(t) {
+		t.Run(rt.name, func(t *testing.T) {
+			n := newNode(t, rt, withLog(t))
+			dir := n.bundle(bundle.Options{Args: sleeper})
+			id := newID("created")
+			if r := n.cmd(false, "create", "--bundle", dir, id); r.code != 0 {
+				t.Fatalf("create: %s", r)
+			}
+			t.Cleanup(func() { n.cmd(true, "delete", "--force", id) })
+			inv, code, _ := n.sysgateCmd("verify", id, "--output", "json")
+			r := inv.report(t, id)
+			if code != 1 || r.Status != verify.StatusUnverified || !strings.Contains(r.Problem, "created but not started") {
+				t.Errorf("verify of a created container: exit %d\n%s", code, dumpReport(r))
+			}
+		})
+	}
+}
