@@ -21,8 +21,9 @@ type Create struct {
 	// writes through.
 	Bundle *bundle.Bundle
 
-	policy Policy
-	config []byte // nil when the bundle already says it all
+	policy  Policy
+	config  []byte // nil when the bundle already says it all
+	handoff bool   // crun is handed the compiled program
 }
 
 // Plan does every check of a create and writes nothing: it reads the
@@ -53,6 +54,7 @@ func Plan(at *os.File, dir, id string, policy Policy) (*Create, error) {
 	if prog != nil && policy.HandsOverBPF() {
 		bpf = prog.Bytes()
 	}
+	c.handoff = bpf != nil
 	out, changed, err := b.Rendered(c.Decision.Applied(), bpf)
 	if err != nil {
 		return c, err
@@ -78,7 +80,9 @@ func (c *Create) Commit(via string, warn func(string)) error {
 			return err
 		}
 	}
-	LogDecision(c.policy, c.Decision, via, warn)
+	record := recordOf(c.Decision, via)
+	record.Bundle, record.Handoff = c.Bundle.Dir, c.handoff
+	writeDecisionLog(c.policy, record, warn)
 	return nil
 }
 

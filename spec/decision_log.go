@@ -10,8 +10,8 @@ import (
 	"github.com/sysgate/sysgate/spec/profile"
 )
 
-// decisionRecord is one line of the policy's decision_log.
-type decisionRecord struct {
+// DecisionRecord is one line of the policy's decision_log.
+type DecisionRecord struct {
 	Time      string       `json:"time"`
 	Container Container    `json:"container"`
 	Source    string       `json:"source"`
@@ -22,6 +22,12 @@ type decisionRecord struct {
 	Digest    string       `json:"digest,omitempty"`
 	Audit     bool         `json:"audit,omitempty"`
 	Via       string       `json:"via,omitempty"`
+	// Bundle is the bundle's real path, where `sysgate verify` finds the
+	// decided profile and the signed record again.
+	Bundle string `json:"bundle,omitempty"`
+	// Handoff: crun was handed sysgate's compiled program
+	// (run.oci.seccomp_bpf_data) instead of compiling the profile itself.
+	Handoff bool `json:"handoff,omitempty"`
 }
 
 // LogDecision appends to the decision log, never through a symlink: it is
@@ -29,13 +35,21 @@ type decisionRecord struct {
 // a warning, not a refusal: the container already has its filter, and a
 // full disk must not stop every Pod on the node.
 func LogDecision(policy Policy, d Decision, via string, warn func(string)) {
+	writeDecisionLog(policy, recordOf(d, via), warn)
+}
+
+func recordOf(d Decision, via string) DecisionRecord {
+	return DecisionRecord{
+		Time: time.Now().UTC().Format(time.RFC3339Nano), Container: d.Container, Source: d.Source,
+		Type: d.Type, Ref: d.Ref, From: d.From, Path: d.ProfilePath, Digest: d.Digest, Audit: d.Audit, Via: via,
+	}
+}
+
+func writeDecisionLog(policy Policy, record DecisionRecord, warn func(string)) {
 	if policy.DecisionLog == "" {
 		return
 	}
-	line, _ := json.Marshal(decisionRecord{
-		Time: time.Now().UTC().Format(time.RFC3339Nano), Container: d.Container, Source: d.Source,
-		Type: d.Type, Ref: d.Ref, From: d.From, Path: d.ProfilePath, Digest: d.Digest, Audit: d.Audit, Via: via,
-	})
+	line, _ := json.Marshal(record)
 	f, err := os.OpenFile(policy.DecisionLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, 0o640)
 	if err == nil {
 		// One write per line, under PIPE_BUF-sized lines' atomic append:

@@ -23,6 +23,8 @@ var layers = map[string]int{
 	"conformance/bundle":                   3,
 	"deploy/install":                       3, // engine configs: imports none of ours
 	"conformance/probe":                    3,
+	"conformance/verify":                   3, // ps and verify: spec's decisions against the kernel
+	"conformance/node":                     9, // containers and installed filters: imports only filter/bpf
 	"spec":                                 4,
 	"spec/bundle":                          5,
 	"spec/internal/jsonobj":                7,

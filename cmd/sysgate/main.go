@@ -40,7 +40,9 @@ var commands = map[string]command{
 	"uninstall":        {"take out exactly what install added, from its record", runUninstall},
 	"doctor":           {"check this node's sysgate setup and say how to fix what is wrong", runDoctor},
 	"helper":           {"serve sysgate-runc's creates from a resident process (faster starts)", runHelper},
+	"ps":               {"list the node's containers, their decisions and their seccomp state", runPs},
 	"resolve":          {"show the profile sysgate-runc would give a bundle, changing nothing", runResolve},
+	"verify":           {"prove a container's threads hold the filter sysgate decided", runVerify},
 	"version":          {"print sysgate's, libseccomp's and the kernel's versions", runVersion},
 }
 

@@ -9,45 +9,6 @@ package bpf
 // model, makes the syscall uncacheable, so a filter that reads an argument
 // before dispatching on nr turns the cache off for every syscall.
 func ConstantAllow(insns []Instruction, arch uint32, nr int32) bool {
-	var a uint32
-	for pc := 0; pc < len(insns); pc++ {
-		in := insns[pc]
-		switch in.Code {
-		case bpfLD | bpfW | bpfABS:
-			switch in.K {
-			case OffsetNr:
-				a = uint32(nr)
-			case OffsetArch:
-				a = arch
-			default:
-				return false
-			}
-		case bpfRET | bpfK:
-			return in.K == RetAllow
-		case bpfJMP | bpfJA:
-			pc += int(in.K)
-		case bpfJMP | bpfJEQ | bpfK, bpfJMP | bpfJGE | bpfK, bpfJMP | bpfJGT | bpfK, bpfJMP | bpfJSET | bpfK:
-			var taken bool
-			switch in.Code &^ (bpfJMP | bpfK) {
-			case bpfJEQ:
-				taken = a == in.K
-			case bpfJGE:
-				taken = a >= in.K
-			case bpfJGT:
-				taken = a > in.K
-			case bpfJSET:
-				taken = a&in.K != 0
-			}
-			if taken {
-				pc += int(in.Jt)
-			} else {
-				pc += int(in.Jf)
-			}
-		case bpfALU | bpfAND | bpfK:
-			a &= in.K
-		default:
-			return false
-		}
-	}
-	return false
+	ret, ok := ConstantResult(insns, arch, nr)
+	return ok && ret == RetAllow
 }

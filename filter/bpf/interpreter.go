@@ -219,6 +219,11 @@ func Run(insns []Instruction, d SeccompData) (ret uint32, executed int, err erro
 	if err := Check(insns); err != nil {
 		return 0, 0, err
 	}
+	return run(insns, d)
+}
+
+// run is Run on a program Check has accepted.
+func run(insns []Instruction, d SeccompData) (ret uint32, executed int, err error) {
 	data := d.Bytes()
 	// The kernel zeroes A and X before a classic program runs; scratch
 	// memory is not cleared, but Check proved it is never read unset.
