@@ -65,7 +65,12 @@ func RecordedProfile(record DecisionRecord, caps []string) (*specs.LinuxSeccomp,
 	case record.Type == profile.TypeUnconfined:
 		return nil, nil
 	case record.Path != "":
-		p, err = profile.Load(record.Path)
+		// Rendered for the container as create rendered it: a
+		// Docker-format file depends on its capabilities.
+		var t *profile.Template
+		if t, err = profile.LoadTemplate(record.Path); err == nil {
+			p = t.Render(caps, profile.HostNode())
+		}
 	case record.Type == profile.TypeRuntimeDefault:
 		p = profile.RuntimeDefault(caps)
 	default:

@@ -137,15 +137,20 @@ func checkProfiles(p spec.Policy, r *report) {
 		}
 		n++
 		rel, _ := filepath.Rel(p.ProfileRoot, path)
-		prof, err := profile.Load(path)
+		t, err := profile.LoadTemplate(path)
 		if err != nil {
 			bad = append(bad, fmt.Sprintf("%s: %v", rel, err))
 			return nil
 		}
-		// As create does: validate, then compile (without the cache:
-		// doctor must not fill it with programs nobody asked for).
-		if _, err := profile.CompileValid(prof, filter.Options{}, nil, nil); err != nil {
-			bad = append(bad, fmt.Sprintf("%s: %v", rel, err))
+		// As create does: render for the container (Docker's format
+		// depends on its capabilities), validate, then compile (without
+		// the cache: doctor must not fill it with programs nobody asked
+		// for).
+		for _, caps := range profile.RepresentativeCapabilities() {
+			if _, err := profile.CompileValid(t.Render(caps, profile.HostNode()), filter.Options{}, nil, nil); err != nil {
+				bad = append(bad, fmt.Sprintf("%s: %v", rel, err))
+				break
+			}
 		}
 		return nil
 	})

@@ -231,10 +231,9 @@ func ValidateTemplate(t *Template) []Finding {
 	if !t.Conditional() {
 		return Validate(t.AllRules())
 	}
-	all := slices.DeleteFunc(slices.Clone(CapabilityNames[:]), func(c string) bool { return c == "" })
 	var findings []Finding
 	seen := map[Finding]bool{}
-	for _, caps := range [][]string{nil, DefaultCapabilities, all} {
+	for _, caps := range RepresentativeCapabilities() {
 		p, index := t.render(caps, HostNode())
 		for _, f := range Validate(p) {
 			f.Path = renumber(f.Path, index)
@@ -259,4 +258,13 @@ func renumber(path string, index []int) string {
 		return path
 	}
 	return fmt.Sprintf("syscalls[%d]%s", index[i], rest[end+1:])
+}
+
+// RepresentativeCapabilities are the containers a conditional profile is
+// checked for: no capability, containerd's default set and every
+// capability. Docker's conditions test one capability each, so every rule
+// reaches one of them.
+func RepresentativeCapabilities() [][]string {
+	all := slices.DeleteFunc(slices.Clone(CapabilityNames[:]), func(c string) bool { return c == "" })
+	return [][]string{nil, DefaultCapabilities, all}
 }
