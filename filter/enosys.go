@@ -30,11 +30,11 @@ import (
 //
 // An ABI the profile does not list gets no section: libseccomp's program
 // applies its bad-arch action to it.
-func enosysStub(profile *specs.LinuxSeccomp, archList []specs.Arch) ([]bpf.Instruction, error) {
+func enosysStub(profile *specs.LinuxSeccomp, archList []specs.Arch, opts Options) ([]bpf.Instruction, error) {
 	if !wantsEnosysStub(profile) {
 		return nil, nil
 	}
-	highest := highestSyscalls(profile, archList)
+	highest := highestSyscalls(profile, archList, opts)
 	if len(highest) == 0 {
 		return nil, nil
 	}
@@ -88,13 +88,20 @@ func wantsEnosysStub(profile *specs.LinuxSeccomp) bool {
 }
 
 // highestSyscalls finds, per architecture, the highest syscall number among
-// all names in the profile that exist on that architecture.
-func highestSyscalls(profile *specs.LinuxSeccomp, archList []specs.Arch) map[specs.Arch]uint32 {
+// all names in the profile that the filter has rules for on that
+// architecture: libseccomp's number where it knows the name (a name it
+// turns into a multiplexer rule on i386 does not count, as in runc), and
+// the table's where sysgate filters the name by number, so that the stub
+// never hides a rule by number behind ENOSYS.
+func highestSyscalls(profile *specs.LinuxSeccomp, archList []specs.Arch, opts Options) map[specs.Arch]uint32 {
 	highest := map[specs.Arch]uint32{}
 	for _, arch := range archList {
 		for _, rule := range profile.Syscalls {
 			for _, name := range rule.Names {
-				nr, ok := SyscallNumber(name, arch)
+				nr, ok := libseccompNumber(name, arch)
+				if !ok {
+					nr, ok = opts.byNumber(name, arch)
+				}
 				if ok && uint32(nr) >= highest[arch] {
 					highest[arch] = uint32(nr)
 				}

@@ -5,6 +5,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	libseccomp "github.com/seccomp/libseccomp-golang"
+
+	"github.com/sysgate/sysgate/filter/syscalls"
 )
 
 // The tables below are the only place where profile spellings meet
@@ -78,43 +80,90 @@ func IsKnownOperator(o specs.LinuxSeccompOperator) bool { _, ok := operators[o];
 func IsKnownArch(a specs.Arch) bool                     { _, ok := arches[a]; return ok }
 func IsKnownFlag(f specs.LinuxSeccompFlag) bool         { _, ok := flags[f]; return ok }
 
-// SyscallNumber resolves a syscall name for one architecture, the way the
-// kernel numbers it for that ABI (x32 numbers carry X32SyscallBit). ok is
-// false when libseccomp does not know the name for that architecture.
+// SyscallNumber resolves a syscall name for one architecture from sysgate's
+// own table (package filter/syscalls, Linux syscalls.KernelVersion), the way
+// the kernel numbers it for that ABI: x32 numbers carry X32SyscallBit, and
+// i386 names the kernel also reaches through socketcall or ipc (socket,
+// shmget, ...) have their direct numbers. ok is false for an architecture
+// sysgate does not compile for and for a name the ABI does not have. The
+// compiler, the validator, the explainer and the interpreter's tests all
+// read this one table, whatever libseccomp's age.
 func SyscallNumber(name string, arch specs.Arch) (nr int32, ok bool) {
-	a, known := arches[arch]
-	if !known {
+	if !IsKnownArch(arch) {
+		return 0, false
+	}
+	n, ok := syscalls.Number(arch, name)
+	return int32(n), ok
+}
+
+// SyscallName is the inverse of SyscallNumber.
+func SyscallName(nr int32, arch specs.Arch) (string, bool) {
+	if !IsKnownArch(arch) {
+		return "", false
+	}
+	return syscalls.Name(arch, int(nr))
+}
+
+// IsKnownSyscall reports whether name is a syscall at all: of any ABI in
+// sysgate's table (x86_64, x86, x32, aarch64, arm), or of any architecture
+// libseccomp knows (mips, ppc, s390, ... get pseudo-syscall numbers on the
+// x86 family). A name neither knows is most likely a typo.
+func IsKnownSyscall(name string) bool {
+	if syscalls.Known(name) {
+		return true
+	}
+	_, err := libseccomp.GetSyscallFromName(name)
+	return err == nil
+}
+
+// LibseccompKnows reports whether the linked libseccomp can put a rule for
+// name into a filter for arch: it resolves the name to a real number there,
+// or, on x86 (i386), to one of the calls it rewrites into rules for the
+// multiplexer (socketcall, ipc) and the direct syscall.
+func LibseccompKnows(name string, arch specs.Arch) bool {
+	a, ok := arches[arch]
+	if !ok {
+		return false
+	}
+	sc, err := libseccomp.GetSyscallFromNameByArch(name, a)
+	if err != nil {
+		return false
+	}
+	return int32(sc) >= 0 || (arch == specs.ArchX86 && multiplexedOnI386(int32(sc)))
+}
+
+// libseccompNumber is libseccomp's number for name on arch, when it has a
+// real one.
+func libseccompNumber(name string, arch specs.Arch) (int32, bool) {
+	a, ok := arches[arch]
+	if !ok {
 		return 0, false
 	}
 	sc, err := libseccomp.GetSyscallFromNameByArch(name, a)
-	if err != nil || sc < 0 {
+	if err != nil || int32(sc) < 0 {
 		return 0, false
 	}
 	return int32(sc), true
 }
 
-// IsKnownSyscall reports whether libseccomp knows the name on any of the
-// architectures sysgate compiles for.
-func IsKnownSyscall(name string) bool {
-	for arch := range arches {
-		if _, ok := SyscallNumber(name, arch); ok {
-			return true
-		}
-	}
-	return false
+// multiplexedOnI386 reports whether sc is one of libseccomp's
+// pseudo-syscall numbers for the calls i386 reaches through socketcall
+// (__PNR_socket -101 to __PNR_sendmmsg -120) or ipc (__PNR_semop -201 to
+// __PNR_shmctl -224); any other negative number means "not on this ABI".
+func multiplexedOnI386(sc int32) bool {
+	return (sc <= -101 && sc >= -120) || (sc <= -201 && sc >= -224)
 }
 
-// SyscallName is the inverse of SyscallNumber.
-func SyscallName(nr int32, arch specs.Arch) (string, bool) {
-	a, known := arches[arch]
-	if !known {
-		return "", false
+// FilteredByNumber reports whether sysgate filters name on arch by its
+// number from its own table, because the linked libseccomp cannot name it
+// there (a syscall newer than the library: mseal, listmount, statmount, ...
+// with Debian 12's 2.5.4), and returns that number.
+func FilteredByNumber(name string, arch specs.Arch) (nr int32, ok bool) {
+	nr, inTable := SyscallNumber(name, arch)
+	if !inTable || LibseccompKnows(name, arch) {
+		return 0, false
 	}
-	name, err := libseccomp.ScmpSyscall(nr).GetNameByArch(a)
-	if err != nil || name == "" {
-		return "", false
-	}
-	return name, true
+	return nr, true
 }
 
 func sortedKeys[K ~string, V any](m map[K]V) []string {
