@@ -6,11 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sysgate/sysgate/filter"
+	"github.com/sysgate/sysgate/integration/probetest"
 )
 
 func writeFile(t *testing.T, name, content string) string {
@@ -256,6 +258,23 @@ func TestExec(t *testing.T) {
 	out, err = exec.Command(bin, "exec", "--profile", block, "cat", "/proc/self/status").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "Seccomp:\t2") || !strings.Contains(string(out), "NoNewPrivs:\t1") {
 		t.Errorf("status under the profile: %v\n%s", err, out)
+	}
+
+	// Issue 22: listmount and statmount are newer than libseccomp 2.5.4;
+	// their rules are filtered by number (ENOSYS where the kernel lacks
+	// them, as the kernel would answer).
+	deny := writeFile(t, "deny.json", `{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["listmount","statmount","mkdir"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}`)
+	probePath := probetest.BuildForTest(t)
+	for _, name := range []string{"listmount", "statmount"} {
+		nr, _ := filter.SyscallNumber(name, specs.ArchX86_64)
+		want := `"errname":"EACCES"`
+		if filter.KernelLacks(name) {
+			want = `"errname":"ENOSYS"`
+		}
+		out, err := exec.Command(bin, "exec", "--profile", deny, "--", probePath, strconv.Itoa(int(nr)), "0", "0", "0", "0").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), want) {
+			t.Errorf("%s under the denylist: %v, want %s\n%s", name, err, want, out)
+		}
 	}
 
 	// A profile that fails to compile runs nothing.
