@@ -38,15 +38,6 @@ type Options struct {
 	kernel        *KernelSyscalls
 }
 
-// byNumber reports whether name is filtered by number on arch, and its
-// number there.
-func (o Options) byNumber(name string, arch specs.Arch) (int32, bool) {
-	if o.forceNumbered[name] {
-		return SyscallNumber(name, arch)
-	}
-	return FilteredByNumber(name, arch)
-}
-
 // kernelLacks reports whether the kernel sysgate compiles for lacks name;
 // it probes the running kernel only for a name the probe covers.
 func (o Options) kernelLacks(name string) bool {
@@ -97,9 +88,10 @@ func Compile(profile *specs.LinuxSeccomp, opts Options) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
+	names := newResolver(opts)
 	numbered := map[specs.Arch][]numberedSyscall{}
 	for _, arch := range archList {
-		if numbered[arch], err = numberedFor(plan, arch, opts); err != nil {
+		if numbered[arch], err = numberedFor(plan, arch, names); err != nil {
 			return nil, err
 		}
 	}
@@ -118,7 +110,7 @@ func Compile(profile *specs.LinuxSeccomp, opts Options) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	stub, err := enosysStub(profile, archList, opts)
+	stub, err := enosysStub(profile, archList, names)
 	if err != nil {
 		return nil, err
 	}

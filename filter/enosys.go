@@ -30,11 +30,11 @@ import (
 //
 // An ABI the profile does not list gets no section: libseccomp's program
 // applies its bad-arch action to it.
-func enosysStub(profile *specs.LinuxSeccomp, archList []specs.Arch, opts Options) ([]bpf.Instruction, error) {
+func enosysStub(profile *specs.LinuxSeccomp, archList []specs.Arch, names *resolver) ([]bpf.Instruction, error) {
 	if !wantsEnosysStub(profile) {
 		return nil, nil
 	}
-	highest := highestSyscalls(profile, archList, opts)
+	highest := highestSyscalls(profile, archList, names)
 	if len(highest) == 0 {
 		return nil, nil
 	}
@@ -93,14 +93,15 @@ func wantsEnosysStub(profile *specs.LinuxSeccomp) bool {
 // turns into a multiplexer rule on i386 does not count, as in runc), and
 // the table's where sysgate filters the name by number, so that the stub
 // never hides a rule by number behind ENOSYS.
-func highestSyscalls(profile *specs.LinuxSeccomp, archList []specs.Arch, opts Options) map[specs.Arch]uint32 {
+func highestSyscalls(profile *specs.LinuxSeccomp, archList []specs.Arch, names *resolver) map[specs.Arch]uint32 {
 	highest := map[specs.Arch]uint32{}
 	for _, arch := range archList {
 		for _, rule := range profile.Syscalls {
 			for _, name := range rule.Names {
-				nr, ok := libseccompNumber(name, arch)
-				if !ok {
-					nr, ok = opts.byNumber(name, arch)
+				v := names.resolve(name, arch)
+				nr, ok := v.libNr, v.libReal
+				if v.byNumber {
+					nr, ok = v.nr, true
 				}
 				if ok && uint32(nr) >= highest[arch] {
 					highest[arch] = uint32(nr)

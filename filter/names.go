@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"fmt"
 	"sort"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -121,29 +122,19 @@ func IsKnownSyscall(name string) bool {
 // or, on x86 (i386), to one of the calls it rewrites into rules for the
 // multiplexer (socketcall, ipc) and the direct syscall.
 func LibseccompKnows(name string, arch specs.Arch) bool {
-	a, ok := arches[arch]
-	if !ok {
-		return false
-	}
-	sc, err := libseccomp.GetSyscallFromNameByArch(name, a)
-	if err != nil {
-		return false
-	}
-	return int32(sc) >= 0 || (arch == specs.ArchX86 && multiplexedOnI386(int32(sc)))
+	sc, err := libseccompResolve(name, arch)
+	return err == nil && (sc >= 0 || (arch == specs.ArchX86 && multiplexedOnI386(sc)))
 }
 
-// libseccompNumber is libseccomp's number for name on arch, when it has a
-// real one.
-func libseccompNumber(name string, arch specs.Arch) (int32, bool) {
+// libseccompResolve is libseccomp's number for name on arch: negative for
+// its pseudo-syscalls, an error for a name it does not know.
+func libseccompResolve(name string, arch specs.Arch) (int32, error) {
 	a, ok := arches[arch]
 	if !ok {
-		return 0, false
+		return 0, fmt.Errorf("architecture %s is not one sysgate compiles for", arch)
 	}
 	sc, err := libseccomp.GetSyscallFromNameByArch(name, a)
-	if err != nil || int32(sc) < 0 {
-		return 0, false
-	}
-	return int32(sc), true
+	return int32(sc), err
 }
 
 // multiplexedOnI386 reports whether sc is one of libseccomp's
@@ -164,6 +155,50 @@ func FilteredByNumber(name string, arch specs.Arch) (nr int32, ok bool) {
 		return 0, false
 	}
 	return nr, true
+}
+
+// resolver answers, once per name and ABI within one compile, what
+// libseccomp and the table make of a name: a compile asks about each name
+// of the profile for every ABI more than once, and each libseccomp lookup
+// is a cgo call.
+type resolver struct {
+	opts Options
+	memo map[nameOnArch]resolved
+}
+
+type nameOnArch struct {
+	name string
+	arch specs.Arch
+}
+
+type resolved struct {
+	// libNr is libseccomp's real number for the name, when libReal.
+	libNr   int32
+	libReal bool
+	// nr is the table's number, when sysgate filters the name by number
+	// (byNumber): libseccomp cannot name it there, or a test forces it.
+	nr       int32
+	byNumber bool
+}
+
+func newResolver(opts Options) *resolver {
+	return &resolver{opts: opts, memo: map[nameOnArch]resolved{}}
+}
+
+func (r *resolver) resolve(name string, arch specs.Arch) resolved {
+	key := nameOnArch{name, arch}
+	if v, ok := r.memo[key]; ok {
+		return v
+	}
+	var v resolved
+	sc, err := libseccompResolve(name, arch)
+	knows := err == nil && (sc >= 0 || (arch == specs.ArchX86 && multiplexedOnI386(sc)))
+	v.libNr, v.libReal = sc, err == nil && sc >= 0
+	if nr, inTable := SyscallNumber(name, arch); inTable && (!knows || r.opts.forceNumbered[name]) {
+		v.nr, v.byNumber = nr, true
+	}
+	r.memo[key] = v
+	return v
 }
 
 func sortedKeys[K ~string, V any](m map[K]V) []string {

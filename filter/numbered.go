@@ -78,17 +78,17 @@ type NumberedSyscall struct {
 
 // numberedFor collects the syscalls that the planned rules name and that
 // sysgate filters by number on arch, in ascending order of number.
-func numberedFor(plan []plannedRule, arch specs.Arch, opts Options) ([]numberedSyscall, error) {
+func numberedFor(plan []plannedRule, arch specs.Arch, names *resolver) ([]numberedSyscall, error) {
 	byNr := map[uint32]*numberedSyscall{}
 	for _, r := range plan {
-		nr, ok := opts.byNumber(r.syscall, arch)
-		if !ok {
+		v := names.resolve(r.syscall, arch)
+		if !v.byNumber {
 			continue
 		}
-		n := byNr[uint32(nr)]
+		n := byNr[uint32(v.nr)]
 		if n == nil {
-			n = &numberedSyscall{name: r.syscall, nr: uint32(nr), ret: r.ret, where: r.where}
-			byNr[uint32(nr)] = n
+			n = &numberedSyscall{name: r.syscall, nr: uint32(v.nr), ret: r.ret, where: r.where}
+			byNr[uint32(v.nr)] = n
 		}
 		switch {
 		case n.unconditional:
@@ -108,7 +108,7 @@ func numberedFor(plan []plannedRule, arch specs.Arch, opts Options) ([]numberedS
 	}
 	out := make([]numberedSyscall, 0, len(byNr))
 	for _, n := range byNr {
-		if opts.kernelLacks(n.name) {
+		if names.opts.kernelLacks(n.name) {
 			n.lacking, n.unconditional, n.groups = true, true, nil
 			n.ret = bpf.RetErrno | uint32(unix.ENOSYS)
 		}
