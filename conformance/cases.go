@@ -7,15 +7,15 @@ import (
 
 // Cases returns every case, in report order: actions, spec MUSTs,
 // argument operators, architectures, the ENOSYS stub, flags, the
-// container's seccomp status (init and exec), syscall names, and the seed
-// document's checks.
+// container's seccomp status (init and exec), syscall names, syscalls newer
+// than libseccomp, and the seed document's checks.
 func Cases() []Case { return append([]Case(nil), allCases()...) }
 
 var allCases = sync.OnceValue(func() []Case {
 	var all []Case
 	for _, group := range [][]Case{
 		actionCases(), mustCases(), argCases(), archCases(), enosysCases(),
-		flagCases(), statusCases(), nameCases(), seedCases(),
+		flagCases(), statusCases(), nameCases(), newerCases(), seedCases(),
 	} {
 		all = append(all, group...)
 	}

@@ -85,14 +85,16 @@ var x86_64NameList = sync.OnceValue(func() []namedNr {
 	var out []namedNr
 	// x86_64 numbers stop below 512, where the x32-only entries begin.
 	for nr := int32(0); nr < 512; nr++ {
-		if name, ok := filter.SyscallName(nr, specs.ArchX86_64); ok {
+		if name, ok := filter.SyscallName(nr, specs.ArchX86_64); ok && filter.LibseccompKnows(name, specs.ArchX86_64) {
 			out = append(out, namedNr{name, nr})
 		}
 	}
 	return out
 })
 
-// x86_64Names lists the syscalls libseccomp knows on x86_64, by number.
+// x86_64Names lists the syscalls libseccomp knows on x86_64, by number:
+// the names runtimes that compile with libseccomp read as sysgate does.
+// Syscalls newer than libseccomp have cases of their own (cases_newer.go).
 func x86_64Names() []namedNr { return x86_64NameList() }
 
 // with returns a copy of p changed by edit: cases share base shapes.

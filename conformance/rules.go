@@ -23,6 +23,8 @@ const (
 	ruleUnknownValue  = "runtime-spec config-linux.md#seccomp: actions, architectures, operators and flags \"are strings that match the definitions in seccomp.h\"; runtime.md#create: a runtime that cannot apply the config MUST generate an error"
 	ruleNames         = "runtime-spec config-linux.md#seccomp: syscalls[].names \"MUST contain at least one entry\""
 	ruleUnknownName   = "runtime-spec config-linux.md#seccomp: syscalls[].names; unknown names are unspecified (runtime-spec#972): refuse, or ignore them without dropping the rule's other names"
+	ruleNewerDeny     = "runtime-spec config-linux.md#seccomp: syscalls[].names, the syscalls a rule applies to, whatever the runtime's libseccomp knows; a runtime that cannot filter a syscall newer than its libseccomp fails creation rather than run without the rule (de facto: sysgate, issue 22; runtime-spec#972)"
+	ruleNewerAllow    = "runtime-spec config-linux.md#seccomp: syscalls[].names; a syscall the profile allows by name runs, whatever the age of the runtime's libseccomp (containerd's RuntimeDefault allows mseal, listmount, statmount)"
 	ruleOperator      = "runtime-spec config-linux.md#seccomp: syscalls[].args[].op, libseccomp's SCMP_CMP_* semantics on the 64-bit argument"
 	ruleArgsAnd       = "runtime-spec config-linux.md#seccomp: syscalls[].args, conditions on different arguments all apply (libseccomp seccomp_rule_add)"
 	ruleArgsOr        = "runc/crun (de facto, relied on by containerd's RuntimeDefault): repeated args[].index on one rule means OR, one libseccomp rule per condition"

@@ -304,7 +304,7 @@ func (a Action) argv() (argv []string, nr int64, err error) {
 	}
 	n, ok := filter.SyscallNumber(a.Syscall, arch)
 	if !ok {
-		return nil, 0, fmt.Errorf("libseccomp does not know %s on %s", a.Syscall, arch)
+		return nil, 0, fmt.Errorf("%s has no number on %s in sysgate's syscall table", a.Syscall, arch)
 	}
 	// The probe takes x32 numbers without the x32 bit and sets it itself;
 	// the kernel's audit record shows it set.

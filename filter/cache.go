@@ -50,9 +50,9 @@ const DefaultCacheBytes = 64 << 20
 
 // cacheFormat changes whenever the compiler's output for the same input
 // may change (the stub, the rule translation, the entry layout).
-const cacheFormat = "sysgate-bpf-v3"
+const cacheFormat = "sysgate-bpf-v4"
 
-var cacheMagic = []byte("SGBPF\x03")
+var cacheMagic = []byte("SGBPF\x04")
 
 // keyLen is the length of a key: hex sha256.
 const keyLen = 2 * sha256.Size
@@ -65,6 +65,10 @@ type cacheMeta struct {
 	ListenerPath     string       `json:"listenerPath,omitempty"`
 	ListenerMetadata string       `json:"listenerMetadata,omitempty"`
 	Ignored          []string     `json:"ignored,omitempty"`
+	// ByNumber: which syscalls the program filters by number, and whether
+	// the kernel it was compiled on lacks them (the kernel release is in
+	// the key).
+	ByNumber []NumberedSyscall `json:"byNumber,omitempty"`
 }
 
 // Lookup returns the cached program for the profile, if there is a sound
@@ -164,7 +168,7 @@ func (c *Cache) store(key string, prog *Program) error {
 	if !c.trusted() {
 		return errors.New("cache directory not trusted")
 	}
-	meta, err := json.Marshal(cacheMeta{prog.StubLength, prog.Flags, prog.Arches, prog.ListenerPath, prog.ListenerMetadata, prog.Ignored})
+	meta, err := json.Marshal(cacheMeta{prog.StubLength, prog.Flags, prog.Arches, prog.ListenerPath, prog.ListenerMetadata, prog.Ignored, prog.ByNumber})
 	if err != nil {
 		return err
 	}
@@ -252,7 +256,7 @@ func decodeEntry(data []byte, key string) (*Program, error) {
 		return nil, errors.New("bad stub length")
 	}
 	return &Program{Instructions: insns, StubLength: meta.StubLength, Flags: meta.Flags, Arches: meta.Arches,
-		ListenerPath: meta.ListenerPath, ListenerMetadata: meta.ListenerMetadata, Ignored: meta.Ignored}, nil
+		ListenerPath: meta.ListenerPath, ListenerMetadata: meta.ListenerMetadata, Ignored: meta.Ignored, ByNumber: meta.ByNumber}, nil
 }
 
 // evict removes the least recently used entries once the cache is over its

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -40,9 +41,13 @@ func TestCacheHitAndKey(t *testing.T) {
 	}
 	for _, got := range []*filter.Program{first, second} {
 		if !bytes.Equal(got.Bytes(), want.Bytes()) || got.StubLength != want.StubLength || got.Flags != want.Flags ||
-			strings.Join(got.Ignored, ",") != strings.Join(want.Ignored, ",") || len(got.Arches) != len(want.Arches) {
+			strings.Join(got.Ignored, ",") != strings.Join(want.Ignored, ",") || len(got.Arches) != len(want.Arches) ||
+			!slices.Equal(got.ByNumber, want.ByNumber) {
 			t.Errorf("cached program differs from a fresh compile")
 		}
+	}
+	if len(want.ByNumber) == 0 {
+		t.Error("RuntimeDefault names syscalls newer than libseccomp: the test must show that the cache keeps ByNumber")
 	}
 	// Inputs that change the program change the key.
 	noFlags := *profile

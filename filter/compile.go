@@ -31,6 +31,20 @@ type Options struct {
 	// Both give the same verdicts; the joint export is much slower, since
 	// libseccomp's export is super-linear in the size of the program.
 	Joint bool
+
+	// For tests: names to filter by number even where libseccomp knows
+	// them, and the kernel to compile for instead of the running one.
+	forceNumbered map[string]bool
+	kernel        *KernelSyscalls
+}
+
+// kernelLacks reports whether the kernel sysgate compiles for lacks name;
+// it probes the running kernel only for a name the probe covers.
+func (o Options) kernelLacks(name string) bool {
+	if o.kernel != nil {
+		return o.kernel.Lacks(name)
+	}
+	return KernelLacks(name)
 }
 
 // The binary tree is the default: a syscall that runs the filter executes
@@ -70,19 +84,48 @@ func Compile(profile *specs.LinuxSeccomp, opts Options) (*Program, error) {
 		return nil, err
 	}
 
+	plan, err := planRules(profile)
+	if err != nil {
+		return nil, err
+	}
+	names := newResolver(opts)
+	numbered := map[specs.Arch][]numberedSyscall{}
+	for _, arch := range archList {
+		if numbered[arch], err = numberedFor(plan, arch, names); err != nil {
+			return nil, err
+		}
+	}
 	var insns []bpf.Instruction
-	var ignored []string
+	var unknown []string
 	if opts.Joint {
-		insns, ignored, err = libseccompProgram(profile, defaultAction, archList, opts.optimize())
+		insns, unknown, err = libseccompProgram(plan, defaultAction, archList, opts)
+		if err == nil {
+			var prefix []bpf.Instruction
+			prefix, err = numberedPrefix(numbered)
+			insns = append(prefix, insns...)
+		}
 	} else {
-		insns, ignored, err = joinedProgram(profile, defaultAction, archList, opts.optimize())
+		insns, unknown, err = joinedProgram(plan, defaultAction, archList, opts, numbered)
 	}
 	if err != nil {
 		return nil, err
 	}
-	stub, err := enosysStub(profile, archList)
+	stub, err := enosysStub(profile, archList, names)
 	if err != nil {
 		return nil, err
+	}
+	var byNumber []NumberedSyscall
+	for _, arch := range archList {
+		byNumber = append(byNumber, describeNumbered(arch, numbered[arch])...)
+	}
+	// A name libseccomp does not know is ignored, as runc ignores it, only
+	// when sysgate's table has no number for it on any ABI of the filter
+	// either.
+	var ignored []string
+	for _, name := range unknown {
+		if !slices.ContainsFunc(byNumber, func(n NumberedSyscall) bool { return n.Name == name }) {
+			ignored = append(ignored, name)
+		}
 	}
 	prog := &Program{
 		Instructions:     append(stub, insns...),
@@ -92,6 +135,7 @@ func Compile(profile *specs.LinuxSeccomp, opts Options) (*Program, error) {
 		ListenerPath:     profile.ListenerPath,
 		ListenerMetadata: profile.ListenerMetadata,
 		Ignored:          ignored,
+		ByNumber:         byNumber,
 	}
 	if n := len(prog.Instructions); n > bpf.MaxInstructions {
 		return nil, fmt.Errorf("the compiled filter has %d instructions, more than the kernel's limit of %d: split rules with many argument conditions or drop architectures", n, bpf.MaxInstructions)
@@ -99,9 +143,10 @@ func Compile(profile *specs.LinuxSeccomp, opts Options) (*Program, error) {
 	return prog, nil
 }
 
-// libseccompProgram has libseccomp compile the rules for exactly archList
-// and export the program.
-func libseccompProgram(profile *specs.LinuxSeccomp, defaultAction libseccomp.ScmpAction, archList []specs.Arch, optimize int) ([]bpf.Instruction, []string, error) {
+// libseccompProgram has libseccomp compile the planned rules for exactly
+// archList and export the program; it returns the names libseccomp does not
+// know.
+func libseccompProgram(plan []plannedRule, defaultAction libseccomp.ScmpAction, archList []specs.Arch, opts Options) ([]bpf.Instruction, []string, error) {
 	f, err := libseccomp.NewFilter(defaultAction)
 	if err != nil {
 		return nil, nil, fmt.Errorf("libseccomp: creating a filter: %w", err)
@@ -113,7 +158,7 @@ func libseccompProgram(profile *specs.LinuxSeccomp, defaultAction libseccomp.Scm
 	if err := f.SetBadArchAction(libseccomp.ActKillProcess); err != nil {
 		return nil, nil, fmt.Errorf("libseccomp: setting the bad-arch action: %w", err)
 	}
-	if optimize == OptimizeBinaryTree {
+	if opts.optimize() == OptimizeBinaryTree {
 		if err := f.SetOptimize(OptimizeBinaryTree); err != nil {
 			return nil, nil, fmt.Errorf("libseccomp: binary-tree layout needs libseccomp >= 2.5: %w", err)
 		}
@@ -134,12 +179,12 @@ func libseccompProgram(profile *specs.LinuxSeccomp, defaultAction libseccomp.Scm
 			return nil, nil, fmt.Errorf("libseccomp: removing the native architecture: %w", err)
 		}
 	}
-	ignored, err := addRules(f, profile)
+	unknown, err := addRules(f, plan, opts)
 	if err != nil {
 		return nil, nil, err
 	}
 	insns, err := exportBPF(f)
-	return insns, ignored, err
+	return insns, unknown, err
 }
 
 // effectiveArches is the native arch followed by the requested ones, each
@@ -242,13 +287,51 @@ func scmpAction(action specs.LinuxSeccompAction, errnoRet *uint) (libseccomp.Scm
 	}
 }
 
-// addRules adds the profile's rules the way runc does, so that a profile
+// retValue is a rule's action as the SECCOMP_RET_* value the filter
+// returns; the action and errno were checked by scmpAction.
+func retValue(action specs.LinuxSeccompAction, errnoRet *uint) uint32 {
+	code := uint32(defaultErrno)
+	if errnoRet != nil {
+		code = uint32(*errnoRet)
+	}
+	switch action {
+	case specs.ActKillProcess:
+		return bpf.RetKillProcess
+	case specs.ActTrap:
+		return bpf.RetTrap
+	case specs.ActErrno:
+		return bpf.RetErrno | code
+	case specs.ActTrace:
+		return bpf.RetTrace | code
+	case specs.ActLog:
+		return bpf.RetLog
+	case specs.ActNotify:
+		return bpf.RetUserNotif
+	case specs.ActAllow:
+		return bpf.RetAllow
+	}
+	return bpf.RetKillThread // SCMP_ACT_KILL and SCMP_ACT_KILL_THREAD
+}
+
+// plannedRule is one name of one rule, as the filter gets it.
+type plannedRule struct {
+	where   string // "syscalls[i].names[j]"
+	syscall string
+	action  specs.LinuxSeccompAction
+	scmp    libseccomp.ScmpAction
+	ret     uint32 // scmp as a SECCOMP_RET_* value
+	args    []specs.LinuxSeccompArg
+	conds   []libseccomp.ScmpCondition
+	or      bool // an argument index repeats: each condition is a rule
+}
+
+// planRules reads the profile's rules the way runc does, so that a profile
 // means the same under sysgate as under runc: one rule per name; rules equal
 // to the default action are left out (libseccomp refuses them); conditions
 // on distinct argument indexes are ANDed in one rule, but when an index
 // repeats every condition becomes a rule of its own, i.e. they are ORed
 // (containerd's default profile relies on this for clone and personality).
-func addRules(f *libseccomp.ScmpFilter, profile *specs.LinuxSeccomp) (ignored []string, err error) {
+func planRules(profile *specs.LinuxSeccomp) ([]plannedRule, error) {
 	defaultAction, _ := scmpAction(profile.DefaultAction, profile.DefaultErrnoRet)
 	// Two unconditional rules with different actions for one syscall: the
 	// first wins, as libseccomp (and so runc) decides. Real profiles rely on
@@ -256,6 +339,7 @@ func addRules(f *libseccomp.ScmpFilter, profile *specs.LinuxSeccomp) (ignored []
 	// sysgate does not hand the later rule to libseccomp at all, so the
 	// outcome does not depend on libseccomp's internals.
 	unconditional := map[string]bool{}
+	var plan []plannedRule
 	for i, rule := range profile.Syscalls {
 		where := fmt.Sprintf("syscalls[%d]", i)
 		action, err := scmpAction(rule.Action, rule.ErrnoRet)
@@ -276,19 +360,33 @@ func addRules(f *libseccomp.ScmpFilter, profile *specs.LinuxSeccomp) (ignored []
 				}
 				unconditional[name] = true
 			}
-			call, err := libseccomp.GetSyscallFromName(name)
-			if err != nil {
-				if !slices.Contains(ignored, name) {
-					ignored = append(ignored, name)
-				}
-				continue
-			}
-			if err := addRule(f, call, action, conds, orConds); err != nil {
-				return nil, fmt.Errorf("%s.names[%d] %q with %s: libseccomp refused the rule: %w (is the same syscall given conflicting rules elsewhere in the profile?)", where, j, name, rule.Action, err)
-			}
+			plan = append(plan, plannedRule{where: fmt.Sprintf("%s.names[%d]", where, j), syscall: name,
+				action: rule.Action, scmp: action, ret: retValue(rule.Action, rule.ErrnoRet),
+				args: rule.Args, conds: conds, or: orConds})
 		}
 	}
-	return ignored, nil
+	return plan, nil
+}
+
+// addRules hands libseccomp every planned rule whose name it knows, on any
+// of its architectures, and returns the names it does not know. Names
+// sysgate filters by number are added as well where libseccomp knows them
+// on some other ABI: on the ABI where it cannot name them, libseccomp
+// resolves them to a pseudo-syscall that matches nothing.
+func addRules(f *libseccomp.ScmpFilter, plan []plannedRule, opts Options) (unknown []string, err error) {
+	for _, r := range plan {
+		call, err := libseccomp.GetSyscallFromName(r.syscall)
+		if err != nil || opts.forceNumbered[r.syscall] {
+			if !slices.Contains(unknown, r.syscall) {
+				unknown = append(unknown, r.syscall)
+			}
+			continue
+		}
+		if err := addRule(f, call, r.scmp, r.conds, r.or); err != nil {
+			return nil, fmt.Errorf("%s %q with %s: libseccomp refused the rule: %w (is the same syscall given conflicting rules elsewhere in the profile?)", r.where, r.syscall, r.action, err)
+		}
+	}
+	return unknown, nil
 }
 
 func addRule(f *libseccomp.ScmpFilter, call libseccomp.ScmpSyscall, action libseccomp.ScmpAction, conds []libseccomp.ScmpCondition, orConds bool) error {

@@ -2,19 +2,23 @@
 // classic BPF program for the x86 family (x86_64, x86, x32) and loads it. Its
 // code falls into three groups, the third of them a package of its own:
 //
-//   - Compile (compile.go, names.go, enosys.go, join.go, export.go,
-//     program.go, cache.go, explain.go, version.go): libseccomp compiles the
-//     profile once per architecture and exports each program through a memfd;
-//     join puts them behind an arch dispatch, and an ENOSYS stub goes in
-//     front for syscalls newer than the profile. The result is a Program,
-//     cached on disk by content. Explain runs it in the interpreter for every
-//     syscall. This is the only group that uses libseccomp and cgo.
+//   - Compile (compile.go, names.go, numbered.go, enosys.go, join.go,
+//     export.go, program.go, cache.go, explain.go, runtime_compile.go,
+//     version.go): libseccomp compiles the profile once per architecture and
+//     exports each program through a memfd; rules for syscalls newer than
+//     libseccomp are written by number from sysgate's table (filter/syscalls)
+//     in front of each; join puts them behind an arch dispatch, and an ENOSYS
+//     stub goes in front for syscalls newer than the profile. The result is a
+//     Program, cached on disk by content. Explain runs it in the interpreter
+//     for every syscall of the table. This is the only group that uses
+//     libseccomp and cgo.
 //   - The kernel side (the kernel_*.go files): loading a Program into the
 //     calling process with seccomp(2) after checking that this kernel has
 //     every flag and action it uses, user notification (receiving and
 //     answering notifications, handing the listener fd to the agent), and
-//     what the running kernel offers: filter flags, actions, and the ABIs a
-//     process can enter through (the ABI probe).
+//     what the running kernel offers: filter flags, actions, the ABIs a
+//     process can enter through (the ABI probe), and the newest syscalls of
+//     the table it has (the newest-syscall probe).
 //   - The pure toolkit, package filter/bpf: instruction encoding, the
 //     assembler the stub and the join are written with, the checker and
 //     interpreter that prove every verdict without trusting libseccomp, the

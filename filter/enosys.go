@@ -30,11 +30,11 @@ import (
 //
 // An ABI the profile does not list gets no section: libseccomp's program
 // applies its bad-arch action to it.
-func enosysStub(profile *specs.LinuxSeccomp, archList []specs.Arch) ([]bpf.Instruction, error) {
+func enosysStub(profile *specs.LinuxSeccomp, archList []specs.Arch, names *resolver) ([]bpf.Instruction, error) {
 	if !wantsEnosysStub(profile) {
 		return nil, nil
 	}
-	highest := highestSyscalls(profile, archList)
+	highest := highestSyscalls(profile, archList, names)
 	if len(highest) == 0 {
 		return nil, nil
 	}
@@ -88,13 +88,21 @@ func wantsEnosysStub(profile *specs.LinuxSeccomp) bool {
 }
 
 // highestSyscalls finds, per architecture, the highest syscall number among
-// all names in the profile that exist on that architecture.
-func highestSyscalls(profile *specs.LinuxSeccomp, archList []specs.Arch) map[specs.Arch]uint32 {
+// all names in the profile that the filter has rules for on that
+// architecture: libseccomp's number where it knows the name (a name it
+// turns into a multiplexer rule on i386 does not count, as in runc), and
+// the table's where sysgate filters the name by number, so that the stub
+// never hides a rule by number behind ENOSYS.
+func highestSyscalls(profile *specs.LinuxSeccomp, archList []specs.Arch, names *resolver) map[specs.Arch]uint32 {
 	highest := map[specs.Arch]uint32{}
 	for _, arch := range archList {
 		for _, rule := range profile.Syscalls {
 			for _, name := range rule.Names {
-				nr, ok := SyscallNumber(name, arch)
+				v := names.resolve(name, arch)
+				nr, ok := v.libNr, v.libReal
+				if v.byNumber {
+					nr, ok = v.nr, true
+				}
 				if ok && uint32(nr) >= highest[arch] {
 					highest[arch] = uint32(nr)
 				}

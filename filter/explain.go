@@ -7,6 +7,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/sysgate/sysgate/filter/bpf"
+	"github.com/sysgate/sysgate/filter/syscalls"
 )
 
 // Explanation is the interpreter's verdict on one syscall of one ABI.
@@ -23,6 +24,12 @@ type Explanation struct {
 	// running the filter (x86_64 and x86 only; x32 numbers are never
 	// cached).
 	KernelCached bool `json:"kernelCached"`
+	// ByNumber: the profile names this syscall, libseccomp cannot, and
+	// sysgate filters it by its number (numbered.go).
+	ByNumber bool `json:"byNumber,omitempty"`
+	// KernelLacks: sysgate filters it by number and the kernel it compiled
+	// on lacks it, so the filter answers ENOSYS, as the kernel would.
+	KernelLacks bool `json:"kernelLacks,omitempty"`
 }
 
 // highestSyscallNr bounds the syscall numbers explained per ABI; x86
@@ -30,7 +37,7 @@ type Explanation struct {
 const highestSyscallNr = 1024
 
 // Explain runs the compiled program in the interpreter for every syscall
-// libseccomp can name on arch (or only the one called only, if given). The
+// of arch in sysgate's table (or only the one called only, if given). The
 // arguments are sampled from the profile's own conditions, so that a verdict
 // that depends on them shows up as more than one action.
 func Explain(p *Program, profile *specs.LinuxSeccomp, arch specs.Arch, only string) ([]Explanation, error) {
@@ -50,14 +57,19 @@ func Explain(p *Program, profile *specs.LinuxSeccomp, arch specs.Arch, only stri
 		if err != nil {
 			return nil, err
 		}
+		for _, n := range p.ByNumber {
+			if n.Arch == arch && n.Nr == nr {
+				e.ByNumber, e.KernelLacks = true, n.KernelLacks
+			}
+		}
 		out = append(out, e)
 	}
 	if only != "" && len(out) == 0 {
-		return nil, fmt.Errorf("%q is not a syscall libseccomp knows on %s", only, arch)
+		return nil, fmt.Errorf("%q is not a syscall of %s in sysgate's table (Linux %s)", only, arch, syscalls.KernelVersion)
 	}
 	if only == "" {
 		// One number past the table stands for every syscall newer than
-		// libseccomp knows.
+		// the table.
 		e, err := explainOne(p, samples, arch, audit, base|highestSyscallNr, fmt.Sprintf("(unknown nr %d)", highestSyscallNr))
 		if err != nil {
 			return nil, err

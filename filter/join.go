@@ -18,33 +18,35 @@ import (
 //	    jeq AUDIT_ARCH_X86_64 -> amd64
 //	    jeq AUDIT_ARCH_I386   -> i386
 //	    ret KILL_PROCESS                 (an ABI the profile does not list)
-//	amd64: ld nr; jset X32_BIT -> x32 program, else x86_64 program
+//	amd64: ld nr; jset X32_BIT -> x32 part, else x86_64 part
+//	part:  the ABI's rules by number (numbered.go), then libseccomp's
+//	       program for that ABI
 //
 // libseccomp's export is super-linear in the size of the program: three
 // arches exported together cost about three times their separate exports.
 // Each per-arch program still checks its own arch first, so the dispatch
 // only has to choose; TestJoinedMatchesJoint proves the verdicts equal.
-func joinedProgram(profile *specs.LinuxSeccomp, defaultAction libseccomp.ScmpAction, archList []specs.Arch, optimize int) ([]bpf.Instruction, []string, error) {
+func joinedProgram(plan []plannedRule, defaultAction libseccomp.ScmpAction, archList []specs.Arch, opts Options, numbered map[specs.Arch][]numberedSyscall) ([]bpf.Instruction, []string, error) {
 	programs := make([][]bpf.Instruction, len(archList))
-	ignoredPerArch := make([][]string, len(archList))
+	unknownPerArch := make([][]string, len(archList))
 	errs := make([]error, len(archList))
 	var wg sync.WaitGroup
 	for i, arch := range archList {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			programs[i], ignoredPerArch[i], errs[i] = libseccompProgram(profile, defaultAction, []specs.Arch{arch}, optimize)
+			programs[i], unknownPerArch[i], errs[i] = libseccompProgram(plan, defaultAction, []specs.Arch{arch}, opts)
 		}()
 	}
 	wg.Wait()
-	var ignored []string
+	var unknown []string
 	for i := range archList {
 		if errs[i] != nil {
 			return nil, nil, errs[i]
 		}
-		for _, name := range ignoredPerArch[i] {
-			if !slices.Contains(ignored, name) {
-				ignored = append(ignored, name)
+		for _, name := range unknownPerArch[i] {
+			if !slices.Contains(unknown, name) {
+				unknown = append(unknown, name)
 			}
 		}
 	}
@@ -77,12 +79,18 @@ func joinedProgram(profile *specs.LinuxSeccomp, defaultAction libseccomp.ScmpAct
 		a.Label("x86_64")
 		jumpOrKill(&a, x86_64 != nil, "x86_64-program")
 	}
+	// Each ABI's rules by number go right before its program, which then
+	// needs no dispatch of its own.
+	l := &labels{prefix: "numbered-"}
 	for _, part := range []struct {
 		label string
+		arch  specs.Arch
 		insns []bpf.Instruction
-	}{{"x86_64-program", x86_64}, {"x32", x32}, {"i386", i386}} {
+	}{{"x86_64-program", specs.ArchX86_64, x86_64}, {"x32", specs.ArchX32, x32}, {"i386", specs.ArchX86, i386}} {
 		if part.insns != nil {
 			a.Label(part.label)
+			emitNumbered(&a, l, numbered[part.arch], argWidth(part.arch), part.label+"-libseccomp")
+			a.Label(part.label + "-libseccomp")
 			a.Emit(part.insns...)
 		}
 	}
@@ -90,7 +98,7 @@ func joinedProgram(profile *specs.LinuxSeccomp, defaultAction libseccomp.ScmpAct
 	if err != nil {
 		return nil, nil, fmt.Errorf("arch dispatch: %w", err)
 	}
-	return insns, ignored, nil
+	return insns, unknown, nil
 }
 
 // jumpOrKill jumps to the ABI's program, or kills when the profile does not

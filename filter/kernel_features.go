@@ -87,6 +87,9 @@ func checkKernelActions(insns []bpf.Instruction) error {
 	return nil
 }
 
+// KernelRelease is the running kernel's release (uname -r).
+func KernelRelease() string { return kernelRelease() }
+
 func kernelRelease() string {
 	var u unix.Utsname
 	if err := unix.Uname(&u); err != nil {

@@ -23,9 +23,13 @@ type Program struct {
 	ListenerPath string
 	// ListenerMetadata is passed to the listener along with the fd.
 	ListenerMetadata string
-	// Ignored lists syscall names that libseccomp does not know on any of
-	// Arches; like runc, the rules naming them are left out.
+	// Ignored lists syscall names that neither libseccomp nor sysgate's
+	// table knows on any of Arches; like runc, the rules naming them are
+	// left out.
 	Ignored []string
+	// ByNumber lists, per ABI, the syscalls sysgate filters by their
+	// number because libseccomp cannot name them there (numbered.go).
+	ByNumber []NumberedSyscall
 }
 
 // Bytes is the program as the raw sock_filter array seccomp(2) takes.

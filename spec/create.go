@@ -29,7 +29,8 @@ type Create struct {
 // Plan does every check of a create and writes nothing: it reads the
 // bundle (dir resolved relative to at, nil: the working directory),
 // decides, checks the decision against the policy, proves the profile
-// (validated and compiled, through the policy's cache), and renders
+// (validated and compiled, through the policy's cache) and that the runtime
+// enforces all of it, and renders
 // config.json. On error the Create holds what was found so far (the
 // decision, when one was reached). Close releases it either way.
 func Plan(at *os.File, dir, id string, policy Policy) (*Create, error) {
@@ -48,6 +49,9 @@ func Plan(at *os.File, dir, id string, policy Policy) (*Create, error) {
 	}
 	prog, err := c.Decision.Verify(policy.Cache())
 	if err != nil {
+		return c, inContainer(id, err)
+	}
+	if err := checkRuntimeEnforces(c.Decision, prog, policy); err != nil {
 		return c, inContainer(id, err)
 	}
 	var bpf []byte

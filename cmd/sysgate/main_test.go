@@ -6,11 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sysgate/sysgate/filter"
+	"github.com/sysgate/sysgate/integration/probetest"
 )
 
 func writeFile(t *testing.T, name, content string) string {
@@ -166,6 +168,44 @@ func TestExplain(t *testing.T) {
 	}
 }
 
+// sysgate's own RuntimeDefault names syscalls newer than the linked
+// libseccomp (mseal, listmount, statmount, ...): explain prints no warning
+// about them, marks them as filtered by number, and shows them allowed on
+// every ABI; validate notes them and passes even with --strict.
+func TestRuntimeDefaultNewSyscalls(t *testing.T) {
+	_, rd, _ := runCLI("profile", "default")
+	path := writeFile(t, "rd.json", rd)
+	code, stdout, stderr := runCLI("profile", "explain", "--output", "json", path)
+	if code != 0 || stderr != "" {
+		t.Fatalf("explain: exit %d, stderr %q", code, stderr)
+	}
+	var all []filter.Explanation
+	if err := json.Unmarshal([]byte(stdout), &all); err != nil {
+		t.Fatal(err)
+	}
+	byNumber := map[string]bool{}
+	for _, e := range all {
+		if e.Syscall == "mseal" || e.Syscall == "listmount" || e.Syscall == "statmount" {
+			byNumber[string(e.Arch)+"/"+e.Syscall] = true
+			_, filtered := filter.FilteredByNumber(e.Syscall, e.Arch)
+			if e.Action != "SCMP_ACT_ALLOW" || e.ByNumber != filtered {
+				t.Errorf("%s %s: %s, by number %v; want allowed, by number %v", e.Arch, e.Syscall, e.Action, e.ByNumber, filtered)
+			}
+		}
+	}
+	if len(byNumber) != 9 {
+		t.Errorf("explain showed %v, want mseal, listmount and statmount on 3 ABIs", byNumber)
+	}
+	code, stdout, _ = runCLI("profile", "explain", path, "--syscall", "mseal")
+	if _, filtered := filter.FilteredByNumber("mseal", specs.ArchX86_64); code != 0 || filtered != strings.Contains(stdout, "by number") {
+		t.Errorf("text explain of mseal: exit %d, want the note \"by number\" exactly when sysgate filters it so:\n%s", code, stdout)
+	}
+	code, stdout, stderr = runCLI("profile", "validate", "--strict", path)
+	if code != 0 || strings.Contains(stderr, "warning") || !strings.Contains(stdout, "valid (0 warnings, ") {
+		t.Errorf("validate --strict: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+}
+
 func TestDefaultProfile(t *testing.T) {
 	code, stdout, _ := runCLI("profile", "default")
 	var p specs.LinuxSeccomp
@@ -218,6 +258,23 @@ func TestExec(t *testing.T) {
 	out, err = exec.Command(bin, "exec", "--profile", block, "cat", "/proc/self/status").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "Seccomp:\t2") || !strings.Contains(string(out), "NoNewPrivs:\t1") {
 		t.Errorf("status under the profile: %v\n%s", err, out)
+	}
+
+	// Issue 22: listmount and statmount are newer than libseccomp 2.5.4;
+	// their rules are filtered by number (ENOSYS where the kernel lacks
+	// them, as the kernel would answer).
+	deny := writeFile(t, "deny.json", `{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["listmount","statmount","mkdir"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}`)
+	probePath := probetest.BuildForTest(t)
+	for _, name := range []string{"listmount", "statmount"} {
+		nr, _ := filter.SyscallNumber(name, specs.ArchX86_64)
+		want := `"errname":"EACCES"`
+		if filter.KernelLacks(name) {
+			want = `"errname":"ENOSYS"`
+		}
+		out, err := exec.Command(bin, "exec", "--profile", deny, "--", probePath, strconv.Itoa(int(nr)), "0", "0", "0", "0").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), want) {
+			t.Errorf("%s under the denylist: %v, want %s\n%s", name, err, want, out)
+		}
 	}
 
 	// A profile that fails to compile runs nothing.

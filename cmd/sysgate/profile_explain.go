@@ -52,7 +52,7 @@ func runExplain(args []string, stdout, stderr io.Writer) error {
 
 func printExplanations(w io.Writer, all []filter.Explanation) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ARCH\tSYSCALL\tNR\tACTION\tKERNEL CACHE")
+	fmt.Fprintln(tw, "ARCH\tSYSCALL\tNR\tACTION\tKERNEL CACHE\tNOTE")
 	cached := map[specs.Arch][2]int{}
 	for _, e := range all {
 		action := e.Action
@@ -67,7 +67,7 @@ func printExplanations(w io.Writer, all []filter.Explanation) error {
 			c[0]++
 		}
 		cached[e.Arch] = c
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", shortArch(e.Arch), e.Syscall, e.Nr, action, cache)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", shortArch(e.Arch), e.Syscall, e.Nr, action, cache, note(e))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -78,6 +78,18 @@ func printExplanations(w io.Writer, all []filter.Explanation) error {
 		}
 	}
 	return nil
+}
+
+// note says when sysgate, not libseccomp, filters a syscall: it is newer
+// than the linked libseccomp, and sysgate filters it by its number.
+func note(e filter.Explanation) string {
+	switch {
+	case e.KernelLacks:
+		return "by number; this kernel lacks it"
+	case e.ByNumber:
+		return "by number"
+	}
+	return ""
 }
 
 func shortArch(a specs.Arch) string {

@@ -13,14 +13,18 @@ import (
 
 // compileFile loads, validates and compiles a profile. A profile with any
 // validation error is refused before libseccomp sees it; warnings go to
-// stderr so they are seen but do not stop the command.
+// stderr so they are seen but do not stop the command. Notes (how sysgate
+// treats a name, such as filtering it by number) are left to `profile
+// validate`: explain shows them per syscall.
 func compileFile(path string, opts filter.Options, stderr io.Writer) (*specs.LinuxSeccomp, *filter.Program, error) {
 	p, err := profile.Load(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	prog, err := profile.CompileValid(p, opts, nil, func(f profile.Finding) {
-		fmt.Fprintf(stderr, "warning: %s: %s: %s\n", path, f.Path, f.Message)
+		if f.Severity == profile.SeverityWarning {
+			fmt.Fprintf(stderr, "warning: %s: %s: %s\n", path, f.Path, f.Message)
+		}
 	})
 	var invalid *profile.InvalidError
 	switch {

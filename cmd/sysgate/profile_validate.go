@@ -22,7 +22,7 @@ type findingJSON struct {
 
 func runValidate(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("profile validate", "[--strict] [--output text|json] FILE...", stdout)
-	strict := fs.Bool("strict", false, "treat warnings as errors")
+	strict := fs.Bool("strict", false, "treat warnings as errors (notes stay notes)")
 	output := outputFlag(fs)
 	files, err := parseFlags(fs, args)
 	if err != nil {
@@ -73,7 +73,7 @@ func validateFile(file string, strict bool) validationReport {
 	}
 	r.Valid = true
 	for _, f := range profile.ValidateTemplate(template) {
-		if f.Severity == profile.SeverityError || strict {
+		if f.Severity == profile.SeverityError || (strict && f.Severity == profile.SeverityWarning) {
 			r.Valid = false
 		}
 		r.Findings = append(r.Findings, findingJSON{Severity: f.Severity.String(), Path: f.Path, Message: f.Message})
@@ -90,7 +90,11 @@ func printReport(r validationReport, stdout, stderr io.Writer) {
 		fmt.Fprintf(stderr, "%s: %s: %s\n", where, f.Severity, f.Message)
 	}
 	if r.Valid {
-		fmt.Fprintf(stdout, "%s: valid (%d warnings)\n", r.File, len(r.Findings))
+		count := map[string]int{}
+		for _, f := range r.Findings {
+			count[f.Severity]++
+		}
+		fmt.Fprintf(stdout, "%s: valid (%d warnings, %d notes)\n", r.File, count["warning"], count["info"])
 	} else {
 		fmt.Fprintf(stdout, "%s: invalid\n", r.File)
 	}

@@ -6,10 +6,12 @@ import (
 	"testing"
 
 	"github.com/sysgate/sysgate/filter"
+	"github.com/sysgate/sysgate/filter/syscalls"
 )
 
-// sysgate version reports the kernel's ABIs as the probe found them, the
-// same in text and JSON.
+// sysgate version reports the syscall table's release, what the kernel
+// answers for its newest syscalls and the kernel's ABIs as the probes found
+// them, the same in text and JSON.
 func TestVersionReportsABIs(t *testing.T) {
 	code, text, stderr := runCLI("version")
 	if code != 0 {
@@ -17,6 +19,12 @@ func TestVersionReportsABIs(t *testing.T) {
 	}
 	want := "abi:              " + filter.FormatABIs(filter.HostABIs()) + "\n"
 	if !strings.Contains(text, want) {
+		t.Errorf("text output lacks %q:\n%s", want, text)
+	}
+	if want := "syscall table:    Linux " + syscalls.KernelVersion + "\n"; !strings.Contains(text, want) {
+		t.Errorf("text output lacks %q:\n%s", want, text)
+	}
+	if want := "kernel syscalls:  " + filter.RunningKernelSyscalls().String() + "\n"; !strings.Contains(text, want) {
 		t.Errorf("text output lacks %q:\n%s", want, text)
 	}
 	if !strings.Contains(text, "x86_64 yes") {
@@ -29,6 +37,9 @@ func TestVersionReportsABIs(t *testing.T) {
 	var info versionInfo
 	if err := json.Unmarshal([]byte(js), &info); err != nil {
 		t.Fatal(err)
+	}
+	if info.SyscallTable != syscalls.KernelVersion || info.KernelSyscalls != filter.RunningKernelSyscalls() {
+		t.Errorf("JSON: syscallTable %q, kernelSyscalls %+v; want %q and %+v", info.SyscallTable, info.KernelSyscalls, syscalls.KernelVersion, filter.RunningKernelSyscalls())
 	}
 	if len(info.ABIs) != 3 {
 		t.Fatalf("abis = %+v, want x86_64, i386 and x32", info.ABIs)

@@ -118,6 +118,9 @@ const (
 	OpJumpGreater      uint16 = bpfJMP | bpfJGT | bpfK  // A > K
 	OpJumpGreaterEqual uint16 = bpfJMP | bpfJGE | bpfK  // A >= K
 	OpJumpSet          uint16 = bpfJMP | bpfJSET | bpfK // A & K != 0
+	// OpAnd masks A with K (BPF_ALU|BPF_AND|BPF_K): an argument
+	// condition with a mask (SCMP_CMP_MASKED_EQ).
+	OpAnd uint16 = bpfALU | bpfAND | bpfK
 )
 
 // LoadAbsolute is the instruction that loads the word of seccomp_data at

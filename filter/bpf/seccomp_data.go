@@ -57,6 +57,14 @@ func RetAction(ret uint32) uint32 {
 	}
 }
 
+// MoreRestrictive reports whether the kernel lets return value a take
+// precedence over b: of two filters' verdicts it keeps the one whose action,
+// read as a signed number, is lower (KILL_PROCESS, KILL_THREAD, TRAP, ERRNO,
+// USER_NOTIF, TRACE, LOG, ALLOW), whatever their data.
+func MoreRestrictive(a, b uint32) bool {
+	return int32(RetAction(a)) < int32(RetAction(b))
+}
+
 // RetName renders a seccomp return value the way the profile would say it,
 // e.g. "SCMP_ACT_ERRNO(1)" or "SCMP_ACT_ALLOW".
 func RetName(ret uint32) string {

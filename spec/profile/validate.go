@@ -10,15 +10,17 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/sysgate/sysgate/filter"
+	"github.com/sysgate/sysgate/filter/syscalls"
 )
 
-// Severity says whether a Finding stops the profile (Error) or only deserves
-// a look (Warning).
+// Severity says whether a Finding stops the profile (Error), deserves a
+// look (Warning), or only says how sysgate will treat it (Info).
 type Severity int
 
 const (
 	SeverityError Severity = iota
 	SeverityWarning
+	SeverityInfo
 )
 
 func (s Severity) String() string {
@@ -27,6 +29,8 @@ func (s Severity) String() string {
 		return "error"
 	case SeverityWarning:
 		return "warning"
+	case SeverityInfo:
+		return "info"
 	}
 	return "Severity(" + strconv.Itoa(int(s)) + ")"
 }
@@ -97,6 +101,10 @@ func (v *validator) errorf(path, format string, args ...any) {
 
 func (v *validator) warnf(path, format string, args ...any) {
 	v.findings = append(v.findings, Finding{Severity: SeverityWarning, Path: path, Message: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) infof(path, format string, args ...any) {
+	v.findings = append(v.findings, Finding{Severity: SeverityInfo, Path: path, Message: fmt.Sprintf(format, args...)})
 }
 
 func listOf(names []string) string { return strings.Join(names, ", ") }
@@ -252,9 +260,12 @@ func (v *validator) checkRules() {
 			if !checked {
 				isKnown = filter.IsKnownSyscall(name)
 				known[name] = isKnown
+				if isKnown {
+					v.noteName(npath, name)
+				}
 			}
 			if !isKnown {
-				v.warnf(npath, "%q is not a syscall known to libseccomp on x86_64/x86/x32; it will be ignored: check the spelling", clip(name))
+				v.warnf(npath, "%q is not a syscall of any ABI in sysgate's table (Linux %s) nor of any architecture libseccomp %s knows, so the rule ignores it: check the spelling", clip(name), syscalls.KernelVersion, filter.LibseccompVersion())
 			}
 			if rule.Action == specs.ActNotify && name == "write" {
 				v.errorf(npath, "SCMP_ACT_NOTIFY cannot be used for the write syscall (runc's words): the runtime needs write to send the listener fd, and would deadlock; give write another action")
@@ -282,6 +293,65 @@ func (v *validator) checkRules() {
 			}
 		}
 	}
+}
+
+// noteName says, at a known name's first use, what becomes of it on the
+// ABIs the filter covers when that is not the obvious: a syscall of other
+// architectures only, one newer than the linked libseccomp (filtered by its
+// number from sysgate's table), one the running kernel lacks.
+func (v *validator) noteName(path, name string) {
+	var present, numbered []string
+	for _, arch := range v.filterArches() {
+		_, inTable := filter.SyscallNumber(name, arch)
+		if inTable || filter.LibseccompKnows(name, arch) {
+			present = append(present, shortArch(arch))
+		}
+		if nr, ok := filter.FilteredByNumber(name, arch); ok {
+			numbered = append(numbered, fmt.Sprintf("%s %s", shortArch(arch), formatNr(nr)))
+		}
+	}
+	switch {
+	case len(present) == 0:
+		v.infof(path, "%q is a syscall of other architectures only, not of %s: the rule does nothing here", name, listOf(v.shortArches()))
+	case len(numbered) > 0:
+		v.infof(path, "%q is newer than libseccomp %s, which sysgate links: sysgate filters it by its number in Linux %s's syscall table (%s)", name, filter.LibseccompVersion(), syscalls.KernelVersion, listOf(numbered))
+		if filter.KernelLacks(name) {
+			v.infof(path, "this kernel (%s) does not have %q: sysgate's filter answers ENOSYS to it here, as the kernel would without a filter", filter.KernelRelease(), name)
+		}
+	}
+}
+
+// filterArches are the ABIs the compiled filter covers: the native one
+// (sysgate runs on x86_64) and the listed ones sysgate compiles for.
+func (v *validator) filterArches() []specs.Arch {
+	out := []specs.Arch{specs.ArchX86_64}
+	for _, a := range v.p.Architectures {
+		if filter.IsKnownArch(a) && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func (v *validator) shortArches() []string {
+	var out []string
+	for _, a := range v.filterArches() {
+		out = append(out, shortArch(a))
+	}
+	return out
+}
+
+func shortArch(a specs.Arch) string {
+	return strings.ToLower(strings.TrimPrefix(string(a), "SCMP_ARCH_"))
+}
+
+// formatNr writes an x32 number as the kernel's x32 table does, with the
+// x32 bit spelled out.
+func formatNr(nr int32) string {
+	if nr&syscalls.X32SyscallBit != 0 {
+		return fmt.Sprintf("%d|0x%x", nr&^syscalls.X32SyscallBit, syscalls.X32SyscallBit)
+	}
+	return strconv.Itoa(int(nr))
 }
 
 // checkRuleAction reports whether the rule's action is one the compiler

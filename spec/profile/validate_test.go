@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sysgate/sysgate/filter"
 	"github.com/sysgate/sysgate/spec/internal/profiletest"
 )
 
@@ -178,10 +179,31 @@ func TestValidateProfile(t *testing.T) {
 		name:   "4096 rules",
 		modify: func(p *specs.LinuxSeccomp) { p.Syscalls = slices.Repeat(p.Syscalls[:1], maxRules) },
 	}, {
-		name:   "syscall unknown to libseccomp",
-		modify: func(p *specs.LinuxSeccomp) { p.Syscalls[0].Names = append(p.Syscalls[0].Names, "foo") },
+		name:   "a name no kernel has: likely a typo",
+		modify: func(p *specs.LinuxSeccomp) { p.Syscalls[0].Names = append(p.Syscalls[0].Names, "lismount") },
 		want: []wantFinding{{SeverityWarning, "syscalls[0].names[3]",
-			`"foo" is not a syscall known to libseccomp on x86_64/x86/x32; it will be ignored`}},
+			`"lismount" is not a syscall of any ABI in sysgate's table (Linux 7.3) nor of any architecture libseccomp`}},
+	}, {
+		name: "a name newer than libseccomp is filtered by number, and said so",
+		modify: func(p *specs.LinuxSeccomp) {
+			p.Syscalls = append(p.Syscalls, errnoRule("listmount", 13), errnoRule("listmount", 13))
+		},
+		want: []wantFinding{{SeverityInfo, "syscalls[2].names[0]",
+			`, which sysgate links: sysgate filters it by its number in Linux 7.3's syscall table (x86_64 458, x86 458, x32 458|0x40000000)`}},
+	}, {
+		name:   "a name only x32 lacks in libseccomp is filtered by number there",
+		modify: func(p *specs.LinuxSeccomp) { p.Syscalls[0].Names = append(p.Syscalls[0].Names, "map_shadow_stack") },
+		want:   []wantFinding{{SeverityInfo, "syscalls[0].names[3]", `filters it by its number in Linux 7.3's syscall table (x32 453|0x40000000)`}},
+	}, {
+		name:   "a syscall of other architectures only",
+		modify: func(p *specs.LinuxSeccomp) { p.Syscalls[0].Names = append(p.Syscalls[0].Names, "arm_fadvise64_64") },
+		want: []wantFinding{{SeverityInfo, "syscalls[0].names[3]",
+			`"arm_fadvise64_64" is a syscall of other architectures only, not of x86_64, x86, x32: the rule does nothing here`}},
+	}, {
+		// containerd's profile lists them; i386 reaches them through
+		// socketcall, which libseccomp filters.
+		name:   "recv and send are real on x86",
+		modify: func(p *specs.LinuxSeccomp) { p.Syscalls[0].Names = append(p.Syscalls[0].Names, "recv", "send") },
 	}, {
 		name: "x86-only and x32-only syscalls are known",
 		modify: func(p *specs.LinuxSeccomp) {
@@ -329,6 +351,29 @@ func findingsText(fs []Finding) string {
 	return b.String()
 }
 
+// A syscall the running kernel lacks: what a call returns here. fchroot
+// (Linux 7.x) is the newest in the table; the kernel that runs the test
+// decides which note is right, and the filter's own probe agrees with it.
+func TestValidateKernelLacks(t *testing.T) {
+	p := cleanProfile()
+	p.Syscalls = append(p.Syscalls, errnoRule("fchroot", 13))
+	var notes []string
+	for _, f := range Validate(p) {
+		if f.Severity != SeverityInfo || f.Path != "syscalls[2].names[0]" {
+			t.Errorf("unexpected finding %s", f)
+		}
+		notes = append(notes, f.Message)
+	}
+	want := 1
+	if filter.KernelLacks("fchroot") {
+		want = 2
+	}
+	if len(notes) != want || !strings.Contains(notes[0], "filters it by its number") ||
+		(want == 2 && !strings.Contains(notes[1], "this kernel ("+filter.KernelRelease()+`) does not have "fchroot": sysgate's filter answers ENOSYS to it here`)) {
+		t.Errorf("kernel %s (lacks fchroot: %v): notes %q", filter.KernelRelease(), want == 2, notes)
+	}
+}
+
 func TestValidateProfileNil(t *testing.T) {
 	got := Validate(nil)
 	if len(got) != 1 || got[0].Severity != SeverityError {
@@ -366,7 +411,7 @@ func TestValidateProfileOrder(t *testing.T) {
 }
 
 func TestSeverityString(t *testing.T) {
-	for s, want := range map[Severity]string{SeverityError: "error", SeverityWarning: "warning", 7: "Severity(7)"} {
+	for s, want := range map[Severity]string{SeverityError: "error", SeverityWarning: "warning", SeverityInfo: "info", 7: "Severity(7)"} {
 		if got := s.String(); got != want {
 			t.Errorf("%d: got %q, want %q", int(s), got, want)
 		}
