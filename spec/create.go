@@ -78,6 +78,7 @@ func (c *Create) Commit(via string, warn func(string)) error {
 			return err
 		}
 	}
+	c.Decision.Bundle = c.Bundle.Dir
 	LogDecision(c.policy, c.Decision, via, warn)
 	return nil
 }

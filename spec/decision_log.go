@@ -10,8 +10,9 @@ import (
 	"github.com/sysgate/sysgate/spec/profile"
 )
 
-// decisionRecord is one line of the policy's decision_log.
-type decisionRecord struct {
+// DecisionRecord is one line of the policy's decision_log; the denial
+// collector reads it back to attribute denials.
+type DecisionRecord struct {
 	Time      string       `json:"time"`
 	Container Container    `json:"container"`
 	Source    string       `json:"source"`
@@ -22,6 +23,12 @@ type decisionRecord struct {
 	Digest    string       `json:"digest,omitempty"`
 	Audit     bool         `json:"audit,omitempty"`
 	Via       string       `json:"via,omitempty"`
+	// Bundle is the bundle directory, where the collector reads the
+	// applied profile back (checked against Digest) to name the rule that
+	// denied a call.
+	Bundle      string `json:"bundle,omitempty"`
+	LogDenials  bool   `json:"logDenials,omitempty"`
+	DenialsNote string `json:"denialsNote,omitempty"`
 }
 
 // LogDecision appends to the decision log, never through a symlink: it is
@@ -32,9 +39,10 @@ func LogDecision(policy Policy, d Decision, via string, warn func(string)) {
 	if policy.DecisionLog == "" {
 		return
 	}
-	line, _ := json.Marshal(decisionRecord{
+	line, _ := json.Marshal(DecisionRecord{
 		Time: time.Now().UTC().Format(time.RFC3339Nano), Container: d.Container, Source: d.Source,
 		Type: d.Type, Ref: d.Ref, From: d.From, Path: d.ProfilePath, Digest: d.Digest, Audit: d.Audit, Via: via,
+		Bundle: d.Bundle, LogDenials: d.LogDenials, DenialsNote: d.DenialsNote,
 	})
 	f, err := os.OpenFile(policy.DecisionLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, 0o640)
 	if err == nil {

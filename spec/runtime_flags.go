@@ -1,0 +1,109 @@
+package spec
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// FlagLog is the seccomp flag that makes the kernel emit an audit record
+// (type 1326) for every ERRNO, TRAP, KILL and NOTIFY outcome, not only
+// LOG and KILL: the flag log_denials adds.
+const FlagLog = "SECCOMP_FILTER_FLAG_LOG"
+
+// NoFlagsNote is what every place showing denials says when the runtime
+// takes no seccomp flags (runc 1.1), so that an absent ERRNO denial is not
+// read as "nothing was denied".
+const NoFlagsNote = "runc 1.1 reports only LOG and KILL outcomes"
+
+// runtimeFlagInfo is what the runtime says about seccomp flags.
+type runtimeFlagInfo struct {
+	takesLog bool
+	why      string // when not: what the runtime said
+}
+
+var runtimeFlags struct {
+	sync.Mutex
+	byStamp map[string]runtimeFlagInfo
+}
+
+var runcVersion = regexp.MustCompile(`(?m)^runc version ([0-9]+)\.([0-9]+)`)
+
+// RuntimeTakesLogFlag reports whether the real runtime passes
+// SECCOMP_FILTER_FLAG_LOG from the profile's flags to the kernel. runc 1.1
+// refuses every flag ("seccomp flags are not yet supported by runc"), so
+// adding it there would fail every create; runc ≥ 1.2 lists the flags it
+// knows in `runc features` (linux.seccomp.supportedFlags); crun has taken
+// the flag since long before the versions sysgate supports. Anything else,
+// or a runtime that cannot be asked, gets no flag: leaving it out costs
+// visibility, adding it could cost the container. The answer is memoised
+// per binary (path, size, mtime, inode): the helper asks once.
+func (p Policy) RuntimeTakesLogFlag() (bool, string) {
+	st, err := os.Stat(p.Runtime)
+	if err != nil {
+		return false, "the runtime " + p.Runtime + " cannot be examined: " + err.Error()
+	}
+	stamp := fmt.Sprintf("%s\x00%d\x00%d", p.Runtime, st.ModTime().UnixNano(), st.Size())
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		stamp += fmt.Sprintf("\x00%d:%d", sys.Dev, sys.Ino)
+	}
+	runtimeFlags.Lock()
+	defer runtimeFlags.Unlock()
+	if info, ok := runtimeFlags.byStamp[stamp]; ok {
+		return info.takesLog, info.why
+	}
+	info := p.askRuntimeFlags()
+	if runtimeFlags.byStamp == nil {
+		runtimeFlags.byStamp = map[string]runtimeFlagInfo{}
+	}
+	runtimeFlags.byStamp[stamp] = info
+	return info.takesLog, info.why
+}
+
+func (p Policy) askRuntimeFlags() runtimeFlagInfo {
+	if p.HandsOverBPF() {
+		return runtimeFlagInfo{takesLog: true}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, p.Runtime, "--version").Output()
+	if err != nil {
+		return runtimeFlagInfo{why: p.Runtime + " --version failed: " + err.Error()}
+	}
+	if m := runcVersion.FindSubmatch(out); m != nil && string(m[1]) == "1" && len(m[2]) == 1 && m[2][0] <= '1' {
+		return runtimeFlagInfo{why: NoFlagsNote + " (" + string(bytes.TrimSpace(firstLine(out))) + " refuses seccomp flags)"}
+	}
+	out, err = exec.CommandContext(ctx, p.Runtime, "features").Output()
+	if err != nil {
+		return runtimeFlagInfo{why: p.Runtime + " features failed: " + err.Error()}
+	}
+	var features struct {
+		Linux struct {
+			Seccomp struct {
+				SupportedFlags []string `json:"supportedFlags"`
+			} `json:"seccomp"`
+		} `json:"linux"`
+	}
+	if err := json.Unmarshal(out, &features); err != nil {
+		return runtimeFlagInfo{why: p.Runtime + " features: " + err.Error()}
+	}
+	if !slices.Contains(features.Linux.Seccomp.SupportedFlags, FlagLog) {
+		return runtimeFlagInfo{why: p.Runtime + " features does not list " + FlagLog}
+	}
+	return runtimeFlagInfo{takesLog: true}
+}
+
+func firstLine(b []byte) []byte {
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		return b[:i]
+	}
+	return b
+}
