@@ -78,6 +78,11 @@ func (p Policy) askRuntimeFlags() runtimeFlagInfo {
 	if err != nil {
 		return runtimeFlagInfo{why: p.Runtime + " --version failed: " + err.Error()}
 	}
+	if bytes.HasPrefix(out, []byte("crun version ")) {
+		// crun behind runtime_kind = "runc" (no handoff) reads the JSON's
+		// flags itself.
+		return runtimeFlagInfo{takesLog: true}
+	}
 	if m := runcVersion.FindSubmatch(out); m != nil && string(m[1]) == "1" && len(m[2]) == 1 && m[2][0] <= '1' {
 		return runtimeFlagInfo{why: NoFlagsNote + " (" + string(bytes.TrimSpace(firstLine(out))) + " refuses seccomp flags)"}
 	}

@@ -35,6 +35,7 @@ var commands = map[string]command{
 	"profile default":  {"print the RuntimeDefault profile for a capability set", runDefault},
 	"conformance":      {"run the seccomp conformance suite against an OCI runtime", runConformance},
 	"exec":             {"run a command under a profile", runExec},
+	"denials":          {"show the seccomp denials the helper's collector recorded, by Pod, container, syscall and rule", runDenials},
 	"helper":           {"serve sysgate-runc's creates from a resident process (faster starts)", runHelper},
 	"resolve":          {"show the profile sysgate-runc would give a bundle, changing nothing", runResolve},
 	"version":          {"print sysgate's, libseccomp's and the kernel's versions", runVersion},

@@ -52,5 +52,15 @@ func NameSyscall(arch uint32, nr int32) Syscall {
 	return s
 }
 
-// ActionName is the outcome as a profile says it, e.g. SCMP_ACT_ERRNO(1).
-func ActionName(code uint32) string { return bpf.RetName(code) }
+// ActionName is the kernel's outcome as a profile says it. The audit
+// record carries the action without its data, so ERRNO and TRACE are
+// named without a number (the interpreter supplies it when it can).
+func ActionName(code uint32) string {
+	switch bpf.RetAction(code) {
+	case bpf.RetErrno:
+		return "SCMP_ACT_ERRNO"
+	case bpf.RetTrace:
+		return "SCMP_ACT_TRACE"
+	}
+	return bpf.RetName(code)
+}

@@ -9,13 +9,23 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
 )
 
 // procInfo is what /proc said about a process: its cgroup paths and comm.
 type procInfo struct {
 	cgroups []string
 	comm    string
+	// root is the device and inode of the process's root directory: a
+	// container's is its bundle's rootfs, which attributes processes of
+	// containers that have no cgroup of their own (crun with
+	// --cgroup-manager=disabled).
+	root fileKey
 }
+
+type fileKey struct{ dev, ino uint64 }
 
 // readProc reads a process's cgroups and comm from procRoot (normally
 // /proc).
@@ -40,6 +50,10 @@ func readProc(procRoot string, pid int) (procInfo, error) {
 		}
 	}
 	info.comm = strings.TrimSuffix(string(comm), "\n")
+	var st syscall.Stat_t
+	if syscall.Stat(filepath.Join(dir, "root"), &st) == nil {
+		info.root = fileKey{st.Dev, st.Ino}
+	}
 	return info, nil
 }
 
@@ -67,6 +81,10 @@ func containerIDs(path string) []string {
 // record whose process exited before it was read can still be attributed.
 // Bounded: the oldest half is dropped when it is full.
 type pidCache struct {
+	// cursor: every process event up to this CLOCK_MONOTONIC time has
+	// been applied (0: no events are read).
+	cursor atomic.Int64
+
 	mu      sync.Mutex
 	byPid   map[int]procInfo
 	order   []int
@@ -90,6 +108,24 @@ func (c *pidCache) put(pid int, info procInfo) {
 			delete(c.byPid, p)
 		}
 		c.order = append([]int(nil), c.order[len(drop):]...)
+	}
+}
+
+func (c *pidCache) caughtUp(mono int64) {
+	for {
+		cur := c.cursor.Load()
+		if mono <= cur || c.cursor.CompareAndSwap(cur, mono) {
+			return
+		}
+	}
+}
+
+// waitFor waits until the process events up to mono are applied, at most
+// max: a record of a process already gone is looked up in the cache only
+// once its fork can be there.
+func (c *pidCache) waitFor(mono int64, max time.Duration) {
+	for deadline := time.Now().Add(max); c.cursor.Load() != 0 && c.cursor.Load() < mono && time.Now().Before(deadline); {
+		time.Sleep(2 * time.Millisecond)
 	}
 }
 
@@ -126,26 +162,26 @@ func (c *pidCache) scanNew(procRoot string) {
 // comm must match the record's: a pid reused by another process since the
 // record (or since the cache saw it) would otherwise be attributed to the
 // wrong container, which is worse than not attributing it.
-func lookupProc(procRoot string, cache *pidCache, pid int, comm string) (procInfo, string) {
+func lookupProc(procRoot string, cache *pidCache, pid int, comm string) (info procInfo, why string, gone bool) {
 	info, err := readProc(procRoot, pid)
 	if err == nil {
-		cache.put(pid, info)
 		if commMatches(info.comm, comm) {
-			return info, ""
+			cache.put(pid, info)
+			return info, "", false
 		}
+		// Another process has the pid now: what the cache knows is of
+		// the process that made the call, or of this one.
+		return procInfo{}, fmt.Sprintf("process %d is now %q, not the %q that made the call (pid reused)", pid, info.comm, comm), false
 	}
 	if cached, ok := cache.get(pid); ok && commMatches(cached.comm, comm) {
-		return cached, ""
+		return cached, "", false
 	}
-	if err != nil {
-		return procInfo{}, fmt.Sprintf("process %d exited before it could be attributed and was not seen alive before", pid)
-	}
-	return procInfo{}, fmt.Sprintf("process %d is now %q, not the %q that made the call (pid reused)", pid, info.comm, comm)
+	return procInfo{}, fmt.Sprintf("process %d exited before it could be attributed and was not seen alive before", pid), true
 }
 
 // commMatches compares comm values; the kernel truncates comm to 15 bytes.
 func commMatches(proc, record string) bool {
-	if record == "" {
+	if record == "" || proc == "" { // unknown: the process exec'd and left
 		return true
 	}
 	if len(record) > 15 {

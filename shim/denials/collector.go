@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sysgate/sysgate/filter/bpf"
 	"github.com/sysgate/sysgate/spec"
 )
 
@@ -42,7 +43,7 @@ type Collector struct {
 	profs   profiles
 	serials serialTracker
 
-	dropped, overruns, garbledN atomic.Uint64
+	dropped, overruns, garbledN, suppressedN atomic.Uint64
 	serialMu                    sync.Mutex
 
 	mu      sync.Mutex
@@ -64,7 +65,14 @@ type event struct {
 	err  error  // the record did not parse
 	raw  string
 	at   time.Time
+	mono int64 // CLOCK_MONOTONIC when the record came
+	gone bool  // the process had exited when the record came
 }
+
+// attributionGrace bounds how long a record of a process already gone
+// waits for the process events before it (a busy node forks thousands of
+// processes a second, each read from /proc).
+const attributionGrace = 2 * time.Second
 
 // maxEntries bounds the deduplicated lines held in memory; written lines
 // beyond it are forgotten, their counts stay in the log.
@@ -97,6 +105,11 @@ func (c *Collector) Run(ctx context.Context) error {
 		cancel()
 	})
 	wg.Go(func() { c.process(ctx) })
+	if pe, err := openProcEvents(); err == nil {
+		wg.Go(func() { pe.run(ctx, c.ProcRoot, c.pids) })
+	} else {
+		c.Log.Warn("denials of processes that exit at once may go unattributed", "error", err)
+	}
 	wg.Go(func() {
 		t := time.NewTicker(200 * time.Millisecond)
 		defer t.Stop()
@@ -163,6 +176,7 @@ type sink interface {
 	record(typ int, text []byte)
 	overrun()
 	garbled(raw []byte, err error)
+	suppressed(n uint64)
 }
 
 func (c *Collector) open() (source, error) {
@@ -199,12 +213,12 @@ func (c *Collector) record(typ int, text []byte) {
 	if typ != AuditSeccomp {
 		return
 	}
-	ev := event{at: time.Now()}
+	ev := event{at: time.Now(), mono: monotonicNow()}
 	ev.rec, ev.err = ParseRecord(text)
 	if ev.err != nil {
 		ev.raw = truncate(text)
 	} else {
-		ev.info, ev.why = lookupProc(c.ProcRoot, c.pids, ev.rec.Pid, ev.rec.Comm)
+		ev.info, ev.why, ev.gone = lookupProc(c.ProcRoot, c.pids, ev.rec.Pid, ev.rec.Comm)
 	}
 	select {
 	case c.events <- ev:
@@ -214,6 +228,8 @@ func (c *Collector) record(typ int, text []byte) {
 }
 
 func (c *Collector) overrun() { c.overruns.Add(1) }
+
+func (c *Collector) suppressed(n uint64) { c.suppressedN.Add(n) }
 
 func (c *Collector) garbled(raw []byte, err error) {
 	select {
@@ -285,6 +301,20 @@ func (c *Collector) describe(ev event) *Denial {
 	d.Pid, d.Comm, d.Exe = r.Pid, r.Comm, r.Exe
 	d.Syscall, d.Nr, d.ABI, d.ABIBypass, d.Action = sc.Name, sc.Nr, sc.ABI, sc.Bypass, ActionName(r.Code)
 	if ev.why != "" {
+		// The process was gone when its record came. Its fork may still
+		// be on its way from the process events connector: give it a
+		// moment, then ask the cache again.
+		// With process events applied up to the record, the cache holds
+		// the last process forked with this pid, which is the one that
+		// made the call (a later one would have been alive in /proc and
+		// its comm compared): its comm need not match, it may have
+		// exec'd unseen.
+		c.pids.waitFor(ev.mono, attributionGrace)
+		if info, ok := c.pids.get(r.Pid); ok && ev.gone && (c.pids.cursor.Load() >= ev.mono || commMatches(info.comm, r.Comm)) {
+			ev.info, ev.why = info, ""
+		}
+	}
+	if ev.why != "" {
 		d.Unattributed = ev.why
 		return d
 	}
@@ -301,14 +331,18 @@ func (c *Collector) describe(ev event) *Denial {
 	d.Namespace, d.Pod, d.Name = dec.Container.Namespace, dec.Container.Pod, dec.Container.Name
 	d.Source, d.Type, d.Ref, d.Digest = dec.Source, string(dec.Type), dec.Ref, dec.Digest
 	d.Note = dec.DenialsNote
-	if dec.Audit && r.Code == 0x7ffc0000 {
+	if dec.Audit && bpf.RetAction(r.Code) == bpf.RetLog {
 		d.WouldDeny = true
 	}
 	if dec.Digest == "" {
 		d.Rule = "none: the container runs unconfined"
 		return d
 	}
-	d.Rule = decidingRule(c.profs.load(*dec), sc, r.Arch, r.Nr, r.Code)
+	var verdict uint32
+	d.Rule, verdict = decidingRule(c.profs.load(*dec), sc, r.Arch, r.Nr, r.Code)
+	if verdict != r.Code {
+		d.Action = bpf.RetName(verdict)
+	}
 	return d
 }
 
@@ -330,6 +364,13 @@ func (c *Collector) attribute(info procInfo) (*spec.DecisionRecord, string, bool
 	}
 	if hexID != "" {
 		return nil, hexID, true
+	}
+	// No cgroup of its own: the root directory may still be a
+	// container's. The host's root is nobody's bundle rootfs.
+	if info.root != (fileKey{}) {
+		if dec, id, ok := c.index.lookupRoot(info.root); ok {
+			return &dec, id, true
+		}
 	}
 	paths := strings.Join(uniq(info.cgroups), ", ")
 	return nil, "not in a container sysgate decided (cgroup " + paths + ")", false
@@ -366,7 +407,7 @@ func (c *Collector) flush() error {
 	gaps := c.serials.gaps
 	c.serialMu.Unlock()
 	c.mu.Lock()
-	lost := Lost{Gaps: gaps, Dropped: c.dropped.Load(), Overruns: c.overruns.Load(), Garbled: c.garbledN.Load()}
+	lost := Lost{Gaps: gaps, Dropped: c.dropped.Load(), Overruns: c.overruns.Load(), Garbled: c.garbledN.Load(), Suppressed: c.suppressedN.Load(), KernelLostCounts: c.srcName == "kmsg"}
 	if c.hasK0 {
 		if st, err := GetAuditStatus(); err == nil && st.Lost >= c.kernel0 {
 			lost.KernelLost = uint64(st.Lost - c.kernel0)

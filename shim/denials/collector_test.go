@@ -114,11 +114,11 @@ func TestCollectorAttributesAndNamesTheRule(t *testing.T) {
 	n.process(t, 4242, "/kubepods/besteffort/podabc/"+ctrID, "mkdir")
 	c := n.collector(t)
 	for i := range 3 {
-		c.record(AuditSeccomp, rec(10+i, 4242, "mkdir", 0xc000003e, 83, 0x50001))
+		c.record(AuditSeccomp, rec(10+i, 4242, "mkdir", 0xc000003e, 83, 0x50000))
 	}
-	c.record(AuditSeccomp, rec(13, 4242, "mkdir", 0xc000003e, 90, 0x50001))  // chmod: named by no rule
-	c.record(AuditSeccomp, rec(15, 4242, "mkdir", 0xc000003e, 435, 0x50026)) // clone3: above every named syscall
-	c.record(AuditSeccomp, rec(14, 4242, "mkdir", 0x40000003, 39, 0x50001))  // i386 mkdir
+	c.record(AuditSeccomp, rec(13, 4242, "mkdir", 0xc000003e, 90, 0x50000))  // chmod: named by no rule
+	c.record(AuditSeccomp, rec(15, 4242, "mkdir", 0xc000003e, 435, 0x50000)) // clone3: above every named syscall
+	c.record(AuditSeccomp, rec(14, 4242, "mkdir", 0x40000003, 39, 0x50000))  // i386 mkdir
 	rep := c.settle(t)
 	d := find(rep, "mkdir", "x86_64")
 	if d == nil {
@@ -158,10 +158,10 @@ func TestCollectorWhenThePidIsGone(t *testing.T) {
 	c := n.collector(t)
 	c.pids.scanNew(n.proc)
 	n.exit(100)
-	c.record(AuditSeccomp, rec(1, 100, "mkdir", 0xc000003e, 83, 0x50001))
-	c.record(AuditSeccomp, rec(2, 101, "ghost", 0xc000003e, 83, 0x50001))
+	c.record(AuditSeccomp, rec(1, 100, "mkdir", 0xc000003e, 83, 0x50000))
+	c.record(AuditSeccomp, rec(2, 101, "ghost", 0xc000003e, 83, 0x50000))
 	n.process(t, 102, "/"+ctrID, "sh") // pid 102 reused by a shell in the container
-	c.record(AuditSeccomp, rec(3, 102, "mkdir", 0xc000003e, 83, 0x50001))
+	c.record(AuditSeccomp, rec(3, 102, "mkdir", 0xc000003e, 83, 0x50000))
 	rep := c.settle(t)
 	var attributed, ghost, reused bool
 	for _, d := range rep.Denials {
@@ -189,8 +189,8 @@ func TestCollectorMissingDecisionAndGarbage(t *testing.T) {
 	n.process(t, 7, "/system.slice/"+other, "mkdir")
 	n.process(t, 8, "/user.slice/session-1.scope", "bash")
 	c := n.collector(t)
-	c.record(AuditSeccomp, rec(1, 7, "mkdir", 0xc000003e, 83, 0x50001))
-	c.record(AuditSeccomp, rec(2, 8, "bash", 0xc000003e, 83, 0x50001))
+	c.record(AuditSeccomp, rec(1, 7, "mkdir", 0xc000003e, 83, 0x50000))
+	c.record(AuditSeccomp, rec(2, 8, "bash", 0xc000003e, 83, 0x50000))
 	c.record(AuditSeccomp, []byte("audit(1.0:3): pid=1 arch=c000003e"))
 	c.record(AuditSeccomp, []byte("\x00\xff garbage"))
 	rep := c.settle(t)
@@ -220,7 +220,7 @@ func TestCollectorLabelsWithQuotesAndNewlines(t *testing.T) {
 	n.decide(t, ctrID, spec.Container{Namespace: "ns", Pod: "evil\"}\nsysgate_fake 1", Name: "a\"b"}, mkdirProfile())
 	n.process(t, 9, "/"+ctrID, "mkdir")
 	c := n.collector(t)
-	c.record(AuditSeccomp, rec(1, 9, "mkdir", 0xc000003e, 83, 0x50001))
+	c.record(AuditSeccomp, rec(1, 9, "mkdir", 0xc000003e, 83, 0x50000))
 	rep := c.settle(t)
 	srv := httptest.NewServer(c.Metrics.Handler())
 	defer srv.Close()
@@ -249,9 +249,9 @@ func TestCollectorReportsLosses(t *testing.T) {
 	n.decide(t, ctrID, spec.Container{Namespace: "ns", Pod: "p", Name: "c"}, mkdirProfile())
 	n.process(t, 9, "/"+ctrID, "mkdir")
 	c := n.collector(t)
-	c.record(AuditSeccomp, rec(100, 9, "mkdir", 0xc000003e, 83, 0x50001))
+	c.record(AuditSeccomp, rec(100, 9, "mkdir", 0xc000003e, 83, 0x50000))
 	c.record(1300, []byte("audit(1.0:101): arch=c000003e syscall=1")) // another type: counted, not a denial
-	c.record(AuditSeccomp, rec(110, 9, "mkdir", 0xc000003e, 83, 0x50001))
+	c.record(AuditSeccomp, rec(110, 9, "mkdir", 0xc000003e, 83, 0x50000))
 	c.dropped.Add(3)
 	rep := c.settle(t)
 	if rep.Lost.Gaps != 8 || rep.Lost.Dropped != 3 || rep.Lost.Total() != 11 {

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+	"path/filepath"
 	"sync"
+	"syscall"
 
 	"github.com/sysgate/sysgate/spec"
 )
@@ -22,10 +24,67 @@ type decisionIndex struct {
 	offset  int64
 	ino     uint64
 	corrupt int // lines that are not decision records
+
+	byRoot    map[fileKey]string // rootfs -> container id
+	rootsRead map[string]bool    // container ids whose rootfs was looked at
 }
 
 func newDecisionIndex(path string) *decisionIndex {
 	return &decisionIndex{path: path, byID: map[string]spec.DecisionRecord{}}
+}
+
+// lookupRoot finds the container whose bundle's root filesystem is the
+// directory key, reading the rootfs of containers not looked at yet.
+func (x *decisionIndex) lookupRoot(key fileKey) (spec.DecisionRecord, string, bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.byRoot == nil {
+		x.byRoot, x.rootsRead = map[fileKey]string{}, map[string]bool{}
+	}
+	find := func() (spec.DecisionRecord, string, bool) {
+		if id, ok := x.byRoot[key]; ok {
+			return x.byID[id], id, true
+		}
+		return spec.DecisionRecord{}, "", false
+	}
+	if d, id, ok := find(); ok {
+		return d, id, ok
+	}
+	x.refresh()
+	for id, d := range x.byID {
+		if x.rootsRead[id] || d.Bundle == "" {
+			continue
+		}
+		x.rootsRead[id] = true
+		if k, ok := bundleRoot(d.Bundle); ok {
+			x.byRoot[k] = id
+		}
+	}
+	return find()
+}
+
+// bundleRoot is the device and inode of a bundle's root filesystem
+// (root.path in config.json, "rootfs" when it cannot be read).
+func bundleRoot(bundle string) (fileKey, bool) {
+	root := "rootfs"
+	if data, err := os.ReadFile(filepath.Join(bundle, "config.json")); err == nil {
+		var cfg struct {
+			Root *struct {
+				Path string `json:"path"`
+			} `json:"root"`
+		}
+		if json.Unmarshal(data, &cfg) == nil && cfg.Root != nil && cfg.Root.Path != "" {
+			root = cfg.Root.Path
+		}
+	}
+	if !filepath.IsAbs(root) {
+		root = filepath.Join(bundle, root)
+	}
+	var st syscall.Stat_t
+	if syscall.Stat(root, &st) != nil {
+		return fileKey{}, false
+	}
+	return fileKey{st.Dev, st.Ino}, true
 }
 
 // lookup returns the latest entry for a container id, refreshing the index

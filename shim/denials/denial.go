@@ -67,10 +67,24 @@ type Lost struct {
 	// the printk rate limit kept from the kernel log that the netlink
 	// socket did receive), so it is shown beside Total, not added to it.
 	KernelLost uint64 `json:"kernelLost"`
+	// KernelLostCounts: the source is the kernel log, where every record
+	// the kernel could not print (printk limit, backlog) is one the
+	// collector lost, so KernelLost counts toward Total even before a
+	// later record shows the gap.
+	KernelLostCounts bool `json:"kernelLostCounts,omitempty"`
+	// Suppressed: audit records the kernel log's printk rate limit
+	// reported it kept out ("callbacks suppressed"; kernel log only).
+	Suppressed uint64 `json:"suppressed,omitempty"`
 }
 
 // Total is the records the collector knows it lost.
-func (l Lost) Total() uint64 { return l.Gaps + l.Dropped }
+func (l Lost) Total() uint64 {
+	kernel := l.Gaps
+	if l.KernelLostCounts && l.KernelLost+l.Suppressed > kernel {
+		kernel = l.KernelLost + l.Suppressed
+	}
+	return kernel + l.Dropped
+}
 
 // key is what deduplicates: the container (or, unattributed, the pid and
 // why), syscall, ABI and action.

@@ -139,13 +139,13 @@ func WriteTable(w io.Writer, ds []Denial, lost Lost, corrupt int) error {
 		return err
 	}
 	if lost.Total() > 0 || lost.Overruns > 0 {
-		fmt.Fprintf(w, "%d records lost (%d skipped by the kernel, %d dropped by the collector", lost.Total(), lost.Gaps, lost.Dropped)
+		fmt.Fprintf(w, "%d records lost (%d skipped by the kernel, %d dropped by the collector", lost.Total(), lost.Total()-lost.Dropped, lost.Dropped)
 		if lost.Overruns > 0 {
 			fmt.Fprintf(w, ", plus %d overflows of unknown size", lost.Overruns)
 		}
 		fmt.Fprintln(w, ")")
 	}
-	if lost.KernelLost > 0 {
+	if lost.KernelLost > 0 && !lost.KernelLostCounts {
 		fmt.Fprintf(w, "the kernel's audit lost counter rose by %d since the collector started (node-wide, every record type)\n", lost.KernelLost)
 	}
 	if lost.Garbled > 0 {

@@ -120,3 +120,12 @@ func FuzzParseRecord(f *testing.F) {
 		_ = NameSyscall(r.Arch, r.Nr)
 	})
 }
+
+func TestKmsgSuppressed(t *testing.T) {
+	if n, ok := kmsgSuppressed([]byte("4,99,123,-;kauditd_printk_skb: 12 callbacks suppressed\n")); !ok || n != 12 {
+		t.Errorf("kmsgSuppressed = %d %v", n, ok)
+	}
+	if _, ok := kmsgSuppressed([]byte("4,99,123,-;net_ratelimit: 12 callbacks suppressed")); ok {
+		t.Error("another subsystem's suppression was counted")
+	}
+}

@@ -78,23 +78,29 @@ func readProfile(d spec.DecisionRecord) loadedProfile {
 }
 
 // decidingRule names what in the profile produced the kernel's verdict
-// code for the call: it runs the program in the interpreter (with the
-// record's arch and number; the record carries no arguments, so zero
-// arguments) and then finds the rule. A verdict the interpreter gives
-// differently (the outcome depended on arguments) names the rules that
-// could have given it.
-func decidingRule(lp loadedProfile, sc Syscall, arch uint32, nr int32, code uint32) string {
+// for the call: it runs the program in the interpreter (with the record's
+// arch and number; the record carries no arguments, so zero arguments) and
+// then finds the rule. The kernel's record carries the action without its
+// data (ERRNO without the errno), so when the interpreter agrees on the
+// action its verdict, errno included, is returned to show. A verdict the
+// interpreter gives differently (the outcome depended on arguments) names
+// the rules that could have given it.
+func decidingRule(lp loadedProfile, sc Syscall, arch uint32, nr int32, code uint32) (rule string, verdict uint32) {
 	if lp.err != nil {
-		return "unknown: " + lp.err.Error()
+		return "unknown: " + lp.err.Error(), code
 	}
 	ret, _, err := bpf.Run(lp.prog.Instructions, bpf.SeccompData{Nr: nr, Arch: arch})
 	if err != nil {
-		return "unknown: the interpreter failed: " + err.Error()
+		return "unknown: the interpreter failed: " + err.Error(), code
 	}
-	observed := bpf.RetName(code)
+	agree := bpf.RetAction(ret) == bpf.RetAction(code)
+	verdict = code
+	if agree {
+		verdict = ret
+	}
 	var matching []string
 	for i, r := range lp.profile.Syscalls {
-		if !slices.Contains(r.Names, sc.Name) || !actionMatches(r.Action, r.ErrnoRet, code) {
+		if !slices.Contains(r.Names, sc.Name) || !actionMatches(r.Action, r.ErrnoRet, verdict, agree) {
 			continue
 		}
 		what := fmt.Sprintf("rule %d (%s %s)", i, strings.Join(r.Names, ","), r.Action)
@@ -104,35 +110,36 @@ func decidingRule(lp loadedProfile, sc Syscall, arch uint32, nr int32, code uint
 		matching = append(matching, what)
 	}
 	switch {
-	case ret != code && len(matching) > 0:
-		return strings.Join(matching, " or ") + "; the outcome depended on the arguments"
-	case ret != code:
-		return fmt.Sprintf("unknown: the interpreter gives %s for this call with zero arguments, the kernel %s", bpf.RetName(ret), observed)
+	case !agree && len(matching) > 0:
+		return strings.Join(matching, " or ") + "; the outcome depended on the arguments", verdict
+	case !agree:
+		return fmt.Sprintf("unknown: the interpreter gives %s for this call with zero arguments, the kernel %s", bpf.RetName(ret), ActionName(code)), verdict
 	case len(matching) > 0:
-		return matching[0]
+		return matching[0], verdict
 	case sc.Bypass && !archListed(lp.profile, sc.Arch):
-		return "architecture not in the profile (bad-arch action)"
-	case actionMatches(lp.profile.DefaultAction, lp.profile.DefaultErrnoRet, code):
-		return "default action"
-	case bpf.RetAction(code) == bpf.RetErrno && code&bpf.RetData == 38:
-		return "ENOSYS stub (a syscall newer than the profile names)"
+		return "architecture not in the profile (bad-arch action)", verdict
+	case actionMatches(lp.profile.DefaultAction, lp.profile.DefaultErrnoRet, verdict, true):
+		return "default action", verdict
+	case bpf.RetAction(verdict) == bpf.RetErrno && verdict&bpf.RetData == 38:
+		return "ENOSYS stub (a syscall newer than the profile names)", verdict
 	}
-	return "default action"
+	return "default action", verdict
 }
 
 func archListed(p *specs.LinuxSeccomp, arch specs.Arch) bool {
 	return slices.Contains(p.Architectures, arch)
 }
 
-// actionMatches compares a profile action with a kernel verdict.
-func actionMatches(a specs.LinuxSeccompAction, errnoRet *uint, code uint32) bool {
+// actionMatches compares a profile action with a verdict; withData also
+// compares the errno.
+func actionMatches(a specs.LinuxSeccompAction, errnoRet *uint, code uint32, withData bool) bool {
 	switch bpf.RetAction(code) {
 	case bpf.RetErrno:
 		want := uint32(1) // EPERM: runc's and libseccomp's default errno
 		if errnoRet != nil {
 			want = uint32(*errnoRet)
 		}
-		return a == specs.ActErrno && code&bpf.RetData == want
+		return a == specs.ActErrno && (!withData || code&bpf.RetData == want)
 	case bpf.RetKillProcess:
 		return a == specs.ActKillProcess
 	case bpf.RetKillThread:

@@ -58,6 +58,8 @@ func (s *kmsgSource) run(ctx context.Context, sink sink) error {
 		typ, text, ok := kmsgAudit(buf[:n])
 		if ok {
 			sink.record(typ, text)
+		} else if n, ok := kmsgSuppressed(buf[:n]); ok {
+			sink.suppressed(n)
 		}
 	}
 	return nil
@@ -86,4 +88,26 @@ func kmsgAudit(rec []byte) (int, []byte, bool) {
 		return 0, nil, false
 	}
 	return typ, text, true
+}
+
+// kmsgSuppressed reads the printk rate limit's report of the audit
+// records it kept from the kernel log: "kauditd_printk_skb: N callbacks
+// suppressed". The limit is shared by the whole kernel, so N may include
+// others' messages: it over-counts, never under-counts.
+func kmsgSuppressed(rec []byte) (uint64, bool) {
+	_, msg, ok := bytes.Cut(rec, []byte(";"))
+	if !ok {
+		return 0, false
+	}
+	msg, _, _ = bytes.Cut(msg, []byte("\n"))
+	rest, ok := bytes.CutPrefix(msg, []byte("kauditd_printk_skb: "))
+	if !ok {
+		return 0, false
+	}
+	num, ok := bytes.CutSuffix(rest, []byte(" callbacks suppressed"))
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(num), 10, 64)
+	return n, err == nil
 }

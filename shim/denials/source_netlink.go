@@ -1,6 +1,7 @@
 package denials
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -114,13 +115,57 @@ func (s *netlinkSource) run(ctx context.Context, sink sink) error {
 		case err != nil:
 			return fmt.Errorf("audit netlink: %w", err)
 		}
-		msgs, err := syscall.ParseNetlinkMessage(buf[:n])
-		if err != nil {
-			sink.garbled(buf[:n], fmt.Errorf("audit netlink message: %w", err))
+		// One record per datagram. The kernel's nlmsg_len of multicast
+		// audit records is not always the header plus the payload (a
+		// legacy of auditd's reading), so the payload is what follows the
+		// header, up to the first NUL.
+		if n < unix.NLMSG_HDRLEN {
+			sink.garbled(buf[:n], fmt.Errorf("audit netlink message of %d bytes, shorter than its header", n))
 			continue
 		}
-		for _, m := range msgs {
-			sink.record(int(m.Header.Type), m.Data)
+		typ := int(binary.NativeEndian.Uint16(buf[4:]))
+		payload := buf[unix.NLMSG_HDRLEN:n]
+		if i := bytes.IndexByte(payload, 0); i >= 0 {
+			payload = payload[:i]
+		}
+		sink.record(typ, payload)
+	}
+	return nil
+}
+
+// SetAuditEnabled sets the kernel's audit switch (AUDIT_SET enabled), as
+// `auditctl -e` does. sysgate never calls it on a node; tests do, to run
+// the collector on the read-log group where no auditd enabled audit.
+func SetAuditEnabled(on bool) error {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_AUDIT)
+	if err != nil {
+		return fmt.Errorf("audit netlink socket: %w", err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return fmt.Errorf("audit netlink bind: %w", err)
+	}
+	req := make([]byte, unix.NLMSG_HDRLEN+40)
+	binary.NativeEndian.PutUint32(req[0:], uint32(len(req)))
+	binary.NativeEndian.PutUint16(req[4:], 1001) // AUDIT_SET
+	binary.NativeEndian.PutUint16(req[6:], unix.NLM_F_REQUEST|unix.NLM_F_ACK)
+	binary.NativeEndian.PutUint32(req[unix.NLMSG_HDRLEN:], 1) // AUDIT_STATUS_ENABLED
+	if on {
+		binary.NativeEndian.PutUint32(req[unix.NLMSG_HDRLEN+4:], 1)
+	}
+	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return fmt.Errorf("audit set: %w", err)
+	}
+	_ = unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Sec: 2})
+	buf := make([]byte, 4096)
+	n, _, err := unix.Recvfrom(fd, buf, 0)
+	if err != nil {
+		return fmt.Errorf("audit set reply: %w", err)
+	}
+	msgs, err := syscall.ParseNetlinkMessage(buf[:n])
+	if err == nil && len(msgs) > 0 && msgs[0].Header.Type == unix.NLMSG_ERROR && len(msgs[0].Data) >= 4 {
+		if errno := int32(binary.NativeEndian.Uint32(msgs[0].Data)); errno != 0 {
+			return fmt.Errorf("audit set: %w", syscall.Errno(-errno))
 		}
 	}
 	return nil
