@@ -179,7 +179,7 @@ func testDenialsShown(t *testing.T, source string) {
 				Annotations: map[string]string{
 					"io.kubernetes.cri.container-type": "container", "io.kubernetes.cri.container-name": "app",
 					"io.kubernetes.cri.sandbox-name": "web-0", "io.kubernetes.cri.sandbox-namespace": "team-a",
-					"io.kubernetes.cri.sandbox-id":                        "sandbox0",
+					"io.kubernetes.cri.sandbox-id":                "sandbox0",
 					spec.AnnotationContainerSeccompPrefix + "app": "localhost/profiles/deny-mkdir.json",
 				},
 			})

@@ -44,7 +44,7 @@ type Collector struct {
 	serials serialTracker
 
 	dropped, overruns, garbledN, suppressedN atomic.Uint64
-	serialMu                    sync.Mutex
+	serialMu                                 sync.Mutex
 
 	mu      sync.Mutex
 	entries map[key]*Denial
