@@ -98,8 +98,14 @@ func newPidCache(maxSize int) *pidCache {
 func (c *pidCache) put(pid int, info procInfo) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.byPid[pid]; !ok {
+	old, ok := c.byPid[pid]
+	if !ok {
 		c.order = append(c.order, pid)
+	}
+	// A zombie (exited, not yet reaped) still shows its comm and cgroups
+	// but no root: keep what was seen while it lived.
+	if info.root == (fileKey{}) {
+		info.root = old.root
 	}
 	c.byPid[pid] = info
 	if len(c.order) > c.maxSize {
@@ -167,6 +173,7 @@ func lookupProc(procRoot string, cache *pidCache, pid int, comm string) (info pr
 	if err == nil {
 		if commMatches(info.comm, comm) {
 			cache.put(pid, info)
+			info, _ = cache.get(pid)
 			return info, "", false
 		}
 		// Another process has the pid now: what the cache knows is of
