@@ -23,6 +23,9 @@ type procInfo struct {
 	// containers that have no cgroup of their own (crun with
 	// --cgroup-manager=disabled).
 	root fileKey
+	// readAt is when /proc was read (CLOCK_MONOTONIC), for lookups that
+	// may take a fresh reading instead of reading again.
+	readAt int64
 }
 
 type fileKey struct{ dev, ino uint64 }
@@ -54,6 +57,7 @@ func readProc(procRoot string, pid int) (procInfo, error) {
 	if syscall.Stat(filepath.Join(dir, "root"), &st) == nil {
 		info.root = fileKey{st.Dev, st.Ino}
 	}
+	info.readAt = monotonicNow()
 	return info, nil
 }
 
@@ -76,6 +80,10 @@ func containerIDs(path string) []string {
 	}
 	return out
 }
+
+// freshFor is how long a reading of /proc stands for the same process
+// (same pid and comm), in nanoseconds.
+const freshFor = int64(250 * time.Millisecond)
 
 // pidCache remembers what /proc said about processes seen alive, so that a
 // record whose process exited before it was read can still be attributed.
@@ -169,6 +177,11 @@ func (c *pidCache) scanNew(procRoot string) {
 // record (or since the cache saw it) would otherwise be attributed to the
 // wrong container, which is worse than not attributing it.
 func lookupProc(procRoot string, cache *pidCache, pid int, comm string) (info procInfo, why string, gone bool) {
+	// A storm of records from one process reads /proc once a while, not
+	// once a record: the reader must keep up with the kernel.
+	if cached, ok := cache.get(pid); ok && cached.readAt > monotonicNow()-freshFor && commMatches(cached.comm, comm) && cached.comm != "" {
+		return cached, "", false
+	}
 	info, err := readProc(procRoot, pid)
 	if err == nil {
 		if commMatches(info.comm, comm) {

@@ -339,7 +339,7 @@ func (c *Collector) describe(ev event) *Denial {
 		return d
 	}
 	var verdict uint32
-	d.Rule, verdict = decidingRule(c.profs.load(*dec), sc, r.Arch, r.Nr, r.Code)
+	d.Rule, verdict = c.profs.rule(*dec, sc, r.Arch, r.Nr, r.Code)
 	if verdict != r.Code {
 		d.Action = bpf.RetName(verdict)
 	}
@@ -407,7 +407,7 @@ func (c *Collector) flush() error {
 	gaps := c.serials.gaps
 	c.serialMu.Unlock()
 	c.mu.Lock()
-	lost := Lost{Gaps: gaps, Dropped: c.dropped.Load(), Overruns: c.overruns.Load(), Garbled: c.garbledN.Load(), Suppressed: c.suppressedN.Load(), KernelLostCounts: c.srcName == "kmsg"}
+	lost := Lost{Gaps: gaps, Dropped: c.dropped.Load(), Overruns: c.overruns.Load(), Garbled: c.garbledN.Load(), Suppressed: c.suppressedN.Load()}
 	if c.hasK0 {
 		if st, err := GetAuditStatus(); err == nil && st.Lost >= c.kernel0 {
 			lost.KernelLost = uint64(st.Lost - c.kernel0)

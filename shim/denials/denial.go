@@ -62,16 +62,12 @@ type Lost struct {
 	// Garbled: records that did not parse; each is also a denial line
 	// with Unattributed saying so.
 	Garbled uint64 `json:"garbled"`
-	// KernelLost: the kernel's own audit lost counter, since the collector
-	// started; node-wide and of every record type (it also counts records
-	// the printk rate limit kept from the kernel log that the netlink
-	// socket did receive), so it is shown beside Total, not added to it.
+	// KernelLost: the kernel's own audit lost counter since the collector
+	// started: records the kernel dropped before giving them a serial
+	// (backlog limit, rate limit), which no gap shows. It is node-wide and
+	// of every record type, so it may over-count; Total takes the larger
+	// of it and the gaps, never their sum (a record can be both).
 	KernelLost uint64 `json:"kernelLost"`
-	// KernelLostCounts: the source is the kernel log, where every record
-	// the kernel could not print (printk limit, backlog) is one the
-	// collector lost, so KernelLost counts toward Total even before a
-	// later record shows the gap.
-	KernelLostCounts bool `json:"kernelLostCounts,omitempty"`
 	// Suppressed: audit records the kernel log's printk rate limit
 	// reported it kept out ("callbacks suppressed"; kernel log only).
 	Suppressed uint64 `json:"suppressed,omitempty"`
@@ -80,7 +76,7 @@ type Lost struct {
 // Total is the records the collector knows it lost.
 func (l Lost) Total() uint64 {
 	kernel := l.Gaps
-	if l.KernelLostCounts && l.KernelLost+l.Suppressed > kernel {
+	if l.KernelLost+l.Suppressed > kernel {
 		kernel = l.KernelLost + l.Suppressed
 	}
 	return kernel + l.Dropped

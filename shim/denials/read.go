@@ -145,8 +145,8 @@ func WriteTable(w io.Writer, ds []Denial, lost Lost, corrupt int) error {
 		}
 		fmt.Fprintln(w, ")")
 	}
-	if lost.KernelLost > 0 && !lost.KernelLostCounts {
-		fmt.Fprintf(w, "the kernel's audit lost counter rose by %d since the collector started (node-wide, every record type)\n", lost.KernelLost)
+	if lost.KernelLost > 0 {
+		fmt.Fprintf(w, "(of which the kernel's audit lost counter, node-wide and of every record type: %d)\n", lost.KernelLost)
 	}
 	if lost.Garbled > 0 {
 		fmt.Fprintf(w, "%d records could not be read (shown as unattributed)\n", lost.Garbled)

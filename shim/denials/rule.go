@@ -28,6 +28,43 @@ type loadedProfile struct {
 type profiles struct {
 	mu       sync.Mutex
 	byDigest map[string]loadedProfile
+	rules    map[ruleKey]ruleAnswer // decidingRule's answers: a storm asks the same
+}
+
+type ruleKey struct {
+	digest     string
+	arch       uint32
+	nr         int32
+	code       uint32
+	name       string
+	bypassArch bool
+}
+
+type ruleAnswer struct {
+	rule    string
+	verdict uint32
+}
+
+// rule is decidingRule, remembered per profile and call.
+func (p *profiles) rule(d spec.DecisionRecord, sc Syscall, arch uint32, nr int32, code uint32) (string, uint32) {
+	k := ruleKey{d.Digest, arch, nr, code, sc.Name, sc.Bypass}
+	p.mu.Lock()
+	a, ok := p.rules[k]
+	p.mu.Unlock()
+	if ok {
+		return a.rule, a.verdict
+	}
+	lp := p.load(d)
+	a.rule, a.verdict = decidingRule(lp, sc, arch, nr, code)
+	if lp.err == nil {
+		p.mu.Lock()
+		if p.rules == nil || len(p.rules) > 1<<14 {
+			p.rules = map[ruleKey]ruleAnswer{}
+		}
+		p.rules[k] = a
+		p.mu.Unlock()
+	}
+	return a.rule, a.verdict
 }
 
 // load reads the profile the runtime was given back from the bundle's

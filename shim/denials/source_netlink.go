@@ -22,10 +22,11 @@ const (
 
 // AuditStatus is the kernel's struct audit_status, the part sysgate reads.
 type AuditStatus struct {
-	Enabled uint32
-	Pid     uint32
-	Lost    uint32
-	Backlog uint32
+	Enabled      uint32
+	Pid          uint32
+	BacklogLimit uint32
+	Lost         uint32
+	Backlog      uint32
 }
 
 // GetAuditStatus asks the kernel for its audit status (AUDIT_GET): whether
@@ -70,7 +71,7 @@ func GetAuditStatus() (AuditStatus, error) {
 			}
 			if m.Header.Type == auditGet && len(m.Data) >= 32 {
 				u := func(i int) uint32 { return binary.NativeEndian.Uint32(m.Data[4*i:]) }
-				return AuditStatus{Enabled: u(1), Pid: u(3), Lost: u(6), Backlog: u(7)}, nil
+				return AuditStatus{Enabled: u(1), Pid: u(3), BacklogLimit: u(5), Lost: u(6), Backlog: u(7)}, nil
 			}
 		}
 	}
@@ -137,6 +138,21 @@ func (s *netlinkSource) run(ctx context.Context, sink sink) error {
 // `auditctl -e` does. sysgate never calls it on a node; tests do, to run
 // the collector on the read-log group where no auditd enabled audit.
 func SetAuditEnabled(on bool) error {
+	v := uint32(0)
+	if on {
+		v = 1
+	}
+	return setAudit(1, 1, v) // AUDIT_STATUS_ENABLED, audit_status.enabled
+}
+
+// SetAuditBacklogLimit sets how many records the kernel queues before a
+// task making one waits (auditctl -b); tests raise it for storms.
+func SetAuditBacklogLimit(n uint32) error {
+	return setAudit(0x10, 5, n) // AUDIT_STATUS_BACKLOG_LIMIT, audit_status.backlog_limit
+}
+
+// setAudit sends AUDIT_SET with one field of struct audit_status.
+func setAudit(mask uint32, field int, value uint32) error {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_AUDIT)
 	if err != nil {
 		return fmt.Errorf("audit netlink socket: %w", err)
@@ -149,10 +165,8 @@ func SetAuditEnabled(on bool) error {
 	binary.NativeEndian.PutUint32(req[0:], uint32(len(req)))
 	binary.NativeEndian.PutUint16(req[4:], 1001) // AUDIT_SET
 	binary.NativeEndian.PutUint16(req[6:], unix.NLM_F_REQUEST|unix.NLM_F_ACK)
-	binary.NativeEndian.PutUint32(req[unix.NLMSG_HDRLEN:], 1) // AUDIT_STATUS_ENABLED
-	if on {
-		binary.NativeEndian.PutUint32(req[unix.NLMSG_HDRLEN+4:], 1)
-	}
+	binary.NativeEndian.PutUint32(req[unix.NLMSG_HDRLEN:], mask)
+	binary.NativeEndian.PutUint32(req[unix.NLMSG_HDRLEN+4*field:], value)
 	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return fmt.Errorf("audit set: %w", err)
 	}
