@@ -10,6 +10,7 @@ packages=(
 	gcc-multilib     # 32-bit test binaries for the ABI-bypass tests
 	busybox-static   # container root filesystems for runtime tests
 	runc crun        # the runtimes sysgate-runc wraps and the conformance suite checks
+	prometheus       # the denial metrics test scrapes the helper with a real server (started by the test)
 )
 
 "$(dirname "$0")/apt-ensure.sh" "${packages[@]}"
@@ -22,3 +23,5 @@ if ! command -v go >/dev/null 2>&1; then
 	exit 1
 fi
 go mod download
+# runc >= 1.2 beside Debian's 1.1.5, for the denial tests (seccomp flags).
+"$(dirname "$0")/build-runc.sh"
