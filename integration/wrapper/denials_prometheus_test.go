@@ -72,7 +72,7 @@ func TestDenialsPrometheusScrapesTheHelper(t *testing.T) {
 		Annotations: map[string]string{
 			"io.kubernetes.cri.container-type": "container", "io.kubernetes.cri.container-name": "app",
 			"io.kubernetes.cri.sandbox-name": pod, "io.kubernetes.cri.sandbox-namespace": "metrics-test",
-			"io.kubernetes.cri.sandbox-id":                        "sandbox0",
+			"io.kubernetes.cri.sandbox-id":                "sandbox0",
 			spec.AnnotationContainerSeccompPrefix + "app": "localhost/profiles/deny-mkdir.json",
 		},
 	}), id)
