@@ -152,7 +152,7 @@ func WriteTable(w io.Writer, ds []Denial, lost Lost, corrupt int) error {
 		fmt.Fprintf(w, "%d records could not be read (shown as unattributed)\n", lost.Garbled)
 	}
 	if corrupt > 0 {
-		fmt.Fprintf(w, "%d lines of the denial log are not denial records and were skipped\n", corrupt)
+		fmt.Fprintf(w, "%d line(s) of the denial log are not denial records and were skipped\n", corrupt)
 	}
 	var sorted []string
 	for n := range notes {
