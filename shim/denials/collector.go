@@ -373,6 +373,9 @@ func (c *Collector) attribute(info procInfo) (*spec.DecisionRecord, string, bool
 		}
 	}
 	paths := strings.Join(uniq(info.cgroups), ", ")
+	if paths == "" {
+		paths = "none"
+	}
 	return nil, "not in a container sysgate decided (cgroup " + paths + ")", false
 }
 
