@@ -66,7 +66,9 @@ func (w *logWriter) write(lines []*Denial) (rotated bool, err error) {
 		if err := os.Rename(w.path, w.path+".1"); err != nil {
 			return false, fmt.Errorf("denial_log %s: rotating: %w", w.path, err)
 		}
-		return true, nil
+		// A new, empty log at once: `sysgate denials --follow` and tools
+		// tailing the path find a file.
+		return true, w.open()
 	}
 	return false, nil
 }
