@@ -1,10 +1,12 @@
 package spec
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -114,5 +116,51 @@ func TestLogDenialsFlagFollowsTheRuntime(t *testing.T) {
 				t.Errorf("log_denials = false still added the flag")
 			}
 		})
+	}
+}
+
+// sysgate-runc runs once per create: the runtime's answer about flags is
+// kept in the cache directory, so runc is asked once per binary, not once
+// per container.
+func TestRuntimeFlagAnswerIsKept(t *testing.T) {
+	dir := t.TempDir()
+	runc := fakeRuntime(t, "runc", "runc version 1.2.6", `{"linux":{"seccomp":{"supportedFlags":["SECCOMP_FILTER_FLAG_LOG"]}}}`)
+	p := DefaultPolicy()
+	p.Runtime, p.CacheDir = runc, filepath.Join(dir, "cache")
+	if ok, _ := p.RuntimeTakesLogFlag(); !ok {
+		t.Fatal("runc 1.2 does not take the flag")
+	}
+	runtimeFlags.Lock()
+	runtimeFlags.byStamp = nil // a new process: only the file remembers
+	runtimeFlags.Unlock()
+	// The binary now fails when asked; the kept answer stands (same
+	// binary: same size, mtime and inode).
+	st, _ := os.Stat(runc)
+	if err := os.Chmod(runc, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chtimes(runc, st.ModTime(), st.ModTime())
+	if ok, why := p.RuntimeTakesLogFlag(); !ok {
+		t.Errorf("the kept answer was not used: %s", why)
+	}
+	// A memo under another name (another runtime's) is not taken.
+	entries, _ := os.ReadDir(p.CacheDir)
+	if len(entries) != 1 {
+		t.Fatalf("cache holds %d entries", len(entries))
+	}
+	runtimeFlags.Lock()
+	runtimeFlags.byStamp = nil
+	runtimeFlags.Unlock()
+	other := p
+	other.Runtime = fakeRuntime(t, "runc", "runc version 1.1.5", "{}")
+	data, _ := os.ReadFile(filepath.Join(p.CacheDir, entries[0].Name()))
+	st2, _ := os.Stat(other.Runtime)
+	stamp := fmt.Sprintf("%s\x00%d\x00%d", other.Runtime, st2.ModTime().UnixNano(), st2.Size())
+	if sys, ok := st2.Sys().(*syscall.Stat_t); ok {
+		stamp += fmt.Sprintf("\x00%d:%d", sys.Dev, sys.Ino)
+	}
+	os.WriteFile(other.flagsMemoPath(stamp), data, 0o600)
+	if ok, _ := other.RuntimeTakesLogFlag(); ok {
+		t.Error("runc 1.1 took runc 1.2's kept answer")
 	}
 }

@@ -3,12 +3,17 @@ package spec
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -45,7 +50,10 @@ var runcVersion = regexp.MustCompile(`(?m)^runc version ([0-9]+)\.([0-9]+)`)
 // the flag since long before the versions sysgate supports. Anything else,
 // or a runtime that cannot be asked, gets no flag: leaving it out costs
 // visibility, adding it could cost the container. The answer is memoised
-// per binary (path, size, mtime, inode): the helper asks once.
+// per binary (path, size, mtime, inode): the helper asks once, and
+// sysgate-runc, a process per create, reads the answer from the policy's
+// cache directory (asking runc costs some 50 ms here, more than the rest of
+// a create).
 func (p Policy) RuntimeTakesLogFlag() (bool, string) {
 	st, err := os.Stat(p.Runtime)
 	if err != nil {
@@ -60,7 +68,11 @@ func (p Policy) RuntimeTakesLogFlag() (bool, string) {
 	if info, ok := runtimeFlags.byStamp[stamp]; ok {
 		return info.takesLog, info.why
 	}
-	info := p.askRuntimeFlags()
+	info, ok := p.readFlagsMemo(stamp)
+	if !ok {
+		info = p.askRuntimeFlags()
+		p.writeFlagsMemo(stamp, info)
+	}
 	if runtimeFlags.byStamp == nil {
 		runtimeFlags.byStamp = map[string]runtimeFlagInfo{}
 	}
@@ -111,4 +123,61 @@ func firstLine(b []byte) []byte {
 		return b[:i]
 	}
 	return b
+}
+
+// flagsMemoPath is where the answer for a runtime binary is kept: in the
+// cache directory, which only root may write (CheckTrusted).
+func (p Policy) flagsMemoPath(stamp string) string {
+	if p.CacheDir == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(stamp))
+	return filepath.Join(p.CacheDir, "runtime-flags-"+hex.EncodeToString(sum[:12]))
+}
+
+func (p Policy) readFlagsMemo(stamp string) (runtimeFlagInfo, bool) {
+	path := p.flagsMemoPath(stamp)
+	if path == "" {
+		return runtimeFlagInfo{}, false
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return runtimeFlagInfo{}, false
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, 4096))
+	if err != nil {
+		return runtimeFlagInfo{}, false
+	}
+	// The stamp is inside: a memo renamed to another runtime's name is
+	// not taken for it.
+	parts := strings.SplitN(string(data), "\n", 3)
+	if len(parts) != 3 || parts[0] != stamp || (parts[1] != "yes" && parts[1] != "no") {
+		return runtimeFlagInfo{}, false
+	}
+	return runtimeFlagInfo{takesLog: parts[1] == "yes", why: parts[2]}, true
+}
+
+// writeFlagsMemo stores the answer atomically; a failure only means
+// asking again next time.
+func (p Policy) writeFlagsMemo(stamp string, info runtimeFlagInfo) {
+	path := p.flagsMemoPath(stamp)
+	if path == "" || strings.Contains(stamp, "\n") || os.MkdirAll(p.CacheDir, 0o700) != nil {
+		return
+	}
+	answer := "no"
+	if info.takesLog {
+		answer = "yes"
+	}
+	tmp, err := os.CreateTemp(p.CacheDir, ".runtime-flags-*")
+	if err != nil {
+		return
+	}
+	_, err = tmp.WriteString(stamp + "\n" + answer + "\n" + info.why)
+	if closeErr := tmp.Close(); err == nil && closeErr == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
 }
