@@ -37,7 +37,7 @@ func NewMetrics() *Metrics {
 	m := &Metrics{Registry: prometheus.NewRegistry(), series: map[string]bool{}}
 	m.denials = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sysgate_seccomp_denials_total",
-		Help: "Seccomp denials (and audit-mode LOG outcomes) the collector attributed, by container, syscall, ABI and action.",
+		Help: "Seccomp denials (and audit-mode LOG outcomes) the collector attributed, by container, syscall, ABI and action. runc 1.1 reports only LOG and KILL outcomes.",
 	}, []string{"namespace", "pod", "container", "syscall", "abi", "action"})
 	m.decisions = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sysgate_decisions_total",
