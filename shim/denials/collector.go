@@ -29,6 +29,9 @@ type Collector struct {
 	// them elsewhere.
 	KmsgPath string
 	ProcRoot string
+	// SocketBuffer is the netlink socket's receive buffer in bytes (0:
+	// 128 MiB); tests shrink it to make it overflow.
+	SocketBuffer int
 	// Metrics, if set, counts denials and losses.
 	Metrics *Metrics
 	Log     *slog.Logger
@@ -182,7 +185,7 @@ type sink interface {
 func (c *Collector) open() (source, error) {
 	switch c.Source {
 	case "netlink":
-		return openNetlink()
+		return openNetlink(c.SocketBuffer)
 	case "kmsg":
 		return openKmsg(c.KmsgPath)
 	case "":
@@ -191,7 +194,7 @@ func (c *Collector) open() (source, error) {
 	}
 	st, err := GetAuditStatus()
 	if err == nil && st.Enabled != 0 {
-		if s, err := openNetlink(); err == nil {
+		if s, err := openNetlink(c.SocketBuffer); err == nil {
 			return s, nil
 		}
 	}

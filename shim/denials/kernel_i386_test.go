@@ -20,15 +20,21 @@ import (
 // program named in it.
 const childEnv = "SYSGATE_DENIALS_I386_CHILD"
 
+// stormEnv makes the test binary a child that loads a filter denying
+// mkdir with SECCOMP_FILTER_FLAG_LOG and makes that many denied calls.
+const stormEnv = "SYSGATE_DENIALS_STORM_CHILD"
+
 func TestMain(m *testing.M) {
 	if prog := os.Getenv(childEnv); prog != "" {
 		os.Exit(filteredExec(prog))
 	}
+	if n := os.Getenv(stormEnv); n != "" {
+		os.Exit(filteredStorm(n))
+	}
 	os.Exit(m.Run())
 }
 
-func filteredExec(prog string) int {
-	runtime.LockOSThread()
+func loadDenyMkdir() error {
 	p, err := filter.Compile(&specs.LinuxSeccomp{
 		DefaultAction: specs.ActAllow,
 		Architectures: []specs.Arch{specs.ArchX86_64, specs.ArchX86},
@@ -36,14 +42,37 @@ func filteredExec(prog string) int {
 		Syscalls:      []specs.LinuxSyscall{{Names: []string{"mkdir", "mkdirat"}, Action: specs.ActErrno}},
 	}, filter.Options{})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "compile:", err)
+		return err
+	}
+	_, err = filter.Load(p, filter.LoadOptions{NoNewPrivs: true})
+	return err
+}
+
+func filteredStorm(count string) int {
+	runtime.LockOSThread()
+	var n int
+	fmt.Sscan(count, &n)
+	if err := loadDenyMkdir(); err != nil {
+		fmt.Fprintln(os.Stderr, "filter:", err)
 		return 3
 	}
-	if _, err := filter.Load(p, filter.LoadOptions{NoNewPrivs: true}); err != nil {
-		fmt.Fprintln(os.Stderr, "load:", err)
+	denied := 0
+	for range n {
+		if err := syscall.Mkdir("/sysgate-storm", 0o755); err == syscall.EPERM {
+			denied++
+		}
+	}
+	fmt.Println(denied)
+	return 0
+}
+
+func filteredExec(prog string) int {
+	runtime.LockOSThread()
+	if err := loadDenyMkdir(); err != nil {
+		fmt.Fprintln(os.Stderr, "filter:", err)
 		return 3
 	}
-	err = syscall.Exec(prog, []string{prog, filepath.Join(os.TempDir(), "sysgate-i386-denied")}, os.Environ())
+	err := syscall.Exec(prog, []string{prog, filepath.Join(os.TempDir(), "sysgate-i386-denied")}, os.Environ())
 	fmt.Fprintln(os.Stderr, "exec:", err)
 	return 3
 }
