@@ -17,7 +17,7 @@ type Metrics struct {
 	denials    *prometheus.CounterVec
 	decisions  *prometheus.CounterVec
 	refusals   *prometheus.CounterVec
-	unconfined prometheus.Gauge
+	unconfined prometheus.Counter
 	cache      *prometheus.CounterVec
 	compile    prometheus.Histogram
 	lost       prometheus.Gauge
@@ -47,7 +47,10 @@ func NewMetrics() *Metrics {
 		Name: "sysgate_create_refusals_total",
 		Help: "Creates refused, by reason (spec/refusal: bad-input, policy, invalid-profile, escaping-path; internal for faults).",
 	}, []string{"reason"})
-	m.unconfined = prometheus.NewGauge(prometheus.GaugeOpts{
+	// Created, not running: the helper sees creates, never deletes (they
+	// pass straight to the runtime), so a count of running containers
+	// would only grow. rate() of this counter is what it can say honestly.
+	m.unconfined = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "sysgate_unconfined_containers_created_total",
 		Help: "Containers created unconfined (or with a profile that denies nothing) since the helper started.",
 	})
