@@ -49,6 +49,7 @@ fuzz: deps
 	$(GO) test -run '^$$' -fuzz '^FuzzWithMembers$$' -fuzztime $(FUZZTIME) ./spec/internal/jsonobj/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseHelperRequest$$' -fuzztime $(FUZZTIME) ./shim/
 	$(GO) test -run '^$$' -fuzz '^FuzzEditor$$' -fuzztime $(FUZZTIME) ./deploy/install/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseRecord$$' -fuzztime $(FUZZTIME) ./shim/denials/
 
 # One run, side by side: per-syscall cost, compile time, container starts
 # (runc, crun, and sysgate-runc in front of each), written to

@@ -11,6 +11,7 @@ packages=(
 	busybox-static   # container root filesystems for runtime tests
 	runc crun        # the runtimes sysgate-runc wraps and the conformance suite checks
 	golang-github-containers-common  # /usr/share/containers/seccomp.json: podman's default profile, which sysgate must accept
+	prometheus       # the denial metrics test scrapes the helper with a real server (started by the test)
 )
 
 "$(dirname "$0")/apt-ensure.sh" "${packages[@]}"
@@ -23,3 +24,5 @@ if ! command -v go >/dev/null 2>&1; then
 	exit 1
 fi
 go mod download
+# runc >= 1.2 beside Debian's 1.1.5, for the denial tests (seccomp flags).
+"$(dirname "$0")/build-runc.sh"

@@ -14,7 +14,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sysgate/sysgate/shim/denials"
 	"github.com/sysgate/sysgate/spec"
+	"github.com/sysgate/sysgate/spec/profile"
+	"github.com/sysgate/sysgate/spec/refusal"
 	"golang.org/x/sys/unix"
 )
 
@@ -32,6 +35,9 @@ type Helper struct {
 	// fall back.
 	PolicyPath string
 	Log        *slog.Logger
+	// Metrics, if set, counts decisions, refusals, cache lookups and plan
+	// time of the creates the helper plans.
+	Metrics *denials.Metrics
 
 	mu     sync.Mutex
 	policy spec.Policy
@@ -233,8 +239,10 @@ func (h *Helper) serve(conn *net.UnixConn) (runtime, id string, err error) {
 	}
 	// The bundle resolves relative to the client's working directory, by
 	// the kernel, as the runtime's chdir will from there.
+	start := time.Now()
 	c, err := spec.Plan(cwd, inv.Bundle, inv.ContainerID, policy)
 	defer c.Close()
+	h.count(c, err, time.Since(start))
 	if err != nil {
 		return "", inv.ContainerID, err
 	}
@@ -386,4 +394,27 @@ func (h *Helper) currentPolicy() (spec.Policy, error) {
 	}
 	h.policy, h.stamp = policy, stamp
 	return policy, nil
+}
+
+// count feeds a planned create to the metrics. A refused create falls
+// back to sysgate-runc, which refuses it the same way: counted here once.
+func (h *Helper) count(c *spec.Create, err error, took time.Duration) {
+	m := h.Metrics
+	if m == nil {
+		return
+	}
+	m.PlanSeconds(took.Seconds())
+	if err != nil {
+		if reason, ok := refusal.Of(err); ok {
+			m.Refused(string(reason))
+		} else {
+			m.Refused("internal")
+		}
+		return
+	}
+	d := c.Decision
+	m.Decided(d.Source, string(d.Type), d.Type == profile.TypeUnconfined || c.Warning != "")
+	if d.Profile != nil {
+		m.CacheLookup(c.CacheHit)
+	}
 }

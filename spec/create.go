@@ -17,6 +17,8 @@ type Create struct {
 	Decision Decision
 	// Warning must be said to the caller but does not stop the container.
 	Warning string
+	// CacheHit: the compiled program came from the policy's cache.
+	CacheHit bool
 	// Bundle is the bundle, resolved once into a descriptor that Commit
 	// writes through.
 	Bundle *bundle.Bundle
@@ -47,7 +49,8 @@ func Plan(at *os.File, dir, id string, policy Policy) (*Create, error) {
 	if c.Warning, err = CheckDecision(c.Decision, policy); err != nil {
 		return c, err
 	}
-	prog, err := c.Decision.Verify(policy.Cache())
+	prog, hit, err := c.Decision.verify(policy.Cache())
+	c.CacheHit = hit
 	if err != nil {
 		return c, inContainer(id, err)
 	}

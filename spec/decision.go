@@ -28,7 +28,12 @@ type Decision struct {
 	// Digest is sha256 of the final profile's JSON; empty when unconfined.
 	Digest string `json:"digest,omitempty"`
 	Audit  bool   `json:"audit,omitempty"` // the policy's audit mode turned denials into LOG
-	Reason string `json:"reason"`
+	// LogDenials: the profile carries SECCOMP_FILTER_FLAG_LOG (policy
+	// log_denials), so every denial leaves a kernel record; DenialsNote
+	// says why not when the policy asked and the runtime cannot.
+	LogDenials  bool   `json:"logDenials,omitempty"`
+	DenialsNote string `json:"denialsNote,omitempty"`
+	Reason      string `json:"reason"`
 	// Profile is the final profile; nil when unconfined.
 	Profile *specs.LinuxSeccomp `json:"-"`
 }
@@ -203,8 +208,19 @@ func (d *Decision) materialize(ref profile.Ref, s *specs.Spec, policy Policy) er
 	case profile.TypeUnconfined:
 		d.Ref = ref.String()
 	}
-	if d.Profile != nil && policy.Audit {
+	audit, err := wantsAudit(s, d.Container, policy)
+	if err != nil {
+		return err
+	}
+	if d.Profile != nil && audit {
 		d.Profile, d.Audit = auditProfile(d.Profile), true
+	}
+	if d.Profile != nil && policy.LogDenials {
+		if ok, why := policy.RuntimeTakesLogFlag(); ok {
+			d.Profile, d.LogDenials = withLogFlag(d.Profile), true
+		} else {
+			d.DenialsNote = why
+		}
 	}
 	if !(ref.Type == profile.TypeRendered && d.Profile == s.Linux.Seccomp) {
 		d.Digest = digestOf(d.Profile)
@@ -342,6 +358,10 @@ func (c Container) describe() string {
 
 // digestOf is the sha256 of the profile's JSON encoding, which is stable
 // for equal profiles (encoding/json orders struct fields).
+// DigestOf is the digest a decision records for a profile: sha256 of its
+// JSON encoding.
+func DigestOf(p *specs.LinuxSeccomp) string { return digestOf(p) }
+
 func digestOf(p *specs.LinuxSeccomp) string {
 	if p == nil {
 		return ""
@@ -361,7 +381,7 @@ func (d Decision) Applied() bundle.Applied {
 		ContainerID: d.Container.ID,
 		Profile:     d.Profile,
 		FromBundle:  fromBundle,
-		KeepBytes:   fromBundle && !d.Audit && d.ProfilePath == "",
+		KeepBytes:   fromBundle && !d.Audit && !d.LogDenials && d.ProfilePath == "",
 		Record:      bundle.Record{Source: d.Source, Type: d.Type, Ref: d.Ref, Digest: d.Digest, Audit: d.Audit},
 	}
 }

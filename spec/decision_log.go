@@ -10,7 +10,8 @@ import (
 	"github.com/sysgate/sysgate/spec/profile"
 )
 
-// DecisionRecord is one line of the policy's decision_log.
+// DecisionRecord is one line of the policy's decision_log; the denial
+// collector reads it back to attribute denials.
 type DecisionRecord struct {
 	Time      string       `json:"time"`
 	Container Container    `json:"container"`
@@ -27,7 +28,9 @@ type DecisionRecord struct {
 	Bundle string `json:"bundle,omitempty"`
 	// Handoff: crun was handed sysgate's compiled program
 	// (run.oci.seccomp_bpf_data) instead of compiling the profile itself.
-	Handoff bool `json:"handoff,omitempty"`
+	Handoff     bool   `json:"handoff,omitempty"`
+	LogDenials  bool   `json:"logDenials,omitempty"`
+	DenialsNote string `json:"denialsNote,omitempty"`
 }
 
 // LogDecision appends to the decision log, never through a symlink: it is
@@ -42,6 +45,7 @@ func recordOf(d Decision, via string) DecisionRecord {
 	return DecisionRecord{
 		Time: time.Now().UTC().Format(time.RFC3339Nano), Container: d.Container, Source: d.Source,
 		Type: d.Type, Ref: d.Ref, From: d.From, Path: d.ProfilePath, Digest: d.Digest, Audit: d.Audit, Via: via,
+		LogDenials: d.LogDenials, DenialsNote: d.DenialsNote,
 	}
 }
 

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,6 +59,30 @@ type Policy struct {
 	// Audit turns every ERRNO and KILL default action into LOG, to learn what
 	// a workload needs before enforcing.
 	Audit bool `toml:"audit"`
+	// AuditNamespaces are namespaces in audit mode: Audit, for their
+	// containers only.
+	AuditNamespaces []string `toml:"audit_namespaces"`
+	// AuditOptInNamespaces are namespaces whose containers may ask for
+	// audit mode themselves, with the annotation AnnotationAudit; elsewhere
+	// the annotation is refused, so that a Pod author never weakens their
+	// own filter where the operator did not allow it.
+	AuditOptInNamespaces []string `toml:"audit_opt_in_namespaces"`
+	// LogDenials adds SECCOMP_FILTER_FLAG_LOG to the profiles sysgate
+	// applies, so the kernel records every denial (ERRNO, TRAP, KILL,
+	// NOTIFY), not only LOG and KILL outcomes. Left out where the runtime
+	// refuses flags (runc 1.1).
+	LogDenials bool `toml:"log_denials"`
+	// Denials starts the denial collector in `sysgate helper`: it reads the
+	// kernel's seccomp records, attributes them to containers and writes
+	// DenialLog.
+	Denials bool `toml:"denials"`
+	// DenialLog receives the collector's JSON lines; DenialLogMaxBytes
+	// bounds it as DecisionLogMaxBytes bounds the decision log.
+	DenialLog         string `toml:"denial_log"`
+	DenialLogMaxBytes int64  `toml:"denial_log_max_bytes"`
+	// MetricsListen, if set, is the address (host:port) where the helper
+	// serves Prometheus metrics; empty serves none.
+	MetricsListen string `toml:"metrics_listen"`
 	// DecisionLog, if set, is a file that receives one JSON line per decision.
 	DecisionLog string `toml:"decision_log"`
 	// DecisionLogMaxBytes bounds the decision log: past it the file moves to
@@ -97,6 +123,9 @@ func DefaultPolicy() Policy {
 		CacheDir:    "/var/cache/sysgate/bpf",
 
 		DecisionLogMaxBytes: 64 << 20,
+		LogDenials:          true,
+		DenialLog:           "/var/log/sysgate/denials.jsonl",
+		DenialLogMaxBytes:   64 << 20,
 	}
 }
 
@@ -134,7 +163,7 @@ func LoadPolicy(path string) (Policy, error) {
 				keys[i] = strconv.Quote(strings.Join(e.Key(), "."))
 			}
 			row, col := strict.Errors[0].Position()
-			return p, fmt.Errorf("policy %s:%d:%d: unknown key %s; known keys are runtime, profile_root, default, runtime_default, privileged, unconfined, exempt_namespaces, audit, decision_log, decision_log_max_bytes, cache_dir, runtime_kind, allow_restore", path, row, col, strings.Join(keys, ", "))
+			return p, fmt.Errorf("policy %s:%d:%d: unknown key %s; known keys are runtime, profile_root, default, runtime_default, privileged, unconfined, exempt_namespaces, audit, audit_namespaces, audit_opt_in_namespaces, log_denials, denials, denial_log, denial_log_max_bytes, metrics_listen, decision_log, decision_log_max_bytes, cache_dir, runtime_kind, allow_restore", path, row, col, strings.Join(keys, ", "))
 		case errors.As(err, &decodeErr):
 			row, col := decodeErr.Position()
 			return p, fmt.Errorf("policy %s:%d:%d: %s", path, row, col, decodeErr.Error())
@@ -181,6 +210,22 @@ func (p Policy) check() error {
 	}
 	if p.DecisionLogMaxBytes < 4096 {
 		return fmt.Errorf("decision_log_max_bytes: %d is too small; give at least 4096 (the default is %d)", p.DecisionLogMaxBytes, DefaultPolicy().DecisionLogMaxBytes)
+	}
+	if p.DenialLogMaxBytes < 4096 {
+		return fmt.Errorf("denial_log_max_bytes: %d is too small; give at least 4096 (the default is %d)", p.DenialLogMaxBytes, DefaultPolicy().DenialLogMaxBytes)
+	}
+	if p.Denials && !filepath.IsAbs(p.DenialLog) {
+		return fmt.Errorf("denial_log: %q must be an absolute file path when denials = true", p.DenialLog)
+	}
+	if p.MetricsListen != "" {
+		if _, _, err := net.SplitHostPort(p.MetricsListen); err != nil {
+			return fmt.Errorf("metrics_listen: %q must be host:port, e.g. 127.0.0.1:9795 (or empty for no metrics): %v", p.MetricsListen, err)
+		}
+	}
+	for key, list := range map[string][]string{"audit_namespaces": p.AuditNamespaces, "audit_opt_in_namespaces": p.AuditOptInNamespaces} {
+		if slices.Contains(list, "") {
+			return fmt.Errorf("%s: an empty name would match containers with no Pod namespace; list real namespaces", key)
+		}
 	}
 	if p.CacheDir != "" && !filepath.IsAbs(p.CacheDir) {
 		return fmt.Errorf("cache_dir: %q must be an absolute directory (or empty to disable the cache)", p.CacheDir)
@@ -245,6 +290,15 @@ func (p Policy) Exempt(namespace string) bool {
 		}
 	}
 	return false
+}
+
+// auditsNamespace reports whether the policy puts a namespace in audit
+// mode, and optIn whether its containers may ask for it by annotation.
+func (p Policy) auditsNamespace(namespace string) (audit, optIn bool) {
+	if namespace == "" {
+		return false, false
+	}
+	return slices.Contains(p.AuditNamespaces, namespace), slices.Contains(p.AuditOptInNamespaces, namespace)
 }
 
 // RuntimeOnly reads just the runtime key. The wrapper's passthrough commands

@@ -28,6 +28,9 @@ func TestDefaultPolicyValues(t *testing.T) {
 		CacheDir:    "/var/cache/sysgate/bpf",
 
 		DecisionLogMaxBytes: 64 << 20,
+		LogDenials:          true,
+		DenialLog:           "/var/log/sysgate/denials.jsonl",
+		DenialLogMaxBytes:   64 << 20,
 	}
 	if got := DefaultPolicy(); !reflect.DeepEqual(got, want) {
 		t.Errorf("DefaultPolicy() = %+v\nwant %+v", got, want)
@@ -80,6 +83,13 @@ cache_dir = "/srv/cache/bpf"
 runtime_kind = "crun"
 decision_log_max_bytes = 1048576
 allow_restore = true
+audit_namespaces = ["staging"]
+audit_opt_in_namespaces = ["learning"]
+log_denials = false
+denials = true
+denial_log = "/var/log/sysgate/d.jsonl"
+denial_log_max_bytes = 8192
+metrics_listen = "127.0.0.1:9795"
 `)
 	got, err := LoadPolicy(path)
 	if err != nil {
@@ -101,6 +111,13 @@ allow_restore = true
 
 		DecisionLogMaxBytes: 1 << 20,
 		AllowRestore:        true,
+
+		AuditNamespaces:      []string{"staging"},
+		AuditOptInNamespaces: []string{"learning"},
+		Denials:              true,
+		DenialLog:            "/var/log/sysgate/d.jsonl",
+		DenialLogMaxBytes:    8192,
+		MetricsListen:        "127.0.0.1:9795",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)
@@ -147,7 +164,7 @@ func TestLoadPolicyErrors(t *testing.T) {
 	}{
 		// Unknown keys: the key is named, once, on one line, with its place.
 		{"unknown key", "runtime = \"/usr/sbin/runc\"\nbogus = 1\n",
-			[]string{`:2:1: unknown key "bogus"`, "known keys are runtime, profile_root, default, runtime_default, privileged, unconfined, exempt_namespaces, audit, decision_log", "cache_dir", "runtime_kind"}},
+			[]string{`:2:1: unknown key "bogus"`, "known keys are runtime, profile_root, default, runtime_default, privileged, unconfined, exempt_namespaces, audit, audit_namespaces", "decision_log", "cache_dir", "runtime_kind"}},
 		{"misspelt key", "profileroot = \"/srv\"\n",
 			[]string{`:1:1: unknown key "profileroot"`}},
 		{"unknown table", "runtime = \"/x\"\n[extra]\nk = 1\n",
@@ -178,6 +195,10 @@ func TestLoadPolicyErrors(t *testing.T) {
 		{"empty runtime", `runtime = ""`, []string{"runtime: must name the real OCI runtime"}},
 		{"relative cache_dir", `cache_dir = "cache"`, []string{`cache_dir: "cache" must be an absolute directory`}},
 		{"unknown runtime_kind", `runtime_kind = "youki"`, []string{`runtime_kind: "youki" must be runc or crun`}},
+		{"relative denial_log", "denials = true\ndenial_log = \"d.jsonl\"", []string{`denial_log: "d.jsonl" must be an absolute file path`}},
+		{"tiny denial log", `denial_log_max_bytes = 10`, []string{`denial_log_max_bytes: 10 is too small`}},
+		{"metrics_listen without port", `metrics_listen = "localhost"`, []string{`metrics_listen: "localhost" must be host:port`}},
+		{"empty audit namespace", `audit_opt_in_namespaces = [""]`, []string{`audit_opt_in_namespaces: an empty name`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writePolicy(t, tc.toml)

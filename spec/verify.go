@@ -18,12 +18,24 @@ import (
 // (Policy.Cache), and the cache is read only from a directory nobody but
 // root can write (filter.Cache). It returns the compiled program; nil when unconfined.
 func (d Decision) Verify(cache *filter.Cache) (*filter.Program, error) {
+	prog, _, err := d.verify(cache)
+	return prog, err
+}
+
+// verify is Verify, and whether the cache held the program (for the
+// helper's metrics).
+func (d Decision) verify(cache *filter.Cache) (*filter.Program, bool, error) {
 	if d.Profile == nil {
-		return nil, nil
+		return nil, false, nil
 	}
 	if prog, hit := cache.Lookup(d.Profile, filter.Options{}); hit {
-		return prog, nil
+		return prog, true, nil
 	}
+	prog, err := d.compileValid(cache)
+	return prog, false, err
+}
+
+func (d Decision) compileValid(cache *filter.Cache) (*filter.Program, error) {
 	where := d.Ref
 	if d.ProfilePath != "" {
 		where = d.ProfilePath

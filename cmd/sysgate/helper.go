@@ -36,7 +36,8 @@ func runHelper(args []string, stdout, stderr io.Writer) error {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	if _, err := spec.LoadPolicy(policyPath); err != nil {
+	policy, err := spec.LoadPolicy(policyPath)
+	if err != nil {
 		return fmt.Errorf("%w; fix the policy before starting the helper (see docs/policy.md)", err)
 	}
 	// Signals first: a SIGTERM right after the socket appears (a quick
@@ -49,6 +50,14 @@ func runHelper(args []string, stdout, stderr io.Writer) error {
 	}
 	log.Info("serving sysgate-runc", "socket", *socket, "policy", policyPath)
 	h := &shim.Helper{PolicyPath: policyPath, Log: log}
+	// The collector and the metrics are read from the policy at start; a
+	// change to denials, denial_log or metrics_listen needs a restart.
+	stopExtras, err := startDenialsAndMetrics(ctx, policy, h, log)
+	if err != nil {
+		listener.Close()
+		return err
+	}
+	defer stopExtras()
 	err = h.Serve(ctx, listener)
 	served, fellBack := h.Counts()
 	log.Info("stopped", "served", served, "handed back", fellBack)

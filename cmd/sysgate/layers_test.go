@@ -19,6 +19,7 @@ var layers = map[string]int{
 	"deploy":                               0, // manifests; its Go is tests
 	"shim/containerd":                      1,
 	"shim":                                 2,
+	"shim/denials":                         3,
 	"conformance":                          2,
 	"conformance/bundle":                   3,
 	"deploy/install":                       3, // engine configs: imports none of ours

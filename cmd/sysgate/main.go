@@ -39,6 +39,7 @@ var commands = map[string]command{
 	"install":          {"add sysgate's runtime handler to the container engines' configs", runInstall},
 	"uninstall":        {"take out exactly what install added, from its record", runUninstall},
 	"doctor":           {"check this node's sysgate setup and say how to fix what is wrong", runDoctor},
+	"denials":          {"show the seccomp denials the helper's collector recorded, by Pod, container, syscall and rule", runDenials},
 	"helper":           {"serve sysgate-runc's creates from a resident process (faster starts)", runHelper},
 	"ps":               {"list the node's containers, their decisions and their seccomp state", runPs},
 	"resolve":          {"show the profile sysgate-runc would give a bundle, changing nothing", runResolve},

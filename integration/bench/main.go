@@ -25,6 +25,7 @@ func main() {
 	calls := flag.Int("calls", 1000000, "syscalls per per-syscall measurement")
 	containers := flag.Int("containers", 15, "container starts per variant")
 	bin := flag.String("bin", "bin", "directory with sysgate-runc")
+	only := flag.String("only", "", "run one section: syscalls, compile or containers (default: all)")
 	flag.Parse()
 
 	var report bytes.Buffer
@@ -33,13 +34,20 @@ func main() {
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), host, runtime.NumCPU(), kernelRelease(), cpuModel())
 	fmt.Fprintf(&report, "Medians of %d repetitions; ratios are medians of per-repetition ratios.\n", *reps)
 
-	sections := []func() (string, error){
-		func() (string, error) { return syscallSection(*reps, *calls) },
-		func() (string, error) { return compileSection(*reps * 3) },
-		func() (string, error) { return containerSection(*bin, *containers) },
+	sections := []struct {
+		name string
+		run  func() (string, error)
+	}{
+		{"syscalls", func() (string, error) { return syscallSection(*reps, *calls) }},
+		{"compile", func() (string, error) { return compileSection(*reps * 3) }},
+		{"containers", func() (string, error) { return containerSection(*bin, *containers) }},
 	}
 	failed := false
-	for _, section := range sections {
+	for _, s := range sections {
+		if *only != "" && *only != s.name {
+			continue
+		}
+		section := s.run
 		text, err := section()
 		report.WriteString("\n" + text)
 		if err != nil {

@@ -18,6 +18,7 @@ type Payload struct {
 	Busybox    string // a static busybox (Debian's busybox-static: /bin/busybox)
 	FilterTest string // filter.test built with -extldflags -static
 	ProbeTest  string // conformance/probe's test binary, likewise
+	DenialTest string // shim/denials' test binary, likewise (the i386 denial record)
 	Script     string // kernel-tests.sh, which runs both
 	Probe      string // conformance/probe's sysgate-probe
 	Mkdir32    string // conformance/probe/src/mkdir32.c built with gcc -m32 -static
@@ -26,7 +27,7 @@ type Payload struct {
 // BuildInitramfs writes a gzip-compressed newc archive with the payload and
 // guest_init.sh as /init.
 func BuildInitramfs(p Payload, out string) error {
-	for _, f := range []string{p.Busybox, p.FilterTest, p.ProbeTest, p.Script, p.Probe, p.Mkdir32} {
+	for _, f := range []string{p.Busybox, p.FilterTest, p.ProbeTest, p.DenialTest, p.Script, p.Probe, p.Mkdir32} {
 		if _, err := os.Stat(f); err != nil {
 			return fmt.Errorf("initramfs: %w", err)
 		}
@@ -46,6 +47,7 @@ func BuildInitramfs(p Payload, out string) error {
 	c.File("init", 0o755, guestInit)
 	c.CopyFile("sysgate/filter.test", 0o755, p.FilterTest)
 	c.CopyFile("sysgate/probe.test", 0o755, p.ProbeTest)
+	c.CopyFile("sysgate/denials.test", 0o755, p.DenialTest)
 	c.CopyFile("sysgate/kernel-tests.sh", 0o755, p.Script)
 	c.CopyFile("sysgate/sysgate-probe", 0o755, p.Probe)
 	c.CopyFile("sysgate/mkdir32", 0o755, p.Mkdir32)

@@ -26,6 +26,8 @@ vm-payload: deps vm-deps
 		-ldflags "-linkmode external -extldflags '-static'" ./filter/
 	CGO_ENABLED=1 $(GO) test -c -tags $(STATIC_TAGS) -o $(VM_PAYLOAD)/probe.test \
 		-ldflags "-linkmode external -extldflags '-static'" ./conformance/probe/
+	CGO_ENABLED=1 $(GO) test -c -tags $(STATIC_TAGS) -o $(VM_PAYLOAD)/denials.test \
+		-ldflags "-linkmode external -extldflags '-static'" ./shim/denials/
 	cp $(VM_DIR)/kernel-tests.sh $(VM_PAYLOAD)/
 	gcc -static -O2 -Wall -Werror -o $(VM_PAYLOAD)/sysgate-probe conformance/probe/src/probe.c
 	gcc -m32 -static -O2 -Wall -Werror -o $(VM_PAYLOAD)/mkdir32 conformance/probe/src/mkdir32.c

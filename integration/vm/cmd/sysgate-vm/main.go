@@ -17,7 +17,7 @@ import (
 func main() {
 	cache := flag.String("cache", envOr("SYSGATE_VM_CACHE", "/var/cache/sysgate-vm"), "kernels and private apt state, kept between runs ($SYSGATE_VM_CACHE)")
 	mirror := flag.String("mirror", envOr("SYSGATE_VM_MIRROR", "http://deb.debian.org/debian"), "Debian archive to fetch kernels from ($SYSGATE_VM_MIRROR)")
-	payload := flag.String("payload", "", "directory with the static filter.test, probe.test, kernel-tests.sh, sysgate-probe and mkdir32")
+	payload := flag.String("payload", "", "directory with the static filter.test, probe.test, denials.test, kernel-tests.sh, sysgate-probe and mkdir32")
 	busybox := flag.String("busybox", "/bin/busybox", "static busybox for the initramfs (Debian package busybox-static)")
 	out := flag.String("out", "", "work directory for the initramfs and serial logs (default: PAYLOAD/run)")
 	reportPath := flag.String("report", "", "write the Markdown matrix here (e.g. docs/kernel-matrix.md)")
@@ -67,6 +67,7 @@ func main() {
 			Busybox:    *busybox,
 			FilterTest: filepath.Join(*payload, "filter.test"),
 			ProbeTest:  filepath.Join(*payload, "probe.test"),
+			DenialTest: filepath.Join(*payload, "denials.test"),
 			Script:     filepath.Join(*payload, "kernel-tests.sh"),
 			Probe:      filepath.Join(*payload, "sysgate-probe"),
 			Mkdir32:    filepath.Join(*payload, "mkdir32"),
