@@ -136,6 +136,7 @@ func Compile(profile *specs.LinuxSeccomp, opts Options) (*Program, error) {
 		ListenerMetadata: profile.ListenerMetadata,
 		Ignored:          ignored,
 		ByNumber:         byNumber,
+		ForeignArches:    foreignArches(profile, opts),
 	}
 	if n := len(prog.Instructions); n > bpf.MaxInstructions {
 		return nil, fmt.Errorf("the compiled filter has %d instructions, more than the kernel's limit of %d: split rules with many argument conditions or drop architectures", n, bpf.MaxInstructions)
@@ -200,14 +201,32 @@ func effectiveArches(profile *specs.LinuxSeccomp, opts Options) ([]specs.Arch, e
 	}
 	list := []specs.Arch{native}
 	for i, a := range requested {
+		if IsForeignArch(a) {
+			continue // never matches here: Program.ForeignArches says so
+		}
 		if !IsKnownArch(a) {
-			return nil, fmt.Errorf("architectures[%d]: %q is not supported; sysgate compiles for %v", i, a, KnownArches())
+			return nil, fmt.Errorf("architectures[%d]: %q is not an architecture libseccomp knows; sysgate compiles for %v and leaves other machines' architectures out", i, a, KnownArches())
 		}
 		if !slices.Contains(list, a) {
 			list = append(list, a)
 		}
 	}
 	return list, nil
+}
+
+// foreignArches are the requested architectures effectiveArches left out.
+func foreignArches(profile *specs.LinuxSeccomp, opts Options) []specs.Arch {
+	requested := profile.Architectures
+	if len(opts.Arches) > 0 {
+		requested = opts.Arches
+	}
+	var out []specs.Arch
+	for _, a := range requested {
+		if IsForeignArch(a) && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 func nativeArch() (specs.Arch, error) {

@@ -3,6 +3,7 @@ package filter_test
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -32,7 +33,7 @@ func TestCompileRefuses(t *testing.T) {
 		{"unknown operator", `{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":1,"op":"SCMP_CMP_ABOUT"}]}]}`, "syscalls[0].args: [0].op"},
 		{"arg index 6", `{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO","args":[{"index":6,"value":1,"op":"SCMP_CMP_EQ"}]}]}`, "[0].index: 6 is out of range"},
 		{"unknown flag", `{"defaultAction":"SCMP_ACT_ERRNO","flags":["SECCOMP_FILTER_FLAG_TURBO"]}`, "flags[0]"},
-		{"non-x86 arch", `{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_ARM"]}`, "architectures[0]"},
+		{"an arch libseccomp does not know", `{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_VAX"]}`, "architectures[1]"},
 		{"WAIT_KILLABLE_RECV without NOTIFY", `{"defaultAction":"SCMP_ACT_ERRNO","flags":["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"]}`, "no rule uses SCMP_ACT_NOTIFY"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -312,5 +313,26 @@ func BenchmarkCompileRuntimeDefault(b *testing.B) {
 			}
 			b.ReportMetric(float64(insns), "instructions")
 		})
+	}
+}
+
+// A profile shared across a mixed cluster lists other machines'
+// architectures beside the x86 family: they are left out, named in
+// ForeignArches, and the program is exactly the x86 one.
+func TestForeignArchesLeftOut(t *testing.T) {
+	x86 := `{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"%s],"syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]}`
+	plain, err := filter.Compile(parse(t, fmt.Sprintf(x86, "")), filter.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mixed, err := filter.Compile(parse(t, fmt.Sprintf(x86, `,"SCMP_ARCH_AARCH64","SCMP_ARCH_ARM","SCMP_ARCH_S390X","SCMP_ARCH_AARCH64"`)), filter.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(mixed.Instructions, plain.Instructions) || !slices.Equal(mixed.Arches, plain.Arches) {
+		t.Errorf("the mixed profile compiles to another program (%d instructions, arches %v) than its x86 part (%d, %v)", len(mixed.Instructions), mixed.Arches, len(plain.Instructions), plain.Arches)
+	}
+	if want := []specs.Arch{specs.ArchAARCH64, specs.ArchARM, specs.ArchS390X}; !slices.Equal(mixed.ForeignArches, want) || plain.ForeignArches != nil {
+		t.Errorf("ForeignArches %v and %v, want %v and none", mixed.ForeignArches, plain.ForeignArches, want)
 	}
 }

@@ -3,6 +3,7 @@ package filter
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	libseccomp "github.com/seccomp/libseccomp-golang"
@@ -208,4 +209,17 @@ func sortedKeys[K ~string, V any](m map[K]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// IsForeignArch reports whether a names an architecture libseccomp knows
+// that is not of the x86 family: a profile shared across a mixed cluster
+// lists them, and runc and crun accept them. On an x86 node the kernel
+// never reports them in seccomp_data.arch, so their sections could never
+// match: sysgate leaves them out of the program (Program.ForeignArches).
+func IsForeignArch(a specs.Arch) bool {
+	if IsKnownArch(a) || !strings.HasPrefix(string(a), "SCMP_ARCH_") {
+		return false
+	}
+	_, err := libseccomp.GetArchFromString(strings.ToLower(strings.TrimPrefix(string(a), "SCMP_ARCH_")))
+	return err == nil
 }

@@ -27,6 +27,9 @@ type Program struct {
 	// table knows on any of Arches; like runc, the rules naming them are
 	// left out.
 	Ignored []string
+	// ForeignArches are the profile's architectures of other machines
+	// (IsForeignArch), left out: their sections never match on this node.
+	ForeignArches []specs.Arch `json:",omitempty"`
 	// ByNumber lists, per ABI, the syscalls sysgate filters by their
 	// number because libseccomp cannot name them there (numbered.go).
 	ByNumber []NumberedSyscall

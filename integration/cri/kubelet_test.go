@@ -27,6 +27,7 @@ var (
 	runtimeDefault = &seccompField{Type: "RuntimeDefault"}
 	unconfined     = &seccompField{Type: "Unconfined"}
 	auditProfile   = &seccompField{Type: "Localhost", Localhost: "profiles/audit.json"}
+	multiArch      = &seccompField{Type: "Localhost", Localhost: "profiles/multiarch.json"}
 )
 
 // pod is the part of a Pod manifest that the tests vary.
@@ -172,6 +173,15 @@ func writeAuditProfile(t testing.TB, root string) {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(root, "profiles", "audit.json"), string(data))
+	// The same profile as a mixed-architecture cluster shares it: other
+	// machines' architectures beside the x86 family. Little-endian ones:
+	// runc itself cannot load a big-endian one (s390x) beside x86, with or
+	// without sysgate, and validate warns about it.
+	p.Architectures = append(p.Architectures, specs.ArchAARCH64, specs.ArchARM)
+	if data, err = json.MarshalIndent(p, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(root, "profiles", "multiarch.json"), string(data))
 }
 
 func auditJSON() *specs.LinuxSeccomp {

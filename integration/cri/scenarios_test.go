@@ -113,6 +113,9 @@ func seedPods(t *testing.T, d *daemon, handler string) {
 		{"custom-seccomp: Pod-level Localhost profiles/audit.json",
 			pod{Name: "custom-seccomp", Seccomp: auditProfile, Containers: []container{{Name: "app"}}},
 			map[string]expect{"app": wantRenderedAudit}},
+		{"a multi-architecture Localhost profile: other machines' sections left out",
+			pod{Name: "multiarch", Seccomp: multiArch, Containers: []container{{Name: "app"}}},
+			map[string]expect{"app": wantRenderedAudit}},
 		{"Unconfined field and no field: the node default applies",
 			// The kubelet sends Unconfined for both; containerd renders
 			// nothing for either, so sysgate cannot tell them apart.

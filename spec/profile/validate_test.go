@@ -56,10 +56,26 @@ func TestValidateProfile(t *testing.T) {
 		modify: func(p *specs.LinuxSeccomp) { p.Syscalls[0].Action = "" },
 		want:   []wantFinding{{SeverityError, "syscalls[0].action", "missing"}},
 	}, {
-		name:   "unknown architecture",
+		name:   "another machine's architecture",
 		modify: func(p *specs.LinuxSeccomp) { p.Architectures = append(p.Architectures, specs.ArchAARCH64) },
+		want: []wantFinding{{SeverityInfo, "architectures[3]",
+			`SCMP_ARCH_AARCH64 is another machine's architecture: an x86 kernel never reports it, so its rules never match here; sysgate leaves it out of the filter`}},
+	}, {
+		name:   "a big-endian architecture runc cannot load beside x86",
+		modify: func(p *specs.LinuxSeccomp) { p.Architectures = append(p.Architectures, specs.ArchS390X) },
+		want: []wantFinding{{SeverityWarning, "architectures[3]", "SCMP_ARCH_S390X is another machine's architecture, and big-endian"}},
+	}, {
+		name:   "an architecture libseccomp does not know",
+		modify: func(p *specs.LinuxSeccomp) { p.Architectures = append(p.Architectures, "SCMP_ARCH_VAX") },
 		want: []wantFinding{{SeverityError, "architectures[3]",
-			`"SCMP_ARCH_AARCH64" is not supported: sysgate compiles filters for the x86 family only (SCMP_ARCH_X32, SCMP_ARCH_X86, SCMP_ARCH_X86_64); remove it`}},
+			`"SCMP_ARCH_VAX" is not an architecture libseccomp knows; use the SCMP_ARCH_* names (on x86 nodes: SCMP_ARCH_X32, SCMP_ARCH_X86, SCMP_ARCH_X86_64)`}},
+	}, {
+		name:   "only other machines' architectures",
+		modify: func(p *specs.LinuxSeccomp) { p.Architectures = []specs.Arch{specs.ArchAARCH64, specs.ArchARM} },
+		want: []wantFinding{
+			{SeverityWarning, "architectures", "lists no architecture of an x86 node"},
+			{SeverityInfo, "architectures[0]", "SCMP_ARCH_AARCH64 is another machine's architecture"},
+			{SeverityInfo, "architectures[1]", "SCMP_ARCH_ARM is another machine's architecture"}},
 	}, {
 		name:   "unknown operator",
 		modify: func(p *specs.LinuxSeccomp) { p.Syscalls[1].Args[0].Op = "SCMP_CMP_EQUAL" },
@@ -389,7 +405,7 @@ func TestValidateProfileOrder(t *testing.T) {
 	}
 	p.Syscalls[10].Action = "bogus" // error at syscalls[10].action
 	p.Syscalls[2].Args = []specs.LinuxSeccompArg{{Index: 9, Op: specs.OpEqualTo}}
-	p.Architectures = []specs.Arch{specs.ArchX86_64, "SCMP_ARCH_PPC"}
+	p.Architectures = []specs.Arch{specs.ArchX86_64, "SCMP_ARCH_PDP11"}
 	got := Validate(p)
 	var paths []string
 	for _, f := range got {
