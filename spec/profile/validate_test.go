@@ -63,7 +63,7 @@ func TestValidateProfile(t *testing.T) {
 	}, {
 		name:   "a big-endian architecture runc cannot load beside x86",
 		modify: func(p *specs.LinuxSeccomp) { p.Architectures = append(p.Architectures, specs.ArchS390X) },
-		want: []wantFinding{{SeverityWarning, "architectures[3]", "SCMP_ARCH_S390X is another machine's architecture, and big-endian"}},
+		want:   []wantFinding{{SeverityWarning, "architectures[3]", "SCMP_ARCH_S390X is another machine's architecture, and big-endian"}},
 	}, {
 		name:   "an architecture libseccomp does not know",
 		modify: func(p *specs.LinuxSeccomp) { p.Architectures = append(p.Architectures, "SCMP_ARCH_VAX") },
