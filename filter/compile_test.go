@@ -184,6 +184,14 @@ func assertSameVerdicts(t *testing.T, profile *specs.LinuxSeccomp, a, b *filter.
 			}
 		}
 	}
+	return compareOver(t, samples, a, b)
+}
+
+// compareOver runs both programs over every syscall number of every x86
+// ABI with each argument sample and fails at the first differing verdict;
+// it returns how many verdicts it compared.
+func compareOver(t *testing.T, samples [][6]uint64, a, b *filter.Program) int {
+	t.Helper()
 	n := 0
 	for _, arch := range []specs.Arch{specs.ArchX86_64, specs.ArchX86, specs.ArchX32} {
 		audit, bits, _ := filter.AuditArch(arch)
@@ -193,7 +201,7 @@ func assertSameVerdicts(t *testing.T, profile *specs.LinuxSeccomp, a, b *filter.
 				ra, _, errA := bpf.Run(a.Instructions, d)
 				rb, _, errB := bpf.Run(b.Instructions, d)
 				if errA != nil || errB != nil || ra != rb {
-					t.Fatalf("%s nr %d args %x: %s vs %s (%v %v)", arch, nr, args, bpf.RetName(ra), bpf.RetName(rb), errA, errB)
+					t.Fatalf("%s nr %d args %#x: %s vs %s (%v %v)", arch, nr, args, bpf.RetName(ra), bpf.RetName(rb), errA, errB)
 				}
 				n++
 			}

@@ -91,23 +91,7 @@ func argBoundaries(p *specs.LinuxSeccomp) [][6]uint64 {
 // assertSameVerdictsArgs is assertSameVerdicts with argBoundaries.
 func assertSameVerdictsArgs(t *testing.T, p *specs.LinuxSeccomp, a, b *filter.Program) int {
 	t.Helper()
-	n := 0
-	samples := argBoundaries(p)
-	for _, arch := range x86Family {
-		audit, bits, _ := filter.AuditArch(arch)
-		for _, nr := range syscallNumbersToCompare() {
-			for _, args := range samples {
-				d := bpf.SeccompData{Nr: nr | bits, Arch: audit, Args: args}
-				ra, _, errA := bpf.Run(a.Instructions, d)
-				rb, _, errB := bpf.Run(b.Instructions, d)
-				if errA != nil || errB != nil || ra != rb {
-					t.Fatalf("%s nr %d args %#x: libseccomp %s, by number %s (%v %v)", arch, nr, args, bpf.RetName(ra), bpf.RetName(rb), errA, errB)
-				}
-				n++
-			}
-		}
-	}
-	return n
+	return compareOver(t, argBoundaries(p), a, b)
 }
 
 // TestNumberedMatchesLibseccomp: the rules sysgate writes by number mean

@@ -212,20 +212,7 @@ func runInstall(args []string, stdout, stderr io.Writer) error {
 			restarts = append(restarts, e.Unit)
 		}
 	}
-	if *dryRun {
-		fmt.Fprintln(stdout, "dry run: nothing written")
-		return nil
-	}
-	if *doRestart {
-		for _, unit := range restarts {
-			if err := restart(*restartCmd, unit, stdout, stderr); err != nil {
-				return err
-			}
-		}
-	} else if len(restarts) > 0 {
-		fmt.Fprintf(stdout, "restart to apply: %s %s (or run again with --restart)\n", *restartCmd, strings.Join(restarts, " "))
-	}
-	return nil
+	return restartEngines(*dryRun, *doRestart, *restartCmd, restarts, stdout, stderr)
 }
 
 func runUninstall(args []string, stdout, stderr io.Writer) error {
@@ -320,18 +307,24 @@ func runUninstall(args []string, stdout, stderr io.Writer) error {
 			restarts = append(restarts, e.Unit)
 		}
 	}
-	if *dryRun {
+	return restartEngines(*dryRun, *doRestart, *restartCmd, restarts, stdout, stderr)
+}
+
+// restartEngines restarts the engines whose configs changed when asked,
+// or says how to; a dry run changed nothing.
+func restartEngines(dryRun, doRestart bool, restartCmd string, units []string, stdout, stderr io.Writer) error {
+	if dryRun {
 		fmt.Fprintln(stdout, "dry run: nothing written")
 		return nil
 	}
-	if *doRestart {
-		for _, unit := range restarts {
-			if err := restart(*restartCmd, unit, stdout, stderr); err != nil {
+	if doRestart {
+		for _, unit := range units {
+			if err := restart(restartCmd, unit, stdout, stderr); err != nil {
 				return err
 			}
 		}
-	} else if len(restarts) > 0 {
-		fmt.Fprintf(stdout, "restart to apply: %s %s (or run again with --restart)\n", *restartCmd, strings.Join(restarts, " "))
+	} else if len(units) > 0 {
+		fmt.Fprintf(stdout, "restart to apply: %s %s (or run again with --restart)\n", restartCmd, strings.Join(units, " "))
 	}
 	return nil
 }
