@@ -52,7 +52,8 @@ func TestValidateBadInput(t *testing.T) {
 		{"listenerMetadata without listenerPath", `{"defaultAction":"SCMP_ACT_ERRNO","listenerMetadata":"x"}`, 1, []string{"listenerMetadata"}},
 		{"NOTIFY as default", `{"defaultAction":"SCMP_ACT_NOTIFY","listenerPath":"/run/a.sock"}`, 1, []string{"defaultAction"}},
 		{"unknown flag", `{"defaultAction":"SCMP_ACT_ERRNO","flags":["SECCOMP_FILTER_FLAG_FAST"]}`, 1, []string{"flags[0]"}},
-		{"unknown arch", `{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_AARCH64"]}`, 1, []string{"architectures[0]"}},
+		{"unknown arch", `{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_VAX"]}`, 1, []string{"architectures[0]"}},
+		{"only another machine's arch: a warning", `{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_AARCH64"]}`, 0, []string{"lists no architecture of an x86 node"}},
 		{"unknown syscall is only a warning", `{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"],"syscalls":[{"names":["read","no_such_call"],"action":"SCMP_ACT_ALLOW"}]}`, 0, []string{"warning", "no_such_call"}},
 		{"empty file", ``, 1, []string{"empty"}},
 	} {
