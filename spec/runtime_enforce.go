@@ -8,6 +8,7 @@ import (
 
 	"github.com/sysgate/sysgate/filter"
 	"github.com/sysgate/sysgate/filter/bpf"
+	"github.com/sysgate/sysgate/spec/refusal"
 )
 
 // checkRuntimeEnforces refuses a profile the real runtime would enforce
@@ -43,7 +44,9 @@ func checkRuntimeEnforces(d Decision, prog *filter.Program, policy Policy) error
 		where = d.ProfilePath
 	}
 	runtime := filepath.Base(policy.Runtime)
-	return fmt.Errorf("the seccomp profile %s (asked by %s) cannot be enforced by %s: %s would get %s there instead: "+
+	// A refusal: the profile asks for what this node's runtime cannot
+	// enforce, which a retry does not change.
+	return refusal.Errorf(refusal.InvalidProfile, "the seccomp profile %s (asked by %s) cannot be enforced by %s: %s would get %s there instead: "+
 		"%s compiles the profile with its own libseccomp, which cannot name %s (newer than libseccomp %s), and ignores such rules; "+
 		"sysgate filters them by number only where the runtime loads sysgate's program: set runtime_kind = \"crun\" (and runtime to crun) in the policy, or remove the rules",
 		where, d.From, runtime, strings.Join(rules, ", "), bpf.RetName(instead), runtime, strings.Join(names, ", "), filter.LibseccompVersion())
