@@ -31,6 +31,12 @@ type Options struct {
 	// Both give the same verdicts; the joint export is much slower, since
 	// libseccomp's export is super-linear in the size of the program.
 	Joint bool
+	// LibseccompOnly compiles the profile as a runtime linked with the
+	// same libseccomp does when it compiles the JSON itself (runc, crun
+	// without the handoff): names libseccomp cannot resolve are left out
+	// instead of filtered by number. It is what such a runtime loads, for
+	// `sysgate verify` to compare with; never what sysgate hands over.
+	LibseccompOnly bool
 
 	// For tests: names to filter by number even where libseccomp knows
 	// them, and the kernel to compile for instead of the running one.

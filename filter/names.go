@@ -195,7 +195,7 @@ func (r *resolver) resolve(name string, arch specs.Arch) resolved {
 	sc, err := libseccompResolve(name, arch)
 	knows := err == nil && (sc >= 0 || (arch == specs.ArchX86 && multiplexedOnI386(sc)))
 	v.libNr, v.libReal = sc, err == nil && sc >= 0
-	if nr, inTable := SyscallNumber(name, arch); inTable && (!knows || r.opts.forceNumbered[name]) {
+	if nr, inTable := SyscallNumber(name, arch); inTable && !r.opts.LibseccompOnly && (!knows || r.opts.forceNumbered[name]) {
 		v.nr, v.byNumber = nr, true
 	}
 	r.memo[key] = v
