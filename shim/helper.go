@@ -14,7 +14,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/sysgate/sysgate/shim/denials"
 	"github.com/sysgate/sysgate/spec"
 	"github.com/sysgate/sysgate/spec/profile"
 	"github.com/sysgate/sysgate/spec/refusal"
@@ -37,7 +36,7 @@ type Helper struct {
 	Log        *slog.Logger
 	// Metrics, if set, counts decisions, refusals, cache lookups and plan
 	// time of the creates the helper plans.
-	Metrics *denials.Metrics
+	Metrics CreateMetrics
 
 	mu     sync.Mutex
 	policy spec.Policy
@@ -394,6 +393,17 @@ func (h *Helper) currentPolicy() (spec.Policy, error) {
 	}
 	h.policy, h.stamp = policy, stamp
 	return policy, nil
+}
+
+// CreateMetrics counts the creates the helper plans; `sysgate helper`
+// passes shim/denials' Prometheus metrics. An interface, so that
+// sysgate-runc, which links shim and starts once per create, links neither
+// Prometheus nor its initialisation (TestSysgateRuncLinksNoMetrics).
+type CreateMetrics interface {
+	PlanSeconds(seconds float64)
+	Refused(reason string)
+	Decided(source, typ string, unconfined bool)
+	CacheLookup(hit bool)
 }
 
 // count feeds a planned create to the metrics. A refused create falls

@@ -51,3 +51,19 @@ func TestConformanceWithoutACompiler(t *testing.T) {
 		t.Errorf("sysgate conformance with no compiler on PATH: %v\n%s", err, out)
 	}
 }
+
+// sysgate-runc starts once per container create: it must not link the
+// helper's Prometheus metrics or an HTTP stack, whose size and package
+// initialisation every create would pay (measured: a binary twice the
+// size, +5 ms a create without the helper).
+func TestSysgateRuncLinksNoMetrics(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "github.com/sysgate/sysgate/cmd/sysgate-runc").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if strings.HasPrefix(pkg, "github.com/prometheus/") || pkg == "net/http" || pkg == "github.com/sysgate/sysgate/shim/denials" {
+			t.Errorf("sysgate-runc links %s", pkg)
+		}
+	}
+}
