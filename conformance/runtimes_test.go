@@ -64,6 +64,7 @@ func runSuite(t *testing.T, rt conformance.Runtime, xfailFile string) {
 		t.Fatal(err)
 	}
 	r := &conformance.Runner{Runtime: rt, Probe: probetest.BuildForTest(t), Deviations: deviations}
+	probetest.HoldKernelLog(t) // the SCMP_ACT_LOG cases read the kernel log
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	rep, err := r.Run(ctx, conformance.Cases())

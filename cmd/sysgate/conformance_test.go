@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sysgate/sysgate/integration/probetest"
 )
 
 // TestConformanceUsage: command-line mistakes exit 2 before anything runs.
@@ -46,6 +48,7 @@ func TestConformanceAgainstRunc(t *testing.T) {
 	if testing.Short() || os.Geteuid() != 0 {
 		t.Skip("creates containers: needs root and no -short")
 	}
+	probetest.HoldKernelLog(t) // the SCMP_ACT_LOG cases read the kernel log
 	runc, err := exec.LookPath("runc")
 	if err != nil {
 		t.Skip("runc is not installed (make deps installs it)")
@@ -76,6 +79,7 @@ func TestConformanceReference(t *testing.T) {
 	if testing.Short() || os.Geteuid() != 0 {
 		t.Skip("creates containers: needs root and no -short")
 	}
+	probetest.HoldKernelLog(t) // the SCMP_ACT_LOG cases read the kernel log
 	runc, err := exec.LookPath("runc")
 	if err != nil {
 		t.Skip("runc is not installed (make deps installs it)")

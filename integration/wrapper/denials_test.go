@@ -14,6 +14,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sysgate/sysgate/conformance/bundle"
 	"github.com/sysgate/sysgate/integration/helperproc"
+	"github.com/sysgate/sysgate/integration/probetest"
 	"github.com/sysgate/sysgate/shim/denials"
 	"github.com/sysgate/sysgate/spec"
 	"github.com/sysgate/sysgate/spec/profile"
@@ -135,6 +136,7 @@ func findDenial(ds []denials.Denial, container string, syscalls ...string) *deni
 // putting back what it was: the collector reads the read-log group when
 // audit is on, the kernel log when it is off.
 func withAudit(t *testing.T, on bool) {
+	probetest.HoldKernelLog(t)
 	st, err := denials.GetAuditStatus()
 	if err != nil {
 		t.Skipf("this kernel has no audit (%v): no seccomp records to collect", err)

@@ -13,6 +13,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sysgate/sysgate/filter"
+	"github.com/sysgate/sysgate/integration/probetest"
 )
 
 // childEnv makes the test binary the filtered child: it loads a filter
@@ -86,6 +87,7 @@ func TestKernelI386DenialIsNamedI386(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("reading seccomp records needs root (CAP_AUDIT_READ or /dev/kmsg)")
 	}
+	probetest.HoldKernelLog(t)
 	if s := filter.HostABI(filter.ABII386); !s.Live {
 		t.Skipf("this kernel runs no i386 code (%s); the VM tier's guests do", s.Reason)
 	}
