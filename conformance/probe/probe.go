@@ -113,6 +113,17 @@ func Parse(stdout []byte, state *os.ProcessState) (Result, error) {
 	return parseReport(stdout, r)
 }
 
+// ParseShell is Parse for a probe run by a shell inside a container, where
+// only the shell's $? is known: a status above 128 is death by signal
+// status-128, as sh reports it.
+func ParseShell(stdout []byte, status int) (Result, error) {
+	r := Result{ExitCode: status}
+	if status > 128 {
+		r.ExitCode, r.KilledBy = -1, signalName(syscall.Signal(status-128))
+	}
+	return parseReport(stdout, r)
+}
+
 // parseReport fills r (whose ExitCode and KilledBy are set) from the
 // probe's stdout.
 func parseReport(stdout []byte, r Result) (Result, error) {

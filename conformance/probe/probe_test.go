@@ -354,3 +354,25 @@ func TestBuild(t *testing.T) {
 		}
 	}
 }
+
+// ParseShell reads what a shell in a container saw: the report and $?.
+func TestParseShell(t *testing.T) {
+	for _, tc := range []struct {
+		out    string
+		status int
+		want   string
+		err    bool
+	}{
+		{`{"abi":"native","nr":83,"ret":-1,"errno":1,"errname":"EPERM"}`, 0, "errno:EPERM", false},
+		{`{"abi":"native","nr":83,"ret":0,"errno":0,"errname":""}`, 0, "allowed", false},
+		{"", 128 + 31, "killed:SIGSYS", false},
+		{"", 1, "", true},
+		{"not json", 0, "", true},
+		{`{"abi":"native","nr":83,"ret":0,"errno":0,"errname":""}`, 2, "", true},
+	} {
+		res, err := probe.ParseShell([]byte(tc.out), tc.status)
+		if (err != nil) != tc.err || (err == nil && res.Outcome() != tc.want) {
+			t.Errorf("ParseShell(%q, %d) = %q, %v; want %q (error %v)", tc.out, tc.status, res.Outcome(), err, tc.want, tc.err)
+		}
+	}
+}

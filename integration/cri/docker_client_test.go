@@ -54,12 +54,7 @@ func TestDockerClient(t *testing.T) {
 		{"Docker's default profile", nil, "Seccomp:\t2", true, "spec"},
 		{"--security-opt seccomp=FILE", []string{"--security-opt", "seccomp=" + blockMkdir}, "Seccomp:\t2", false, "spec"},
 		{"--security-opt seccomp=unconfined: the node default", []string{"--security-opt", "seccomp=unconfined"}, "Seccomp:\t2", true, "node default"},
-		// --privileged is not here: Docker 20.10 asks for every capability
-		// it knows, which includes CAP_SYS_RESOURCE, missing from this
-		// machine's bounding set, so runc refuses it with or without
-		// sysgate (and the set lacks perfmon, bpf and checkpoint_restore,
-		// so sysgate's privileged rule, the host's whole bounding set,
-		// does not see it as privileged: it gets RuntimeDefault).
+		// --privileged: its own subtest below.
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append([]string{"run", "--rm", "--runtime", "sysgate", "--network", "none"}, tc.opts...)
@@ -75,6 +70,47 @@ func TestDockerClient(t *testing.T) {
 			}
 		})
 	}
+	// --privileged cannot start here with or without sysgate: Docker 20.10
+	// asks for every capability it knows, CAP_SYS_RESOURCE among them,
+	// which this machine's bounding set lacks, so runc's capset fails.
+	// What sysgate shows is its decision before runc's failure: Docker's
+	// list misses the kernel's newest capabilities (perfmon, bpf,
+	// checkpoint_restore), so the container is not privileged by
+	// sysgate's rule (the whole bounding set sysgate-runc holds) and gets
+	// the node default, never less; and runc's own error reaches docker
+	// run unchanged.
+	t.Run("--privileged", func(t *testing.T) {
+		run := func(runtime string) (string, error) {
+			return cli("run", "--rm", "--runtime", runtime, "--privileged", "--network", "none", "sysgate.test/busybox-docker:1",
+				"/bin/busybox", "grep", "^Seccomp:", "/proc/self/status")
+		}
+		before, _ := os.ReadFile(decisions)
+		plain, plainErr := run("runc")
+		through, err := run("sysgate")
+		after, _ := os.ReadFile(decisions)
+		if len(after) == len(before) {
+			t.Fatalf("sysgate recorded no decision for docker run --privileged:\n%s", through)
+		}
+		switch source := lastSource(); {
+		case plainErr != nil:
+			// This machine: runc's capset fails with or without sysgate.
+			if !strings.Contains(plain, "operation not permitted") {
+				t.Fatalf("plain runc's failure is not the capset one this test knows:\n%s", plain)
+			}
+			if err == nil || !strings.Contains(through, "operation not permitted") || strings.Contains(through, "sysgate: refusing") {
+				t.Errorf("docker run --privileged through sysgate does not fail with runc's own error:\n%s", through)
+			}
+			if source != "node default" {
+				t.Errorf("sysgate decided by %q; want the node default", source)
+			}
+		case err != nil:
+			t.Errorf("--privileged starts under plain runc but not through sysgate:\n%s", through)
+		case source == "privileged policy" && !strings.Contains(through, "Seccomp:\t0"),
+			source == "node default" && !strings.Contains(through, "Seccomp:\t2"),
+			source != "privileged policy" && source != "node default":
+			t.Errorf("decided by %q, and the container shows %q", source, through)
+		}
+	})
 	t.Run("a refusal reaches docker run", func(t *testing.T) {
 		writePolicy("unconfined = \"deny\"\n")
 		defer writePolicy("")

@@ -80,7 +80,7 @@ func TestInstallPodman(t *testing.T) {
 		"--tmpdir", filepath.Join(n.dir, "tmp"), "--storage-driver", "overlay", "--cgroup-manager", "cgroupfs",
 		"--events-backend", "file", "--runtime", "sysgate",
 		"run", "--rm", "--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024",
-		"--security-opt", "seccomp=unconfined", busyboxImage, "sh", "-c", probe}
+		"--security-opt", "seccomp=unconfined", busyboxImage, "sh", "-c", podmanProbe}
 	cmd := exec.Command("podman", args...)
 	cmd.Env = append(os.Environ(), "CONTAINERS_CONF="+conf)
 	out, err := cmd.CombinedOutput()

@@ -30,7 +30,12 @@ func newPodman(t *testing.T) *podmanNode {
 	}
 	bin := tools(t)
 	images := buildImages(t)
-	dir := t.TempDir()
+	// podman refuses a run root longer than 50 characters, which a
+	// subtest's TempDir can be.
+	dir, err := os.MkdirTemp("/tmp", "sgpod-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	n := &podmanNode{dir: dir, policyPath: filepath.Join(dir, "sysgate.toml"), profileRoot: filepath.Join(dir, "seccomp"),
 		decisionLog: filepath.Join(dir, "decisions.jsonl"), wrapper: filepath.Join(dir, "sysgate-runc")}
 	// podman gives conmon, and so the runtime, a fixed environment without
@@ -50,6 +55,7 @@ func newPodman(t *testing.T) *podmanNode {
 		for _, m := range mountsUnder(dir) {
 			syscall.Unmount(m, syscall.MNT_DETACH)
 		}
+		os.RemoveAll(dir)
 	})
 	for _, img := range images {
 		if strings.Contains(img, "busybox") {
@@ -67,10 +73,15 @@ func (n *podmanNode) writePolicy(t *testing.T, extra string) {
 }
 
 func (n *podmanNode) podman(args ...string) (string, error) {
+	return n.podmanWith(n.wrapper, args...)
+}
+
+// podmanWith runs podman with runtime as its OCI runtime.
+func (n *podmanNode) podmanWith(runtime string, args ...string) (string, error) {
 	global := []string{
 		"--root", filepath.Join(n.dir, "storage"), "--runroot", filepath.Join(n.dir, "run"),
 		"--tmpdir", filepath.Join(n.dir, "tmp"), "--storage-driver", "overlay",
-		"--cgroup-manager", "cgroupfs", "--events-backend", "file", "--runtime", n.wrapper,
+		"--cgroup-manager", "cgroupfs", "--events-backend", "file", "--runtime", runtime,
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -84,16 +95,16 @@ func (n *podmanNode) podman(args ...string) (string, error) {
 	return out.String(), err
 }
 
-// probe is the container command: its seccomp mode, the seed's mkdir, an
+// podmanProbe is the container command: its seccomp mode, the seed's mkdir, an
 // unshare that RuntimeDefault-like profiles block, and an ordinary command.
-const probe = `grep '^Seccomp:' /proc/self/status; mkdir /tmp/test && echo mkdir-ok; unshare -m true 2>/dev/null && echo unshare-ok; ls / >/dev/null && echo ls-ok`
+const podmanProbe = `grep '^Seccomp:' /proc/self/status; mkdir /tmp/test && echo mkdir-ok; unshare -m true 2>/dev/null && echo unshare-ok; ls / >/dev/null && echo ls-ok`
 
 func (n *podmanNode) run(t *testing.T, opts ...string) (string, error) {
 	// podman sets RLIMIT_NOFILE and RLIMIT_NPROC to its own raised limits,
 	// which runc cannot apply without CAP_SYS_RESOURCE (this VM has none):
 	// ask for limits below the current ones.
 	args := append([]string{"run", "--rm", "--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"}, opts...)
-	return n.podman(append(args, busyboxImage, "sh", "-c", probe)...)
+	return n.podman(append(args, busyboxImage, "sh", "-c", podmanProbe)...)
 }
 
 func (n *podmanNode) lastDecision(t *testing.T) decisionRecord {
