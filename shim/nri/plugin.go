@@ -104,6 +104,20 @@ func (p *Plugin) adjustment(pod *api.PodSandbox, ctr *api.Container) (*api.Conta
 	return adjust, nil
 }
 
+// Configure notes who configured the plugin; the events are those the
+// plugin implements (CreateContainer).
+func (p *Plugin) Configure(_ context.Context, _, runtime, version string) (api.EventMask, error) {
+	p.logf("configured by %s %s", runtime, version)
+	return 0, nil
+}
+
+// Synchronize is the end of registration: from here on containerd asks
+// the plugin about every container it creates.
+func (p *Plugin) Synchronize(_ context.Context, pods []*api.PodSandbox, ctrs []*api.Container) ([]*api.ContainerUpdate, error) {
+	p.logf("registered: %d Pods and %d containers exist", len(pods), len(ctrs))
+	return nil, nil
+}
+
 func (p *Plugin) logf(format string, args ...any) {
 	if p.Logf != nil {
 		p.Logf(format, args...)

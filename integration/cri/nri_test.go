@@ -1,0 +1,267 @@
+package cri
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sysgate/sysgate/spec"
+)
+
+// The NRI daemon: containerd 2.x with NRI on a private socket, the default
+// validator requiring the plugin "sysgate" (the operator's fail-closed
+// setting, docs/deploy.md), and a handler runc-nri beside runc for the
+// benchmark. tolerateMissing is a test-only escape: it lets a Pod show
+// what containerd does with no plugin required. An operator must not set
+// tolerate_missing_plugins_annotation: any Pod author could set it.
+const (
+	handlerRuncNRI  = "runc-nri"
+	tolerateMissing = "sysgate.test/tolerate-missing-plugins"
+)
+
+func nriFlavor() flavor {
+	f := flavors()[1]
+	f.name, f.nri = "containerd-2.x-nri", true
+	return f
+}
+
+// nriBase turns the containerd 2.x base config into the NRI daemon's.
+func nriBase(base string) string {
+	return strings.Replace(base, `, "io.containerd.nri.v1.nri"`, "", 1) + `
+[plugins.'io.containerd.nri.v1.nri']
+  disable = false
+  socket_path = '{dir}/nri.sock'
+  plugin_path = '{dir}/nri/plugins'
+  plugin_config_path = '{dir}/nri/conf.d'
+  plugin_registration_timeout = '5s'
+  plugin_request_timeout = '2s'
+  [plugins.'io.containerd.nri.v1.nri'.default_validator]
+    enable = true
+    required_plugins = ['sysgate']
+    tolerate_missing_plugins_annotation = '` + tolerateMissing + `'
+[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc-nri]
+  runtime_type = 'io.containerd.runc.v2'
+`
+}
+
+// startNRIDaemon starts (once) the NRI daemon.
+func startNRIDaemon(t *testing.T) *daemon {
+	t.Helper()
+	requireCRI(t)
+	f := nriFlavor()
+	if _, err := os.Stat(filepath.Join(f.dir, "containerd")); err != nil {
+		t.Skipf("%s not built in %s (make test-cri builds it)", f.name, f.dir)
+	}
+	return startDaemon(t, f)
+}
+
+// nriPlugin is a running `sysgate nri`.
+type nriPlugin struct {
+	cmd  *exec.Cmd
+	log  string
+	done chan struct{}
+}
+
+// startPlugin runs `sysgate nri` against the daemon's NRI socket and waits
+// until containerd has registered it; it is killed when the test ends.
+func (d *daemon) startPlugin(t testing.TB) *nriPlugin {
+	t.Helper()
+	p := &nriPlugin{log: filepath.Join(d.dir, "nri.log"), done: make(chan struct{})}
+	before := p.registrations()
+	logf, err := os.OpenFile(p.log, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.cmd = exec.Command(filepath.Join(tools(t), "sysgate"), "nri", "--socket", filepath.Join(d.dir, "nri.sock"), "--config", d.policyPath)
+	p.cmd.Stdout, p.cmd.Stderr = logf, logf
+	start := time.Now()
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.cmd.Wait(); logf.Close(); close(p.done) }()
+	t.Cleanup(p.stop)
+	p.waitRegistered(t, before, start)
+	return p
+}
+
+// registrations counts the plugin's "registered" lines so far.
+func (p *nriPlugin) registrations() int {
+	data, _ := os.ReadFile(p.log)
+	return bytes.Count(data, []byte("registered:"))
+}
+
+func (p *nriPlugin) waitRegistered(t testing.TB, before int, start time.Time) time.Duration {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); p.registrations() <= before; {
+		select {
+		case <-p.done:
+			t.Fatalf("sysgate nri exited:\n%s", p.logTail())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sysgate nri did not register:\n%s", p.logTail())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	took := time.Since(start)
+	// Synchronize has returned; containerd marks the plugin ready right after.
+	time.Sleep(100 * time.Millisecond)
+	return took
+}
+
+func (p *nriPlugin) signal(sig syscall.Signal) { p.cmd.Process.Signal(sig) }
+
+func (p *nriPlugin) stop() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	p.cmd.Process.Signal(syscall.SIGCONT)
+	p.cmd.Process.Kill()
+	<-p.done
+}
+
+func (p *nriPlugin) logTail() string {
+	data, _ := os.ReadFile(p.log)
+	if len(data) > 4000 {
+		data = data[len(data)-4000:]
+	}
+	return string(data)
+}
+
+// TestNRISeedPods runs the seed's Pods on the plain runc handler with the
+// plugin: the plugin decides from the CRI's own request, and `crictl
+// inspect` shows exactly the profile runc loaded (check's rendered: the
+// spec containerd keeps has sysgate's profile, digest for digest).
+func TestNRISeedPods(t *testing.T) {
+	d := startNRIDaemon(t)
+	d.writePolicy(t, "")
+	d.startPlugin(t)
+	criDefault := expect{filtered: true, rendered: true, source: "cri field", typ: "RuntimeDefault"}
+	criAudit := expect{filtered: true, mkdirBlocked: true, rendered: true, source: "cri field", typ: "Localhost"}
+	nodeDefault := expect{filtered: true, rendered: true, source: "node default", typ: "RuntimeDefault"}
+	cases := []podCase{
+		{"secure-app: Pod-level RuntimeDefault",
+			pod{Name: "secure-app", Seccomp: runtimeDefault, Containers: []container{{Name: "app"}}},
+			map[string]expect{"app": criDefault}},
+		{"mixed-app: container-level RuntimeDefault and Localhost",
+			pod{Name: "mixed-app", Containers: []container{{Name: "app", Seccomp: runtimeDefault}, {Name: "sidecar", Seccomp: auditProfile}}},
+			map[string]expect{"app": criDefault, "sidecar": criAudit}},
+		{"container level overrides Pod level",
+			pod{Name: "override", Seccomp: auditProfile, Containers: []container{{Name: "app", Seccomp: runtimeDefault}, {Name: "sidecar"}}},
+			map[string]expect{"app": criDefault, "sidecar": criAudit}},
+		{"custom-seccomp: Pod-level Localhost profiles/audit.json",
+			pod{Name: "custom-seccomp", Seccomp: auditProfile, Containers: []container{{Name: "app"}}},
+			map[string]expect{"app": criAudit}},
+		{"a multi-architecture Localhost profile",
+			pod{Name: "multiarch", Seccomp: multiArch, Containers: []container{{Name: "app"}}},
+			map[string]expect{"app": criAudit}},
+		{"Unconfined field, no field: the node default (nri_unconfined_is_explicit off)",
+			pod{Name: "unconfined", Containers: []container{{Name: "explicit", Seccomp: unconfined}, {Name: "absent", Seccomp: noCRIField}}},
+			map[string]expect{"explicit": nodeDefault, "absent": nodeDefault}},
+		{"annotations only",
+			pod{Name: "annotated", Annotations: map[string]string{
+				spec.AnnotationPodSeccomp:                     "localhost/profiles/audit.json",
+				spec.AnnotationContainerSeccompPrefix + "app": "runtime/default",
+			}, Containers: []container{{Name: "app"}, {Name: "sidecar"}}},
+			map[string]expect{
+				"app":     {filtered: true, rendered: true, source: "container annotation", typ: "RuntimeDefault"},
+				"sidecar": {filtered: true, mkdirBlocked: true, rendered: true, source: "pod annotation", typ: "Localhost"},
+			}},
+		{"unconfined annotation opts out",
+			pod{Name: "opt-out", Annotations: map[string]string{spec.AnnotationPodSeccomp: "unconfined"}, Containers: []container{{Name: "app"}}},
+			map[string]expect{"app": {source: "pod annotation", typ: "Unconfined"}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rp, err := d.runPod(t, handlerRunc, c.pod)
+			if err != nil {
+				t.Fatalf("%v\ncontainerd log:\n%s", err, d.logTail())
+			}
+			for name, want := range c.want {
+				check(t, d, name, rp.Containers[name], want)
+				if r := d.decisions(t)[rp.Containers[name]]; r.Via != spec.ViaNRI {
+					t.Errorf("%s: decision log says via %q, want %q", name, r.Via, spec.ViaNRI)
+				}
+			}
+		})
+	}
+}
+
+// TestNRIExplicitUnconfined: with nri_unconfined_is_explicit (a kubelet
+// with --seccomp-default sends Unconfined only when a Pod asks), the CRI's
+// Unconfined is a request, told from a CRI request with no profile.
+func TestNRIExplicitUnconfined(t *testing.T) {
+	d := startNRIDaemon(t)
+	d.startPlugin(t)
+	defer d.writePolicy(t, "")
+	p := pod{Name: "explicit", Containers: []container{{Name: "absent", Seccomp: noCRIField}, {Name: "explicit", Seccomp: unconfined}}}
+
+	t.Run("deny refuses the explicit one, the node default fills the absent one", func(t *testing.T) {
+		d.writePolicy(t, "nri_unconfined_is_explicit = true\nunconfined = \"deny\"")
+		rp, err := d.runPod(t, handlerRunc, p)
+		assertErr(t, err, []string{"crictl create explicit", "sysgate", `refusing to create container "explicit" of pod default/explicit unconfined (CRI field Unconfined)`, `unconfined = "deny"`})
+		check(t, d, "absent", rp.Containers["absent"], expect{filtered: true, rendered: true, source: "node default", typ: "RuntimeDefault"})
+	})
+	t.Run("an exempt namespace runs it unconfined", func(t *testing.T) {
+		d.writePolicy(t, "nri_unconfined_is_explicit = true\nunconfined = \"deny\"\nexempt_namespaces = [\"default\"]")
+		rp, err := d.runPod(t, handlerRunc, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, d, "absent", rp.Containers["absent"], expect{filtered: true, rendered: true, source: "node default", typ: "RuntimeDefault"})
+		check(t, d, "explicit", rp.Containers["explicit"], expect{source: "cri field", typ: "Unconfined"})
+	})
+	t.Run("deny refuses the unconfined annotation too", func(t *testing.T) {
+		d.writePolicy(t, "unconfined = \"deny\"")
+		_, err := d.runPod(t, handlerRunc, pod{Name: "denied", Annotations: map[string]string{spec.AnnotationPodSeccomp: "unconfined"}, Containers: []container{{Name: "app"}}})
+		assertErr(t, err, []string{"crictl create app", "sysgate", `refusing to create container "app" of pod default/denied unconfined`})
+	})
+}
+
+// TestNRIErrorsReachCRI: the plugin's refusals are CreateContainer's error,
+// which crictl (and the kubelet's Pod events) show.
+func TestNRIErrorsReachCRI(t *testing.T) {
+	d := startNRIDaemon(t)
+	d.writePolicy(t, "")
+	d.startPlugin(t)
+	t.Run("missing Localhost annotation", func(t *testing.T) {
+		_, err := d.runPod(t, handlerRunc, pod{Name: "missing-annotation",
+			Annotations: map[string]string{spec.AnnotationPodSeccomp: "localhost/profiles/missing.json"},
+			Containers:  []container{{Name: "app"}}})
+		assertErr(t, err, []string{"crictl create app", "sysgate", filepath.Join(d.profileRoot, "profiles/missing.json"), spec.AnnotationPodSeccomp})
+	})
+	t.Run("missing Localhost field: containerd refuses before NRI", func(t *testing.T) {
+		missing := &seccompField{Type: "Localhost", Localhost: "profiles/missing.json"}
+		_, err := d.runPod(t, handlerRunc, pod{Name: "missing-field", Containers: []container{{Name: "app", Seccomp: missing}}})
+		assertErr(t, err, []string{"crictl create app", filepath.Join(d.profileRoot, "profiles/missing.json")})
+	})
+	t.Run("Localhost field outside profile_root", func(t *testing.T) {
+		// containerd loads any absolute localhost_ref; the plugin does not.
+		data, err := os.ReadFile(filepath.Join(d.profileRoot, "profiles", "audit.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(d.dir, "outside.json"), string(data))
+		outside := &seccompField{Type: "Localhost", Localhost: "../outside.json"}
+		_, err = d.runPod(t, handlerRunc, pod{Name: "outside", Containers: []container{{Name: "app", Seccomp: outside}}})
+		assertErr(t, err, []string{"crictl create app", "sysgate", "is not a profile under the profile root " + d.profileRoot})
+	})
+	t.Run("a defaultErrnoRet NRI cannot carry", func(t *testing.T) {
+		var p map[string]any
+		data, _ := os.ReadFile(filepath.Join(d.profileRoot, "profiles", "audit.json"))
+		json.Unmarshal(data, &p)
+		p["defaultErrnoRet"] = 38
+		data, _ = json.Marshal(p)
+		writeFile(t, filepath.Join(d.profileRoot, "profiles", "enosys.json"), string(data))
+		_, err := d.runPod(t, handlerRunc, pod{Name: "enosys", Seccomp: &seccompField{Type: "Localhost", Localhost: "profiles/enosys.json"}, Containers: []container{{Name: "app"}}})
+		assertErr(t, err, []string{"crictl create app", "sysgate", "defaultErrnoRet is 38, which NRI cannot carry"})
+	})
+}
