@@ -207,7 +207,7 @@ func TestNRIExplicitUnconfined(t *testing.T) {
 	t.Run("deny refuses the explicit one, the node default fills the absent one", func(t *testing.T) {
 		d.writePolicy(t, "nri_unconfined_is_explicit = true\nunconfined = \"deny\"")
 		rp, err := d.runPod(t, handlerRunc, p)
-		assertErr(t, err, []string{"crictl create explicit", "sysgate", `refusing to create container "explicit" of pod default/explicit unconfined (CRI field Unconfined)`, `unconfined = "deny"`})
+		assertErr(t, err, []string{"crictl create explicit", "sysgate", `refusing to create container "explicit" of pod default/explicit unconfined: CRI field Unconfined asked for it`, `unconfined = "deny"`})
 		check(t, d, "absent", rp.Containers["absent"], expect{filtered: true, rendered: true, source: "node default", typ: "RuntimeDefault"})
 	})
 	t.Run("an exempt namespace runs it unconfined", func(t *testing.T) {
