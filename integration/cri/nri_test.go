@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -264,4 +265,192 @@ func TestNRIErrorsReachCRI(t *testing.T) {
 		_, err := d.runPod(t, handlerRunc, pod{Name: "enosys", Seccomp: &seccompField{Type: "Localhost", Localhost: "profiles/enosys.json"}, Containers: []container{{Name: "app"}}})
 		assertErr(t, err, []string{"crictl create app", "sysgate", "defaultErrnoRet is 38, which NRI cannot carry"})
 	})
+}
+
+// timedPod is runPod with CreateContainer timed (crictl's own start
+// included, the same in every state), for one container.
+func (d *daemon) timedPod(t testing.TB, handler string, p pod) (id string, create time.Duration, err error) {
+	t.Helper()
+	return d.timedPodHook(t, handler, p, func() {})
+}
+
+// timedPodHook is timedPod calling beforeCreate right before CreateContainer.
+func (d *daemon) timedPodHook(t testing.TB, handler string, p pod, beforeCreate func()) (id string, create time.Duration, err error) {
+	t.Helper()
+	dir := t.TempDir()
+	sbPath := writeJSON(t, dir, "pod.json", sandboxConfig(p, dir))
+	out, stderr, err := d.crictlErr("runp", "--runtime", handler, sbPath)
+	if err != nil {
+		t.Fatalf("crictl runp: %v: %s%s", err, out, stderr)
+	}
+	podID := strings.TrimSpace(out)
+	t.Cleanup(func() { d.crictlErr("rmp", "-f", podID) })
+	cPath := writeJSON(t, dir, "c.json", containerConfig(p, p.Containers[0], d.profileRoot))
+	beforeCreate()
+	start := time.Now()
+	out, stderr, err = d.crictlErr("create", podID, cPath, sbPath)
+	create = time.Since(start)
+	if err != nil {
+		return "", create, &crictlError{"create", stderr}
+	}
+	id = strings.TrimSpace(out)
+	if out, stderr, err := d.crictlErr("start", id); err != nil {
+		return id, create, &crictlError{"start", out + stderr}
+	}
+	return id, create, nil
+}
+
+type crictlError struct{ step, msg string }
+
+func (e *crictlError) Error() string { return "crictl " + e.step + ": " + e.msg }
+
+// seccompMode is the Seccomp: line of the container's PID 1, from the host.
+func (d *daemon) seccompMode(t testing.TB, id string) string {
+	t.Helper()
+	var inspect struct {
+		Info struct {
+			Pid int `json:"pid"`
+		} `json:"info"`
+	}
+	if err := json.Unmarshal([]byte(d.crictl(t, "inspect", "-o", "json", id)), &inspect); err != nil {
+		t.Fatal(err)
+	}
+	status, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(inspect.Info.Pid), "status"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return statusField(string(status), "Seccomp")
+}
+
+// TestNRIFailureModes: what containerd 2.x does with creates while the
+// plugin is killed, hung, killed mid-request and restarted, and that with
+// the operator's fail-closed settings no container starts weaker than the
+// policy: default_validator.required_plugins refuses creates while the
+// plugin is not registered, and nri_required makes the sysgate handler
+// refuse what containerd created without the plugin's adjustment (a hung
+// or crashing plugin: containerd drops it and creates the container as it
+// was, and the validator still counts it as present for that request).
+//
+// Each Pod asks for nothing a kubelet would render (Unconfined), so a
+// container the plugin adjusted runs filtered (the node default) and one
+// it did not runs with Seccomp 0.
+func TestNRIFailureModes(t *testing.T) {
+	d := startNRIDaemon(t)
+	d.writePolicy(t, "")
+	defer d.writePolicy(t, "")
+	plugin := d.startPlugin(t)
+	n := 0
+	newPod := func(tolerate bool) pod {
+		n++
+		p := pod{Name: "fm-" + strconv.Itoa(n), Containers: []container{{Name: "app", Seccomp: unconfined}}}
+		if tolerate {
+			p.Annotations = map[string]string{tolerateMissing: "true"}
+		}
+		return p
+	}
+	expectMode := func(what, id, want string) {
+		t.Helper()
+		if got := d.seccompMode(t, id); got != want {
+			t.Errorf("%s: Seccomp %s, want %s", what, got, want)
+		}
+	}
+	companion := "no decision of the sysgate NRI plugin is in its bundle"
+
+	id, took, err := d.timedPod(t, handlerRunc, newPod(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectMode("plugin running", id, "2")
+	t.Logf("plugin running: create %v, adjusted (Seccomp 2)", took.Round(time.Millisecond))
+
+	// Killed: the validator refuses; without it (tolerated) the container
+	// is created as containerd rendered it.
+	plugin.signal(syscall.SIGKILL)
+	<-plugin.done
+	time.Sleep(200 * time.Millisecond) // containerd notices the closed connection
+	_, took, err = d.timedPod(t, handlerRunc, newPod(false))
+	assertErr(t, err, []string{"crictl create", `required plugin "sysgate" not present`})
+	t.Logf("plugin killed, required_plugins: create refused in %v", took.Round(time.Millisecond))
+	id, took, err = d.timedPod(t, handlerRunc, newPod(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectMode("plugin killed, not required", id, "0")
+	t.Logf("plugin killed, not required: create %v, UNADJUSTED (Seccomp 0): fail-open", took.Round(time.Millisecond))
+	d.writePolicy(t, "nri_required = true")
+	_, _, err = d.timedPod(t, handlerSysgate, newPod(true))
+	assertErr(t, err, []string{"crictl start", "sysgate", companion})
+	d.writePolicy(t, "")
+
+	// Restarted: registered again, adjusted again.
+	start := time.Now()
+	plugin = d.startPlugin(t)
+	t.Logf("plugin restarted: registered in %v", time.Since(start).Round(time.Millisecond))
+	id, _, err = d.timedPod(t, handlerRunc, newPod(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectMode("plugin restarted", id, "2")
+
+	// Hung: containerd waits plugin_request_timeout (2 s here), drops the
+	// plugin and creates the container unadjusted; the validator passes it
+	// (the plugin was registered when the request began).
+	plugin.signal(syscall.SIGSTOP)
+	id, took, err = d.timedPod(t, handlerRunc, newPod(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectMode("plugin hung, required", id, "0")
+	t.Logf("plugin hung, required_plugins: create %v, UNADJUSTED (Seccomp 0): required_plugins does not catch a timeout", took.Round(time.Millisecond))
+	_, took, err = d.timedPod(t, handlerRunc, newPod(false))
+	assertErr(t, err, []string{"crictl create", `required plugin "sysgate" not present`})
+	t.Logf("plugin hung, next create: refused in %v (containerd dropped it)", took.Round(time.Millisecond))
+	// SIGCONT: the plugin finds its connection closed and registers again.
+	before := plugin.registrations()
+	start = time.Now()
+	plugin.signal(syscall.SIGCONT)
+	t.Logf("plugin resumed: registered again in %v", plugin.waitRegistered(t, before, start).Round(time.Millisecond))
+	d.writePolicy(t, "nri_required = true")
+	plugin.signal(syscall.SIGSTOP)
+	_, took, err = d.timedPod(t, handlerSysgate, newPod(false))
+	assertErr(t, err, []string{"crictl start", "sysgate", companion})
+	t.Logf("plugin hung, sysgate handler with nri_required: create %v, start refused", took.Round(time.Millisecond))
+	plugin.stop()
+
+	// Killed mid-request: stopped, asked, then killed while containerd waits.
+	d.writePolicy(t, "")
+	plugin = d.startPlugin(t)
+	killSoon := func() {
+		plugin.signal(syscall.SIGSTOP)
+		go func() { time.Sleep(700 * time.Millisecond); plugin.signal(syscall.SIGKILL) }()
+	}
+	id, took, err = d.timedPodHook(t, handlerRunc, newPod(false), killSoon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectMode("plugin killed mid-request, required", id, "0")
+	t.Logf("plugin killed mid-request, required_plugins: create %v, UNADJUSTED (Seccomp 0)", took.Round(time.Millisecond))
+	<-plugin.done
+	plugin = d.startPlugin(t)
+	d.writePolicy(t, "nri_required = true")
+	_, _, err = d.timedPodHook(t, handlerSysgate, newPod(false), killSoon)
+	assertErr(t, err, []string{"crictl start", "sysgate", companion})
+}
+
+// TestNRICompanion: the sysgate handler behind the plugin keeps the
+// plugin's decision (row nri plugin), and decides the sandbox itself.
+func TestNRICompanion(t *testing.T) {
+	d := startNRIDaemon(t)
+	d.writePolicy(t, "nri_required = true")
+	defer d.writePolicy(t, "")
+	d.startPlugin(t)
+	rp, err := d.runPod(t, handlerSysgate, pod{Name: "companion", Containers: []container{{Name: "app", Seccomp: runtimeDefault}, {Name: "sidecar", Seccomp: auditProfile}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, d, "app", rp.Containers["app"], expect{filtered: true, rendered: true, source: "nri plugin", typ: "RuntimeDefault"})
+	check(t, d, "sidecar", rp.Containers["sidecar"], expect{filtered: true, mkdirBlocked: true, rendered: true, source: "nri plugin", typ: "Localhost"})
+	if r := d.decisions(t)[rp.ID]; r.Source != "spec" {
+		t.Errorf("sandbox: %+v, want sysgate-runc's own decision", r)
+	}
 }
