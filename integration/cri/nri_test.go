@@ -32,20 +32,20 @@ func nriFlavor() flavor {
 	return f
 }
 
-// nriBase turns the containerd 2.x base config into the NRI daemon's.
+// nriBase turns the containerd 2.x base config into the NRI daemon's:
+// deploy/containerd/nri-v3.toml, as an operator installs it, with the
+// daemon's own socket and plugin directories, the test-only toleration,
+// and the runc-nri handler.
 func nriBase(base string) string {
-	return strings.Replace(base, `, "io.containerd.nri.v1.nri"`, "", 1) + `
-[plugins.'io.containerd.nri.v1.nri']
-  disable = false
-  socket_path = '{dir}/nri.sock'
-  plugin_path = '{dir}/nri/plugins'
-  plugin_config_path = '{dir}/nri/conf.d'
-  plugin_registration_timeout = '5s'
-  plugin_request_timeout = '2s'
-  [plugins.'io.containerd.nri.v1.nri'.default_validator]
-    enable = true
-    required_plugins = ['sysgate']
-    tolerate_missing_plugins_annotation = '` + tolerateMissing + `'
+	data, err := os.ReadFile(filepath.Join("..", "..", "deploy", "containerd", "nri-v3.toml"))
+	if err != nil {
+		panic(err) // a missing snippet fails every NRI test at start
+	}
+	snippet := strings.NewReplacer(
+		"socket_path = '/var/run/nri/nri.sock'", "socket_path = '{dir}/nri.sock'\n  plugin_path = '{dir}/nri/plugins'\n  plugin_config_path = '{dir}/nri/conf.d'",
+		"required_plugins = ['sysgate']", "required_plugins = ['sysgate']\n    tolerate_missing_plugins_annotation = '"+tolerateMissing+"'",
+	).Replace(string(data))
+	return strings.Replace(base, `, "io.containerd.nri.v1.nri"`, "", 1) + "\n" + snippet + `
 [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc-nri]
   runtime_type = 'io.containerd.runc.v2'
 `
