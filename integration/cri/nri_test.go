@@ -12,7 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sysgate/sysgate/integration/stats"
 	"github.com/sysgate/sysgate/spec"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
 // The NRI daemon: containerd 2.x with NRI on a private socket, the default
@@ -52,7 +57,7 @@ func nriBase(base string) string {
 }
 
 // startNRIDaemon starts (once) the NRI daemon.
-func startNRIDaemon(t *testing.T) *daemon {
+func startNRIDaemon(t testing.TB) *daemon {
 	t.Helper()
 	requireCRI(t)
 	f := nriFlavor()
@@ -452,5 +457,61 @@ func TestNRICompanion(t *testing.T) {
 	check(t, d, "sidecar", rp.Containers["sidecar"], expect{filtered: true, mkdirBlocked: true, rendered: true, source: "nri plugin", typ: "Localhost"})
 	if r := d.decisions(t)[rp.ID]; r.Source != "spec" {
 		t.Errorf("sandbox: %+v, want sysgate-runc's own decision", r)
+	}
+}
+
+// BenchmarkPodStartNRI is BenchmarkPodStart on the NRI daemon: the plain
+// runc handler, the sysgate handler (BinaryName) and the plugin on runc
+// (handler runc-nri), rotating as there, medians and per-iteration ratios
+// to runc. The plugin is registered throughout and scoped to runc-nri
+// (nri_runtime_handlers), so the other two pay only NRI's call to a plugin
+// that adjusts nothing, as on a node where the plugin serves other handlers.
+func BenchmarkPodStartNRI(b *testing.B) {
+	d := startNRIDaemon(b)
+	d.writePolicy(b, `nri_runtime_handlers = ["`+handlerRuncNRI+`"]`)
+	defer d.writePolicy(b, "")
+	d.startPlugin(b)
+	conn, err := grpc.NewClient("unix://"+d.sock, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	rs := runtimeapi.NewRuntimeServiceClient(conn)
+	handlers := []string{handlerRunc, handlerSysgate, handlerRuncNRI}
+	p := pod{Name: "bench", Seccomp: runtimeDefault, Containers: []container{{Name: "app"}}}
+	dir := b.TempDir()
+	for _, h := range handlers {
+		podStart(b, rs, h, p, dir) // warm up: the node's cache
+	}
+	times := map[string][]float64{}
+	ratios := map[string][]float64{}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		took := map[string]time.Duration{}
+		for j := range handlers {
+			h := handlers[(i+j)%len(handlers)]
+			took[h] = podStart(b, rs, h, p, dir)
+			times[h] = append(times[h], float64(took[h].Microseconds())/1000)
+		}
+		for _, h := range handlers[1:] {
+			ratios[h] = append(ratios[h], float64(took[h])/float64(took[handlerRunc]))
+		}
+	}
+	b.StopTimer()
+	for _, h := range handlers {
+		b.ReportMetric(stats.Median(times[h]), h+"-ms")
+	}
+	for _, h := range handlers[1:] {
+		b.ReportMetric(stats.Median(ratios[h]), h+"/runc")
+	}
+	// The plugin adjusted each runc-nri container (and so was not skipped).
+	var adjusted int
+	for _, r := range d.decisions(b) {
+		if r.Via == spec.ViaNRI {
+			adjusted++
+		}
+	}
+	if adjusted < b.N {
+		b.Errorf("the plugin decided %d containers, want at least %d", adjusted, b.N)
 	}
 }
