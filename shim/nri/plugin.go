@@ -12,8 +12,11 @@ import (
 	"github.com/containerd/nri/pkg/api"
 	"github.com/containerd/nri/pkg/stub"
 
+	"github.com/sysgate/sysgate/shim"
 	"github.com/sysgate/sysgate/spec"
 	"github.com/sysgate/sysgate/spec/bundle"
+	"github.com/sysgate/sysgate/spec/profile"
+	"github.com/sysgate/sysgate/spec/refusal"
 )
 
 // DefaultName and DefaultIndex register the plugin as "10-sysgate": NRI
@@ -30,6 +33,9 @@ type Plugin struct {
 	PolicyPath string
 	// Logf receives one line per decision and per refusal.
 	Logf func(format string, args ...any)
+	// Metrics, when set, counts the plugin's decisions as the helper's
+	// (`sysgate nri --metrics-listen`).
+	Metrics shim.CreateMetrics
 }
 
 // CreateContainer decides the container's profile and returns it as an
@@ -66,6 +72,7 @@ func (p *Plugin) adjustment(pod *api.PodSandbox, ctr *api.Container) (*api.Conta
 	}
 	start := time.Now()
 	c, err := spec.PlanNRI(ctr.GetId(), specOf(pod, ctr), criProfile(ctr), policy, carried)
+	p.count(c, err, time.Since(start))
 	if err != nil {
 		return nil, err
 	}
@@ -116,6 +123,28 @@ func (p *Plugin) Configure(_ context.Context, _, runtime, version string) (api.E
 func (p *Plugin) Synchronize(_ context.Context, pods []*api.PodSandbox, ctrs []*api.Container) ([]*api.ContainerUpdate, error) {
 	p.logf("registered: %d Pods and %d containers exist", len(pods), len(ctrs))
 	return nil, nil
+}
+
+// count feeds a decision to the metrics, as the helper counts its creates.
+func (p *Plugin) count(c *spec.Create, err error, took time.Duration) {
+	m := p.Metrics
+	if m == nil {
+		return
+	}
+	m.PlanSeconds(took.Seconds())
+	if err != nil {
+		if reason, ok := refusal.Of(err); ok {
+			m.Refused(string(reason))
+		} else {
+			m.Refused("internal")
+		}
+		return
+	}
+	d := c.Decision
+	m.Decided(d.Source, string(d.Type), d.Type == profile.TypeUnconfined || c.Warning != "")
+	if d.Profile != nil {
+		m.CacheLookup(c.CacheHit)
+	}
 }
 
 func (p *Plugin) logf(format string, args ...any) {

@@ -203,3 +203,25 @@ func TestBadPolicyFailsCreates(t *testing.T) {
 		t.Errorf("want the policy's error, got %v", err)
 	}
 }
+
+type countingMetrics struct{ decided, refused []string }
+
+func (m *countingMetrics) PlanSeconds(float64)   {}
+func (m *countingMetrics) CacheLookup(bool)      {}
+func (m *countingMetrics) Refused(reason string) { m.refused = append(m.refused, reason) }
+func (m *countingMetrics) Decided(source, typ string, unconfined bool) {
+	m.decided = append(m.decided, fmt.Sprintf("%s/%s/%v", source, typ, unconfined))
+}
+
+// TestMetricsCountDecisions: the plugin counts as the helper counts.
+func TestMetricsCountDecisions(t *testing.T) {
+	path, _ := writePolicy(t, `unconfined = "deny"`)
+	m := &countingMetrics{}
+	p := &Plugin{PolicyPath: path, Metrics: m}
+	ctx := context.Background()
+	p.CreateContainer(ctx, testPod(nil), testContainer(nil, &api.SecurityProfile{ProfileType: api.SecurityProfile_RUNTIME_DEFAULT}))
+	p.CreateContainer(ctx, testPod(map[string]string{spec.AnnotationPodSeccomp: "unconfined"}), testContainer(nil, nil))
+	if strings.Join(m.decided, ",") != "cri field/RuntimeDefault/false" || strings.Join(m.refused, ",") != "policy" {
+		t.Errorf("decided %v, refused %v", m.decided, m.refused)
+	}
+}
