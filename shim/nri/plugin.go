@@ -27,6 +27,10 @@ const (
 	DefaultIndex = "10"
 )
 
+// DefaultSocket is containerd's NRI socket unless configured otherwise
+// (NRI's api.DefaultSocketPath).
+const DefaultSocket = api.DefaultSocketPath
+
 // Plugin decides at CreateContainer. The policy is read at every create,
 // as sysgate-runc reads it, so an edit applies to the next container.
 type Plugin struct {
