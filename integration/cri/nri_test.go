@@ -515,3 +515,45 @@ func BenchmarkPodStartNRI(b *testing.B) {
 		b.Errorf("the plugin decided %d containers, want at least %d", adjusted, b.N)
 	}
 }
+
+// TestNRIPrivileged: NRI passes no capabilities; the plugin recognises a
+// privileged container by containerd's writable sysfs, and the policy's
+// privileged key decides it, as under the handlers.
+func TestNRIPrivileged(t *testing.T) {
+	d := startNRIDaemon(t)
+	defer d.writePolicy(t, "")
+	d.startPlugin(t)
+	run := func(t *testing.T, privileged bool) string {
+		dir := t.TempDir()
+		p := pod{Name: "priv", Containers: []container{{Name: "app", Seccomp: runtimeDefault}}}
+		sb := sandboxConfig(p, dir)
+		sb.Linux.SecurityContext.Privileged = privileged
+		cc := containerConfig(p, p.Containers[0], d.profileRoot)
+		cc.Linux.SecurityContext.Privileged = privileged
+		sbPath, cPath := writeJSON(t, dir, "pod.json", sb), writeJSON(t, dir, "c.json", cc)
+		podID := strings.TrimSpace(d.crictl(t, "runp", "--runtime", handlerRunc, sbPath))
+		t.Cleanup(func() { d.crictlErr("rmp", "-f", podID) })
+		id := strings.TrimSpace(d.crictl(t, "create", podID, cPath, sbPath))
+		d.crictl(t, "start", id)
+		return id
+	}
+	for _, c := range []struct {
+		name, policy string
+		privileged   bool
+		mode, source string
+		typ          string
+	}{
+		{"privileged, policy privileged = unconfined (the default)", "", true, "0", "privileged policy", "Unconfined"},
+		{"privileged, policy privileged = runtime/default", `privileged = "runtime/default"`, true, "2", "privileged policy", "RuntimeDefault"},
+		{"not privileged: the field", `privileged = "runtime/default"`, false, "2", "cri field", "RuntimeDefault"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d.writePolicy(t, c.policy)
+			id := run(t, c.privileged)
+			r := d.decisions(t)[id]
+			if got := d.seccompMode(t, id); got != c.mode || r.Source != c.source || r.Type != c.typ {
+				t.Errorf("Seccomp %s, decided %s %s; want %s, %s %s", got, r.Source, r.Type, c.mode, c.source, c.typ)
+			}
+		})
+	}
+}
