@@ -249,6 +249,9 @@ func (p Policy) check() error {
 	if p.CacheDir != "" && !filepath.IsAbs(p.CacheDir) {
 		return fmt.Errorf("cache_dir: %q must be an absolute directory (or empty to disable the cache)", p.CacheDir)
 	}
+	if p.NRIRequired && p.CacheDir == "" {
+		return errors.New("nri_required: the NRI plugin's decisions are signed with the node's record key, which lives in cache_dir; set cache_dir (an empty one disables the cache and the key)")
+	}
 	if p.RuntimeDefault != "" && !filepath.IsAbs(p.RuntimeDefault) {
 		return fmt.Errorf("runtime_default: %q must be an absolute path to a profile file", p.RuntimeDefault)
 	}
