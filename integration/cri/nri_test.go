@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sysgate/sysgate/conformance/verify"
 	"github.com/sysgate/sysgate/integration/stats"
 	"github.com/sysgate/sysgate/spec"
 
@@ -555,5 +556,32 @@ func TestNRIPrivileged(t *testing.T) {
 				t.Errorf("Seccomp %s, decided %s %s; want %s, %s %s", got, r.Source, r.Type, c.mode, c.source, c.typ)
 			}
 		})
+	}
+}
+
+// TestNRIPsAndVerify: sysgate ps and verify prove the plugin's containers
+// on the plain runc handler hold the filter the plugin decided (the signed
+// record is in the bundle, the decision in the log).
+func TestNRIPsAndVerify(t *testing.T) {
+	d := startNRIDaemon(t)
+	d.writePolicy(t, "")
+	d.startPlugin(t)
+	rp, err := d.runPod(t, handlerRunc, pod{Name: "nri-psv", Containers: []container{{Name: "app", Seccomp: runtimeDefault}, {Name: "sidecar", Seccomp: auditProfile}, {Name: "none", Seccomp: unconfined}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, _ := d.sysgate(t, "ps")
+	all, _ := d.sysgate(t, "verify", "--all")
+	listed, verified := ps.byID(), all.byID()
+	for name, id := range rp.Containers {
+		r, v := listed[id], verified[id]
+		if r == nil || v == nil {
+			t.Errorf("%s (%s) is not listed by ps or verify", name, id)
+			continue
+		}
+		t.Logf("%s: %s/%s %s, %s, seccomp %s:%d, ps %s, verify %s", name, r.Namespace, r.Pod, r.Name, r.Class, r.Seccomp, r.Filters, r.Status, v.Status)
+		if r.Decision == nil || r.Status != verify.StatusEqual || v.Status != verify.StatusEqual {
+			t.Errorf("%s: ps %s\nverify %s", name, dump(r), dump(v))
+		}
 	}
 }
