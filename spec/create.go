@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
 	"github.com/sysgate/sysgate/spec/bundle"
 )
 
@@ -25,6 +27,7 @@ type Create struct {
 
 	policy  Policy
 	config  []byte // nil when the bundle already says it all
+	bpf     []byte // crun's program, when crun is handed it
 	handoff bool   // crun is handed the compiled program
 }
 
@@ -43,26 +46,10 @@ func Plan(at *os.File, dir, id string, policy Policy) (*Create, error) {
 	}
 	c.Bundle = b
 	b.RecordKey = policy.RecordKey()
-	if c.Decision, err = Decide(id, b.Spec, policy); err != nil {
-		return c, inContainer(id, err)
-	}
-	if c.Warning, err = CheckDecision(c.Decision, policy); err != nil {
+	if err := c.decide(id, b.Spec, nil, false, nil); err != nil {
 		return c, err
 	}
-	prog, hit, err := c.Decision.verify(policy.Cache())
-	c.CacheHit = hit
-	if err != nil {
-		return c, inContainer(id, err)
-	}
-	if err := checkRuntimeEnforces(c.Decision, prog, policy); err != nil {
-		return c, inContainer(id, err)
-	}
-	var bpf []byte
-	if prog != nil && policy.HandsOverBPF() {
-		bpf = prog.Bytes()
-	}
-	c.handoff = bpf != nil
-	out, changed, err := b.Rendered(c.Decision.Applied(), bpf)
+	out, changed, err := b.Rendered(c.Decision.Applied(), c.bpf)
 	if err != nil {
 		return c, err
 	}
@@ -70,6 +57,71 @@ func Plan(at *os.File, dir, id string, policy Policy) (*Create, error) {
 		c.config = out
 	}
 	return c, nil
+}
+
+// PlanNRI is Plan for the NRI plugin, which sees a container before its
+// bundle exists: s is what NRI shows of the container, cri the CRI's
+// request (nil when it named none). carry turns the decided profile into
+// what NRI can carry to containerd (or refuses it) before it is checked
+// and compiled, so the record and the program are those of the profile
+// the runtime will read. Nothing is written; LogNRI records the decision.
+func PlanNRI(id string, s *specs.Spec, cri *CRIProfile, policy Policy, carry func(*specs.LinuxSeccomp) (*specs.LinuxSeccomp, error)) (*Create, error) {
+	c := &Create{policy: policy}
+	return c, c.decide(id, s, cri, true, carry)
+}
+
+// decide is Plan's work short of rendering: the decision, the policy's
+// unconfined rule, the profile proven (validated and compiled, through
+// the cache), the runtime's enforcement, and crun's program.
+func (c *Create) decide(id string, s *specs.Spec, cri *CRIProfile, atNRI bool, carry func(*specs.LinuxSeccomp) (*specs.LinuxSeccomp, error)) error {
+	var err error
+	if c.Decision, err = decide(id, s, c.policy, cri, atNRI); err != nil {
+		return inContainer(id, err)
+	}
+	if carry != nil && c.Decision.Profile != nil {
+		p, err := carry(c.Decision.Profile)
+		if err != nil {
+			return inContainer(id, err)
+		}
+		c.Decision.Profile, c.Decision.Digest = p, digestOf(p)
+	}
+	if c.Warning, err = CheckDecision(c.Decision, c.policy); err != nil {
+		return err
+	}
+	prog, hit, err := c.Decision.verify(c.policy.Cache())
+	c.CacheHit = hit
+	if err != nil {
+		return inContainer(id, err)
+	}
+	if err := checkRuntimeEnforces(c.Decision, prog, c.policy); err != nil {
+		return inContainer(id, err)
+	}
+	if prog != nil && c.policy.HandsOverBPF() {
+		c.bpf = prog.Bytes()
+	}
+	c.handoff = c.bpf != nil
+	return nil
+}
+
+// BPF is the compiled program crun is handed; nil when the runtime
+// compiles the profile itself, or the container runs unconfined.
+func (c *Create) BPF() []byte { return c.bpf }
+
+// NRIRecord is the decision record the NRI plugin puts into the
+// container's annotations, signed for the container under the node's key:
+// a runtime handler in front of the container finds it there
+// (docs/decision.md, row nri plugin).
+func (c *Create) NRIRecord() bundle.Record {
+	r := c.Decision.Applied().Record
+	r.Via = ViaNRI
+	return r.Signed(c.policy.RecordKey(), c.Decision.Container.ID)
+}
+
+// LogNRI records the NRI plugin's decision in the decision log.
+func (c *Create) LogNRI(warn func(string)) {
+	record := recordOf(c.Decision, ViaNRI)
+	record.Handoff = c.handoff
+	writeDecisionLog(c.policy, record, warn)
 }
 
 // Decided reports whether Plan got as far as a decision.

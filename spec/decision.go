@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -50,17 +51,35 @@ type decisionRow struct {
 type request struct {
 	ref  profile.Ref
 	from string
+	nri  *bundle.Record // the NRI plugin's record, kept as it is
 }
 
 type decisionInput struct {
+	id        string
 	spec      *specs.Spec
 	container Container
 	policy    Policy
+	cri       *CRIProfile // nil: the CRI's request is not known (a bundle)
 }
+
+// CRIProfile is the seccomp profile the CRI's CreateContainer asked for,
+// as NRI passes it to a plugin: the Kubernetes field, after the kubelet.
+type CRIProfile struct {
+	// Type is RuntimeDefault, Localhost or Unconfined.
+	Type profile.Type
+	// LocalhostRef is the Localhost profile's absolute path (the kubelet
+	// joins its seccomp root and the Pod's localhostProfile).
+	LocalhostRef string
+}
+
+// ViaNRI marks decisions the NRI plugin made (bundle.Record.Via).
+const ViaNRI = "nri"
 
 // decisionTable is sysgate's whole decision, in precedence order. The first
 // row that finds a request decides. docs/decision.md explains each row.
 var decisionTable = []decisionRow{
+	{"nri plugin", "the NRI plugin decided when the CRI created the container and signed its record; the bundle holds that decision", askNRIPlugin},
+	{"cri field", "the CRI's own profile type, which NRI passes to the plugin; containerd ignores it for privileged containers, and so does this row", askCRIField},
 	{"spec", "the bundle already has linux.seccomp (the CRI rendered the Pod's fields, or the client its own profile); fields win over annotations", askSpec},
 	{"sandbox", "a Pod sandbox (pause) container gets RuntimeDefault, as the kubelet asks for every sandbox; Pod annotations are for the Pod's containers", askSandbox},
 	{"privileged policy", "a privileged container follows the policy's privileged key (Kubernetes runs it unconfined)", askPrivileged},
@@ -78,6 +97,53 @@ func askSpec(in decisionInput) (request, bool, error) {
 		return request{}, false, nil
 	}
 	return request{ref: profile.Ref{Type: profile.TypeRendered}, from: "linux.seccomp"}, true, nil
+}
+
+// askNRIPlugin finds the plugin's decision in the bundle: a record signed
+// under the node's key for this container, for exactly the profile the
+// bundle has (containerd wrote what the plugin adjusted).
+func askNRIPlugin(in decisionInput) (request, bool, error) {
+	r, ok := bundle.VerifiedRecord(in.spec.Annotations, in.policy.RecordKey(), in.id)
+	if !ok || r.Via != ViaNRI {
+		return request{}, false, nil
+	}
+	var have *specs.LinuxSeccomp
+	if in.spec.Linux != nil {
+		have = in.spec.Linux.Seccomp
+	}
+	if digestOf(have) != r.Digest {
+		return request{}, true, refusal.Errorf(refusal.BadInput, "the NRI plugin's record says profile %s but the bundle has %s: something changed linux.seccomp after the plugin; recreate the container", orDefault(r.Digest, "none (unconfined)"), orDefault(digestOf(have), "none"))
+	}
+	return request{ref: profile.Ref{Type: profile.TypeRendered}, from: "NRI plugin", nri: &r}, true, nil
+}
+
+// askCRIField maps the CRI's profile type. Localhost is resolved by
+// sysgate beneath profile_root (containerd read the absolute path, any
+// path, before the plugin ran); RuntimeDefault keeps containerd's rendering,
+// which is for the container's real capabilities; Unconfined is a request
+// only when the policy says the kubelet sends it only when asked.
+func askCRIField(in decisionInput) (request, bool, error) {
+	if in.cri == nil || in.container.Privileged {
+		return request{}, false, nil
+	}
+	from := "CRI field " + string(in.cri.Type)
+	switch in.cri.Type {
+	case profile.TypeRuntimeDefault:
+		return request{ref: profile.Ref{Type: profile.TypeRuntimeDefault}, from: from}, true, nil
+	case profile.TypeUnconfined:
+		if !in.policy.NRIUnconfinedIsExplicit {
+			return request{}, false, nil
+		}
+		return request{ref: profile.Ref{Type: profile.TypeUnconfined}, from: from}, true, nil
+	case profile.TypeLocalhost:
+		value := in.cri.LocalhostRef
+		rel, err := filepath.Rel(in.policy.ProfileRoot, filepath.Clean(value))
+		if !filepath.IsAbs(value) || err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+			return request{}, true, refusal.Errorf(refusal.EscapingPath, "%s: %q is not a profile under the profile root %s", from, value, in.policy.ProfileRoot)
+		}
+		return request{ref: profile.Ref{Type: profile.TypeLocalhost, Path: rel}, from: from}, true, nil
+	}
+	return request{}, true, refusal.Errorf(refusal.BadInput, "CRI profile type %q is not RuntimeDefault, Localhost or Unconfined", in.cri.Type)
 }
 
 func askSandbox(in decisionInput) (request, bool, error) {
@@ -145,11 +211,17 @@ func askNodeDefault(in decisionInput) (request, bool, error) {
 // node's policy. It reads Localhost and runtime_default files but changes
 // nothing; the result still has to pass CheckDecision and compile.
 func Decide(id string, s *specs.Spec, policy Policy) (Decision, error) {
+	return decide(id, s, policy, nil, false)
+}
+
+// decide is Decide; atNRI says the NRI plugin is deciding, with the CRI's
+// request (cri, nil when the CRI named no profile).
+func decide(id string, s *specs.Spec, policy Policy, cri *CRIProfile, atNRI bool) (Decision, error) {
 	c, err := DescribeContainer(id, s, policy.HostBoundingSet)
 	if err != nil {
 		return Decision{Container: c}, fmt.Errorf("container %s: %w", id, err)
 	}
-	in := decisionInput{spec: s, container: c, policy: policy}
+	in := decisionInput{id: id, spec: s, container: c, policy: policy, cri: cri}
 	for _, row := range decisionTable {
 		req, found, err := row.ask(in)
 		if err != nil {
@@ -159,12 +231,29 @@ func Decide(id string, s *specs.Spec, policy Policy) (Decision, error) {
 			continue
 		}
 		d := Decision{Container: in.container, Source: row.source, From: req.from, Reason: row.why}
+		if !atNRI && policy.NRIRequired && req.nri == nil && !c.Sandbox {
+			return d, refusal.Errorf(refusal.Policy, "refusing to create %s: no decision of the sysgate NRI plugin is in its bundle, and policy %s says nri_required = true; the plugin was not running, crashed or timed out while containerd created the container (containerd then creates it unadjusted): start `sysgate nri` and recreate the container", c.describe(), policyName(policy))
+		}
+		if req.nri != nil {
+			d.keepNRI(*req.nri, s)
+			return d, nil
+		}
 		if err := d.materialize(req.ref, s, policy); err != nil {
 			return d, err
 		}
 		return d, nil
 	}
 	panic("the node default row always decides")
+}
+
+// keepNRI takes the plugin's decision as it is: the plugin applied the
+// same policy (audit, log_denials) when it decided.
+func (d *Decision) keepNRI(r bundle.Record, s *specs.Spec) {
+	d.Type, d.Ref, d.Digest, d.Audit = r.Type, r.Ref, r.Digest, r.Audit
+	if s.Linux != nil && s.Linux.Seccomp != nil {
+		d.Profile = s.Linux.Seccomp
+		d.LogDenials = slices.Contains(d.Profile.Flags, specs.LinuxSeccompFlagLog)
+	}
 }
 
 // materialize turns the reference into the final profile.
@@ -194,6 +283,10 @@ func (d *Decision) materialize(ref profile.Ref, s *specs.Spec, policy Policy) er
 			if err := d.loadRuntimeDefault(policy, s); err != nil {
 				return err
 			}
+		} else if d.Source == "cri field" && s.Linux != nil && s.Linux.Seccomp != nil {
+			// containerd rendered it for the container's own capabilities,
+			// which NRI does not pass to the plugin.
+			d.Profile = s.Linux.Seccomp
 		} else {
 			d.Profile = runtimeDefaultFor(s)
 		}

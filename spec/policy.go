@@ -102,6 +102,25 @@ type Policy struct {
 	// is refused unless the operator allows it.
 	AllowRestore bool `toml:"allow_restore"`
 
+	// NRIRuntimeHandlers scopes `sysgate nri` to Pods of these runtime
+	// handlers (the CRI's names, e.g. "runc"); empty: every Pod.
+	NRIRuntimeHandlers []string `toml:"nri_runtime_handlers"`
+	// NRIUnconfinedIsExplicit: a CRI Unconfined profile type is the Pod's
+	// own request (the kubelet runs with --seccomp-default, so it sends
+	// Unconfined only when asked). Without it the plugin treats Unconfined
+	// as "unspecified", because a kubelet without --seccomp-default sends
+	// Unconfined for Pods that say nothing.
+	NRIUnconfinedIsExplicit bool `toml:"nri_unconfined_is_explicit"`
+	// NRICrunHandlers are runtime handlers whose runtime is crun: the
+	// plugin hands crun its compiled program there.
+	NRICrunHandlers []string `toml:"nri_crun_handlers"`
+	// NRIRequired makes sysgate-runc (and the sysgate shim) refuse every
+	// container but a Pod sandbox whose bundle carries no record of the
+	// NRI plugin's decision: the fail-closed companion of plugin mode,
+	// since containerd creates a container without a plugin that is not
+	// running, crashed or timed out.
+	NRIRequired bool `toml:"nri_required"`
+
 	// Path is the file the policy came from; empty for the defaults.
 	Path string `toml:"-"`
 	// HostBoundingSet is the capability bounding set of the process that
@@ -163,7 +182,7 @@ func LoadPolicy(path string) (Policy, error) {
 				keys[i] = strconv.Quote(strings.Join(e.Key(), "."))
 			}
 			row, col := strict.Errors[0].Position()
-			return p, fmt.Errorf("policy %s:%d:%d: unknown key %s; known keys are runtime, profile_root, default, runtime_default, privileged, unconfined, exempt_namespaces, audit, audit_namespaces, audit_opt_in_namespaces, log_denials, denials, denial_log, denial_log_max_bytes, metrics_listen, decision_log, decision_log_max_bytes, cache_dir, runtime_kind, allow_restore", path, row, col, strings.Join(keys, ", "))
+			return p, fmt.Errorf("policy %s:%d:%d: unknown key %s; known keys are runtime, profile_root, default, runtime_default, privileged, unconfined, exempt_namespaces, audit, audit_namespaces, audit_opt_in_namespaces, log_denials, denials, denial_log, denial_log_max_bytes, metrics_listen, decision_log, decision_log_max_bytes, cache_dir, runtime_kind, allow_restore, nri_runtime_handlers, nri_unconfined_is_explicit, nri_crun_handlers, nri_required", path, row, col, strings.Join(keys, ", "))
 		case errors.As(err, &decodeErr):
 			row, col := decodeErr.Position()
 			return p, fmt.Errorf("policy %s:%d:%d: %s", path, row, col, decodeErr.Error())
@@ -229,6 +248,9 @@ func (p Policy) check() error {
 	}
 	if p.CacheDir != "" && !filepath.IsAbs(p.CacheDir) {
 		return fmt.Errorf("cache_dir: %q must be an absolute directory (or empty to disable the cache)", p.CacheDir)
+	}
+	if p.NRIRequired && p.CacheDir == "" {
+		return errors.New("nri_required: the NRI plugin's decisions are signed with the node's record key, which lives in cache_dir; set cache_dir (an empty one disables the cache and the key)")
 	}
 	if p.RuntimeDefault != "" && !filepath.IsAbs(p.RuntimeDefault) {
 		return fmt.Errorf("runtime_default: %q must be an absolute path to a profile file", p.RuntimeDefault)

@@ -90,6 +90,10 @@ denials = true
 denial_log = "/var/log/sysgate/d.jsonl"
 denial_log_max_bytes = 8192
 metrics_listen = "127.0.0.1:9795"
+nri_runtime_handlers = ["runc", "sysgate"]
+nri_unconfined_is_explicit = true
+nri_crun_handlers = ["crun"]
+nri_required = true
 `)
 	got, err := LoadPolicy(path)
 	if err != nil {
@@ -118,6 +122,11 @@ metrics_listen = "127.0.0.1:9795"
 		DenialLog:            "/var/log/sysgate/d.jsonl",
 		DenialLogMaxBytes:    8192,
 		MetricsListen:        "127.0.0.1:9795",
+
+		NRIRuntimeHandlers:      []string{"runc", "sysgate"},
+		NRIUnconfinedIsExplicit: true,
+		NRICrunHandlers:         []string{"crun"},
+		NRIRequired:             true,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)
@@ -198,6 +207,7 @@ func TestLoadPolicyErrors(t *testing.T) {
 		{"relative denial_log", "denials = true\ndenial_log = \"d.jsonl\"", []string{`denial_log: "d.jsonl" must be an absolute file path`}},
 		{"tiny denial log", `denial_log_max_bytes = 10`, []string{`denial_log_max_bytes: 10 is too small`}},
 		{"metrics_listen without port", `metrics_listen = "localhost"`, []string{`metrics_listen: "localhost" must be host:port`}},
+		{"nri_required without cache_dir", "nri_required = true\ncache_dir = \"\"", []string{"nri_required: the NRI plugin's decisions are signed with the node's record key, which lives in cache_dir"}},
 		{"empty audit namespace", `audit_opt_in_namespaces = [""]`, []string{`audit_opt_in_namespaces: an empty name`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sysgate/sysgate/shim/nri"
+
 	"github.com/sysgate/sysgate/deploy/install"
 	"github.com/sysgate/sysgate/shim"
 	"github.com/sysgate/sysgate/spec"
@@ -33,6 +35,7 @@ type doctorEnv struct {
 	policyPath   string
 	recordPath   string
 	helperSocket string
+	nriSocket    string
 	handler      string
 	enginePaths  map[string]string // --ENGINE-config given, else the record's or the default
 	chosen       map[string]bool   // engines named on the command line
@@ -48,11 +51,12 @@ func (r *report) add(check, status, detail, fix string) {
 }
 
 func runDoctor(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("doctor", "[--output text|json] [--config FILE] [--record FILE] [--helper-socket PATH] [--ENGINE] [--ENGINE-config FILE]", stdout)
+	fs := newFlags("doctor", "[--output text|json] [--config FILE] [--record FILE] [--helper-socket PATH] [--nri-socket PATH] [--ENGINE] [--ENGINE-config FILE]", stdout)
 	output := outputFlag(fs)
 	policyPath := fs.String("config", spec.PolicyPath(), "the node policy file")
 	recordPath := fs.String("record", install.DefaultRecordPath, "the record `sysgate install` left (which engine files to check)")
 	socket := fs.String("helper-socket", shim.DefaultHelperSocket, "the create helper's socket")
+	nriSocket := fs.String("nri-socket", nri.DefaultSocket, "containerd's NRI socket: the plugins registering there are checked")
 	handler := fs.String("handler", install.DefaultHandler, "the runtime handler's name in the engines' configs")
 	ef := addEngineFlags(fs, "check", true)
 	rest, err := parseFlags(fs, args)
@@ -65,7 +69,7 @@ func runDoctor(args []string, stdout, stderr io.Writer) error {
 	if err := checkOutput(*output); err != nil {
 		return err
 	}
-	env := doctorEnv{policyPath: *policyPath, recordPath: *recordPath, helperSocket: *socket, handler: *handler,
+	env := doctorEnv{policyPath: *policyPath, recordPath: *recordPath, helperSocket: *socket, nriSocket: *nriSocket, handler: *handler,
 		enginePaths: map[string]string{}, chosen: map[string]bool{}, procRoot: "/proc"}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
@@ -128,5 +132,6 @@ func doctor(env doctorEnv, r *report) {
 	}
 	checkEngines(env, r)
 	checkHelper(env, r)
+	checkNRI(env, r, policy, ok)
 	checkUnconfined(env, r)
 }

@@ -274,3 +274,52 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestDoctorNRIPlugin: nri_required without a plugin on the node's NRI
+// socket is a failure; a plugin there with another policy too; one with
+// this policy is OK; a plugin on another socket is another containerd's.
+func TestDoctorNRIPlugin(t *testing.T) {
+	n := newTestNode(t)
+	socket := filepath.Join(n.dir, "nri.sock")
+	n.extra = []string{"--nri-socket", socket}
+	if _, fs, _ := n.doctor(t); func() bool { _, ok := findingFor(fs, "nri plugin"); return ok }() {
+		t.Errorf("no plugin and none required: want no finding, got %+v", fs)
+	}
+	must(t, os.WriteFile(n.policy, append(must2(os.ReadFile(n.policy)), []byte("nri_required = true\n")...), 0o644))
+	code, fs, out := n.doctor(t)
+	if f, ok := findingFor(fs, "nri plugin"); code == 0 || !ok || f.Status != statusFail || !strings.Contains(f.Detail, "nri_required = true") {
+		t.Errorf("nri_required without a plugin: exit %d\n%s", code, out)
+	}
+	start := func(args ...string) {
+		cmd := exec.Command(builtSysgate(t), append([]string{"nri"}, args...)...)
+		must(t, cmd.Start())
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	}
+	start("--socket", filepath.Join(n.dir, "other.sock"), "--config", n.policy)
+	if _, fs, out := n.doctor(t); func() bool { f, _ := findingFor(fs, "nri plugin"); return f.Status != statusFail }() {
+		t.Errorf("a plugin on another socket was taken for this node's:\n%s", out)
+	}
+	start("--socket", socket, "--config", n.policy)
+	code, fs, out = n.doctor(t)
+	if f, _ := findingFor(fs, "nri plugin"); code != 0 || f.Status != statusOK {
+		t.Errorf("the node's plugin with its policy: exit %d\n%s", code, out)
+	}
+	other := filepath.Join(n.dir, "other.toml")
+	must(t, os.WriteFile(other, must2(os.ReadFile(n.policy)), 0o644))
+	start("--socket", socket, "--config", other)
+	_, fs, out = n.doctor(t)
+	var failed bool
+	for _, f := range fs {
+		failed = failed || f.Check == "nri plugin" && f.Status == statusFail && strings.Contains(f.Detail, "decides with policy "+other)
+	}
+	if !failed {
+		t.Errorf("a plugin with another policy:\n%s", out)
+	}
+}
+
+func must2(data []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return data
+}

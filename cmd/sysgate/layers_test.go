@@ -18,6 +18,7 @@ var layers = map[string]int{
 	"cmd/containerd-shim-sysgate-v1":       0,
 	"deploy":                               0, // manifests; its Go is tests
 	"shim/containerd":                      1,
+	"shim/nri":                             1, // the NRI plugin: spec only
 	"shim":                                 2,
 	"shim/denials":                         3,
 	"conformance":                          2,

@@ -41,6 +41,7 @@ var commands = map[string]command{
 	"doctor":           {"check this node's sysgate setup and say how to fix what is wrong", runDoctor},
 	"denials":          {"show the seccomp denials the helper's collector recorded, by Pod, container, syscall and rule", runDenials},
 	"helper":           {"serve sysgate-runc's creates from a resident process (faster starts)", runHelper},
+	"nri":              {"the containerd NRI plugin: decide every Pod's profile at the CRI's create", runNRI},
 	"ps":               {"list the node's containers, their decisions and their seccomp state", runPs},
 	"resolve":          {"show the profile sysgate-runc would give a bundle, changing nothing", runResolve},
 	"verify":           {"prove a container's threads hold the filter sysgate decided", runVerify},

@@ -185,6 +185,9 @@ func (d *daemon) config(bin string) (string, error) {
 	if !strings.Contains(handlers, filepath.Join(bin, "sysgate-runc")) {
 		return "", fmt.Errorf("deploy/containerd/%s does not name /usr/local/bin/sysgate-runc", snippet)
 	}
+	if d.flavor.nri {
+		base = nriBase(base)
+	}
 	r := strings.NewReplacer("{dir}", d.dir, "{root}", d.root, "{state}", d.state, "{sock}", d.sock, "{pause}", pauseImage)
 	if d.flavor.install {
 		return r.Replace(base), nil

@@ -14,6 +14,11 @@
 // concurrent Pods each get their intended profile and leave nothing behind,
 // and benchmark Pod start through sysgate against plain runc.
 //
+// A third containerd 2.x daemon has NRI on, on a private socket, with
+// deploy/containerd/nri-v3.toml's settings (nri_test.go): `sysgate nri`
+// decides there for the plain runc handler, and the tests kill, stop and
+// restart it to show what containerd does with creates meanwhile.
+//
 // The suite is opt-in: it needs root, minutes, containerd and crictl, so it
 // runs only with SYSGATE_CRI=1 (make test-cri sets it and installs what is
 // missing); otherwise every test skips at once.

@@ -28,6 +28,10 @@ var (
 	unconfined     = &seccompField{Type: "Unconfined"}
 	auditProfile   = &seccompField{Type: "Localhost", Localhost: "profiles/audit.json"}
 	multiArch      = &seccompField{Type: "Localhost", Localhost: "profiles/multiarch.json"}
+	// noCRIField sends no profile at all, as CRI clients other than the
+	// kubelet may (crictl without a seccomp member); only NRI tells it
+	// from Unconfined.
+	noCRIField = &seccompField{}
 )
 
 // pod is the part of a Pod manifest that the tests vary.
@@ -55,6 +59,8 @@ func kubeletProfile(root string, c, p *seccompField) *runtimeapi.SecurityProfile
 		f = p
 	}
 	switch {
+	case f == noCRIField:
+		return nil
 	case f == nil || f.Type == "Unconfined":
 		return &runtimeapi.SecurityProfile{ProfileType: runtimeapi.SecurityProfile_Unconfined}
 	case f.Type == "RuntimeDefault":

@@ -81,6 +81,10 @@ type flavor struct {
 	// containerd 2.x runs with one and 1.6 without, so the suite covers
 	// both paths of the BinaryName handler.
 	helper bool
+	// nri: containerd's NRI is on, on a private socket, with a handler
+	// runc-nri beside runc (nri_test.go); not in flavors(), only the NRI
+	// tests start it.
+	nri bool
 }
 
 func flavors() []flavor {

@@ -161,6 +161,9 @@ type Record struct {
 	Ref    string       `json:"ref,omitempty"`
 	Digest string       `json:"digest,omitempty"`
 	Audit  bool         `json:"audit,omitempty"`
+	// Via is "nri" when the NRI plugin decided at the CRI's create, before
+	// the bundle existed; a runtime handler then keeps its decision.
+	Via string `json:"via,omitempty"`
 	// MAC is HMAC-SHA256 under the node's record key of the container id
 	// and the fields above: only records sysgate wrote for this container
 	// verify.
@@ -291,6 +294,23 @@ func (b *Bundle) alreadyRecorded(a Applied) bool {
 		return false
 	}
 	return hmac.Equal([]byte(prev.MAC), []byte(prev.mac(b.RecordKey, a.ContainerID))) && prev.Digest == a.Record.Digest && prev.Audit == a.Record.Audit
+}
+
+// VerifiedRecord is the decision record in annotations when it verifies
+// under key for the container: sysgate wrote it, for this container.
+func VerifiedRecord(annotations map[string]string, key []byte, containerID string) (Record, bool) {
+	raw, ok := annotations[AnnotationDecision]
+	if !ok || key == nil {
+		return Record{}, false
+	}
+	var r Record
+	if json.Unmarshal([]byte(raw), &r) != nil || r.MAC == "" {
+		return Record{}, false
+	}
+	if !hmac.Equal([]byte(r.MAC), []byte(r.mac(key, containerID))) {
+		return Record{}, false
+	}
+	return r, true
 }
 
 // WriteConfig replaces config.json atomically, through the directory's
