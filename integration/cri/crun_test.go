@@ -19,6 +19,7 @@ import (
 //   - crun 1.8.1 predates runtime-spec 1.2 and refuses containerd 2.x's
 //     bundles (1.3.0 here: "unknown version specified"), so at create the wrapper marks
 //     the bundle's ociVersion 1.1.0; the fields crun 1.8.1 reads are 1.1's.
+//
 // Limitations of this machine, documented in docs/benchmarks.md.
 //
 // Because each crun call has its own mount namespace, `sysgate helper`
