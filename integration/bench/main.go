@@ -16,6 +16,11 @@ import (
 	"time"
 )
 
+// The main goroutine keeps the main thread, whose mount namespace is the
+// one /proc/<pid> shows: the crun rows run on another thread with a private
+// one (containers.go), and the helper judges a client by /proc/<pid>.
+func init() { runtime.LockOSThread() }
+
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == loaderFlag {
 		os.Exit(loaderMain(os.Args[2:]))
