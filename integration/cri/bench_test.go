@@ -18,7 +18,9 @@ import (
 // Pod: RunPodSandbox, CreateContainer and StartContainer of a Pod with a
 // Pod-level RuntimeDefault profile, called over the CRI socket directly
 // (crictl's own process start would blur the difference), on the plain
-// runc handler and each sysgate handler in turn. Each iteration runs every
+// runc handler and each sysgate handler in turn, then plain crun and
+// sysgate's handlers with crun (crun_test.go; ratios to plain crun, too).
+// p99 is the largest sample below 100 iterations. Each iteration runs every
 // handler once, in rotating order, and reports medians and the median of
 // the per-iteration ratios sysgate/runc, which is robust against other
 // load on a shared machine. Removal is not timed.
@@ -37,6 +39,7 @@ func BenchmarkPodStart(b *testing.B) {
 			defer conn.Close()
 			rs := runtimeapi.NewRuntimeServiceClient(conn)
 			handlers := append([]string{handlerRunc}, sysgateHandlers(d)...)
+			handlers = append(handlers, crunHandlers(d)...)
 			p := pod{Name: "bench", Seccomp: runtimeDefault, Containers: []container{{Name: "app"}}}
 			dir := b.TempDir()
 			for _, h := range handlers {
@@ -46,6 +49,7 @@ func BenchmarkPodStart(b *testing.B) {
 			}
 			times := map[string][]float64{}
 			ratios := map[string][]float64{}
+			crunRatios := map[string][]float64{} // crun handlers against plain crun
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				took := map[string]time.Duration{}
@@ -57,13 +61,22 @@ func BenchmarkPodStart(b *testing.B) {
 				for _, h := range handlers[1:] {
 					ratios[h] = append(ratios[h], float64(took[h])/float64(took[handlerRunc]))
 				}
+				if _, ok := took[handlerCrun]; ok {
+					for _, h := range crunHandlers(d)[1:] {
+						crunRatios[h] = append(crunRatios[h], float64(took[h])/float64(took[handlerCrun]))
+					}
+				}
 			}
 			b.StopTimer()
 			for _, h := range handlers {
 				b.ReportMetric(stats.Median(times[h]), h+"-ms")
+				b.ReportMetric(stats.Percentile(times[h], 99), h+"-p99-ms")
 			}
 			for _, h := range handlers[1:] {
 				b.ReportMetric(stats.Median(ratios[h]), h+"/runc")
+			}
+			for _, h := range crunHandlers(d)[min(1, len(crunHandlers(d))):] {
+				b.ReportMetric(stats.Median(crunRatios[h]), h+"/crun")
 			}
 		})
 	}

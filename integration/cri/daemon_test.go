@@ -44,6 +44,9 @@ type daemon struct {
 	helper       *helperproc.Process
 	// configBefore: the config before `sysgate install` (flavor.install).
 	configBefore string
+	// crunPolicy: the policy of the sysgate shim's crun handler; empty
+	// when the daemon has no crun handlers (crun_test.go).
+	crunPolicy string
 }
 
 var daemons struct {
@@ -88,6 +91,7 @@ func startDaemon(t testing.TB, f flavor) *daemon {
 	if err != nil {
 		t.Fatal(err)
 	}
+	config += d.crunConfig(t, bin)
 	writeFile(t, filepath.Join(dir, "config.toml"), config)
 	if f.install {
 		d.installHandlers(t, bin, config)
@@ -350,6 +354,8 @@ type decisionRecord struct {
 	Ref    string `json:"ref"`
 	Digest string `json:"digest"`
 	Via    string `json:"via"`
+	// Handoff: crun was given sysgate's compiled program.
+	Handoff bool `json:"handoff"`
 }
 
 // stopDaemons removes what is left and stops every daemon.

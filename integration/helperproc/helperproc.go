@@ -3,12 +3,15 @@ package helperproc
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Process is a running `sysgate helper`.
@@ -89,7 +92,41 @@ func (p *Process) Memory() string {
 		}
 		return "?"
 	}
-	return fmt.Sprintf("RSS %s (peak %s)", field("VmRSS"), field("VmHWM"))
+	return fmt.Sprintf("RSS %s (peak %s; anonymous %s, file-backed %s)", field("VmRSS"), field("VmHWM"), field("RssAnon"), field("RssFile"))
+}
+
+// Create asks the helper to prepare bundle for a `create` of container id
+// under policy, as sysgate-runc's fast path does (shim/helper_protocol.go:
+// the request with the working directory and root as descriptors), and
+// returns the reply's two fields: "ok" and the runtime, or "fallback" and
+// why. Nothing is executed.
+func (p *Process) Create(policy, bundle, id string) (kind, detail string, err error) {
+	conn, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: p.Socket, Net: "unixpacket"})
+	if err != nil {
+		return "", "", err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	var fds []int
+	for _, dir := range []string{".", "/"} {
+		f, err := os.OpenFile(dir, unix.O_PATH|unix.O_DIRECTORY, 0)
+		if err != nil {
+			return "", "", err
+		}
+		defer f.Close()
+		fds = append(fds, int(f.Fd()))
+	}
+	fields := []string{"sysgate-helper/1", policy, "create", "--bundle", bundle, id}
+	if _, _, err := conn.WriteMsgUnix([]byte(strings.Join(fields, "\x00")+"\x00"), unix.UnixRights(fds...), nil); err != nil {
+		return "", "", err
+	}
+	reply := make([]byte, 4096)
+	n, err := conn.Read(reply)
+	if err != nil {
+		return "", "", err
+	}
+	kind, detail, _ = strings.Cut(strings.TrimSuffix(string(reply[:n]), "\x00"), "\x00")
+	return kind, detail, nil
 }
 
 // lockedBuffer collects the helper's output while tests read it.

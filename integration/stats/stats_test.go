@@ -18,3 +18,22 @@ func TestMedian(t *testing.T) {
 		}
 	}
 }
+
+func TestPercentile(t *testing.T) {
+	for _, c := range []struct {
+		v    []float64
+		p    float64
+		want float64
+	}{
+		{nil, 99, 0},
+		{[]float64{3}, 99, 3},
+		{[]float64{5, 1, 4, 2, 3}, 50, 3},
+		{[]float64{5, 1, 4, 2, 3}, 99, 5},
+		{[]float64{5, 1, 4, 2, 3}, 20, 1},
+		{[]float64{5, 1, 4, 2, 3}, 21, 2},
+	} {
+		if got := Percentile(c.v, c.p); got != c.want {
+			t.Errorf("Percentile(%v, %v) = %v, want %v", c.v, c.p, got, c.want)
+		}
+	}
+}
