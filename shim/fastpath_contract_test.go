@@ -59,7 +59,7 @@ func TestFastPathConstants(t *testing.T) {
 	for _, c := range []struct{ name, c, goValue string }{
 		{"POLICY_DEFAULT", define("POLICY_DEFAULT"), spec.DefaultPolicyPath},
 		{"HELPER_SOCKET_DEFAULT", define("HELPER_SOCKET_DEFAULT"), DefaultHelperSocket},
-		{"HELPER_PROTOCOL", define("HELPER_PROTOCOL"), helperProtocol},
+		{"HELPER_PROTOCOL", define("HELPER_PROTOCOL"), HelperProtocol},
 		{"REQUEST_MAX", define("REQUEST_MAX"), strconv.Itoa(helperRequestMax)},
 	} {
 		if c.c != c.goValue {

@@ -20,8 +20,8 @@ const (
 // root. A reply is "ok", NUL, the runtime to exec, NUL; or "fallback", NUL,
 // a reason, NUL, after which the client does the work itself.
 const (
-	helperProtocol      = "sysgate-helper/1"
-	helperRequestMax    = 64 << 10 // fastpath.c's REQUEST_MAX
+	HelperProtocol      = "sysgate-helper/1" // exported for test clients (integration/helperproc)
+	helperRequestMax    = 64 << 10           // fastpath.c's REQUEST_MAX
 	helperReplyOK       = "ok"
 	helperReplyFallback = "fallback"
 )
@@ -42,8 +42,8 @@ func parseHelperRequest(msg []byte) (helperRequest, error) {
 	if len(fields) < 3 {
 		return helperRequest{}, fmt.Errorf("request has %d fields, want the protocol, a policy path and arguments", len(fields))
 	}
-	if string(fields[0]) != helperProtocol {
-		return helperRequest{}, fmt.Errorf("protocol %q, want %q", fields[0], helperProtocol)
+	if string(fields[0]) != HelperProtocol {
+		return helperRequest{}, fmt.Errorf("protocol %q, want %q", fields[0], HelperProtocol)
 	}
 	if len(fields[1]) == 0 {
 		return helperRequest{}, errors.New("empty policy path")
@@ -58,7 +58,7 @@ func parseHelperRequest(msg []byte) (helperRequest, error) {
 // encodeHelperRequest is the client's side, for tests.
 func encodeHelperRequest(req helperRequest) []byte {
 	var b bytes.Buffer
-	for _, f := range append([]string{helperProtocol, req.PolicyPath}, req.Args...) {
+	for _, f := range append([]string{HelperProtocol, req.PolicyPath}, req.Args...) {
 		b.WriteString(f)
 		b.WriteByte(0)
 	}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sysgate/sysgate/shim"
 )
 
 // Process is a running `sysgate helper`.
@@ -116,7 +118,7 @@ func (p *Process) Create(policy, bundle, id string) (kind, detail string, err er
 		defer f.Close()
 		fds = append(fds, int(f.Fd()))
 	}
-	fields := []string{"sysgate-helper/1", policy, "create", "--bundle", bundle, id}
+	fields := []string{shim.HelperProtocol, policy, "create", "--bundle", bundle, id}
 	if _, _, err := conn.WriteMsgUnix([]byte(strings.Join(fields, "\x00")+"\x00"), unix.UnixRights(fds...), nil); err != nil {
 		return "", "", err
 	}
