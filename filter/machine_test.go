@@ -31,8 +31,8 @@ func armProfiles(t *testing.T) map[string]*specs.LinuxSeccomp {
 		"RuntimeDefault":               armRuntimeDefault(t, profile.DefaultCapabilities),
 		"RuntimeDefault+CAP_SYS_ADMIN": armRuntimeDefault(t, append(slices.Clone(profile.DefaultCapabilities), "CAP_SYS_ADMIN")),
 		"aarch64 only":                 parse(t, `{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_AARCH64"],"syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO"}]}`),
-		"aarch64 and arm": parse(t, `{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":5,"architectures":["SCMP_ARCH_ARM"],"syscalls":[{"names":["read","write","getppid","set_tls","cacheflush"],"action":"SCMP_ACT_ALLOW"},{"names":["personality"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":8,"op":"SCMP_CMP_EQ"},{"index":0,"value":0,"op":"SCMP_CMP_EQ"}]},{"names":["mkdirat"],"action":"SCMP_ACT_TRAP"}]}`),
-		"arm kill": parse(t, `{"defaultAction":"SCMP_ACT_KILL_PROCESS","architectures":["SCMP_ARCH_AARCH64","SCMP_ARCH_ARM"],"syscalls":[{"names":["read","_llseek","socketcall","mseal"],"action":"SCMP_ACT_ALLOW"},{"names":["mkdir"],"action":"SCMP_ACT_TRAP"}]}`),
+		"aarch64 and arm":              parse(t, `{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":5,"architectures":["SCMP_ARCH_ARM"],"syscalls":[{"names":["read","write","getppid","set_tls","cacheflush"],"action":"SCMP_ACT_ALLOW"},{"names":["personality"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":8,"op":"SCMP_CMP_EQ"},{"index":0,"value":0,"op":"SCMP_CMP_EQ"}]},{"names":["mkdirat"],"action":"SCMP_ACT_TRAP"}]}`),
+		"arm kill":                     parse(t, `{"defaultAction":"SCMP_ACT_KILL_PROCESS","architectures":["SCMP_ARCH_AARCH64","SCMP_ARCH_ARM"],"syscalls":[{"names":["read","_llseek","socketcall","mseal"],"action":"SCMP_ACT_ALLOW"},{"names":["mkdir"],"action":"SCMP_ACT_TRAP"}]}`),
 	}
 }
 
@@ -152,7 +152,7 @@ func TestMachinesAgree(t *testing.T) {
 		"RuntimeDefault (x86 rules)":   withArches(profile.RuntimeDefault(profile.DefaultCapabilities)),
 		"RuntimeDefault (arm64 rules)": withArches(armRuntimeDefault(t, profile.DefaultCapabilities)),
 		"RuntimeDefault+CAP_SYS_ADMIN": withArches(armRuntimeDefault(t, append(slices.Clone(profile.DefaultCapabilities), "CAP_SYS_ADMIN"))),
-		"denylist": parse(t, `{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32","SCMP_ARCH_AARCH64","SCMP_ARCH_ARM"],"syscalls":[{"names":["mkdir","mkdirat","unshare","mount"],"action":"SCMP_ACT_ERRNO"},{"names":["personality"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":8,"op":"SCMP_CMP_NE"}]}]}`),
+		"denylist":                     parse(t, `{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32","SCMP_ARCH_AARCH64","SCMP_ARCH_ARM"],"syscalls":[{"names":["mkdir","mkdirat","unshare","mount"],"action":"SCMP_ACT_ERRNO"},{"names":["personality"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":8,"op":"SCMP_CMP_NE"}]}]}`),
 	} {
 		t.Run(name, func(t *testing.T) {
 			x86, err := filter.Compile(p, filter.Options{Machine: filter.MachineAMD64})
