@@ -7,6 +7,7 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,18 +34,20 @@ var ARM64Kernels = []KernelSpec{
 // ARM64Payload is what the arm64 guest runs: all static arm64 binaries
 // (and the 32-bit ARM probe).
 type ARM64Payload struct {
-	Busybox  string // busybox-static:arm64's bin/busybox
 	Sysgate  string
 	Probe    string // sysgate-probe built for aarch64
 	ProbeARM string // sysgate-probe built for 32-bit ARM (the AArch32 compat entry)
 	Naive    string // integration/vm/arm64/naive.c: the aarch64-only control filter and raw-program loader
+	Runc     string // sysgate-runc built for arm64
+	Userland string // FetchARM64Userland's directory: busybox, runc and its libraries
 }
 
 // BuildARM64Initramfs writes the gzip-compressed newc archive with the
 // payload and arm64/guest_init.sh as /init.
 func BuildARM64Initramfs(p ARM64Payload, out string) error {
-	files := map[string]string{"sysgate/sysgate": p.Sysgate, "sysgate/sysgate-probe": p.Probe, "sysgate/sysgate-probe-arm": p.ProbeARM, "sysgate/naive": p.Naive}
-	for _, f := range append([]string{p.Busybox}, p.Sysgate, p.Probe, p.ProbeARM, p.Naive) {
+	busybox := filepath.Join(p.Userland, "bin", "busybox")
+	files := map[string]string{"sysgate/sysgate": p.Sysgate, "sysgate/sysgate-probe": p.Probe, "sysgate/sysgate-probe-arm": p.ProbeARM, "sysgate/naive": p.Naive, "sysgate/sysgate-runc": p.Runc}
+	for _, f := range []string{busybox, p.Sysgate, p.Probe, p.ProbeARM, p.Naive, p.Runc} {
 		if _, err := os.Stat(f); err != nil {
 			return fmt.Errorf("arm64 initramfs: %w", err)
 		}
@@ -56,12 +59,30 @@ func BuildARM64Initramfs(p ARM64Payload, out string) error {
 		c.Dir(d, 0o755)
 	}
 	c.CharDev("dev/console", 0o600, 5, 1)
-	c.CopyFile("bin/busybox", 0o755, p.Busybox)
+	c.CopyFile("bin/busybox", 0o755, busybox)
 	c.Symlink("bin/sh", "busybox")
 	c.File("init", 0o755, arm64GuestInit)
-	for _, name := range []string{"sysgate/sysgate", "sysgate/sysgate-probe", "sysgate/sysgate-probe-arm", "sysgate/naive"} {
+	for _, name := range []string{"sysgate/sysgate", "sysgate/sysgate-probe", "sysgate/sysgate-probe-arm", "sysgate/naive", "sysgate/sysgate-runc"} {
 		c.CopyFile(name, 0o755, files[name])
 	}
+	for _, d := range []string{"usr", "usr/sbin", "usr/lib", "usr/lib/aarch64-linux-gnu", "lib", "lib/aarch64-linux-gnu", "bundle", "bundle/rootfs", "bundle/rootfs/bin", "bundle/rootfs/proc", "bundle/rootfs/tmp", "bundle/rootfs/dev"} {
+		c.Dir(d, 0o755)
+	}
+	for _, f := range arm64RuncFiles {
+		real, err := filepath.EvalSymlinks(filepath.Join(p.Userland, f))
+		if err != nil {
+			return fmt.Errorf("arm64 initramfs: %w", err)
+		}
+		c.CopyFile(f, 0o755, real)
+	}
+	c.File("bundle/config.json", 0o644, []byte(arm64Bundle))
+	c.File("bundle/rootfs/check.sh", 0o755, []byte(arm64ContainerCheck))
+	c.CopyFile("bundle/rootfs/bin/busybox", 0o755, busybox)
+	for _, applet := range []string{"sh", "grep", "tr", "echo"} {
+		c.Symlink("bundle/rootfs/bin/"+applet, "busybox")
+	}
+	c.CopyFile("bundle/rootfs/sysgate-probe", 0o755, p.Probe)
+	c.CopyFile("bundle/rootfs/sysgate-probe-arm", 0o755, p.ProbeARM)
 	if err := c.Close(); err != nil {
 		return err
 	}
@@ -74,37 +95,69 @@ func BuildARM64Initramfs(p ARM64Payload, out string) error {
 	return os.WriteFile(out, buf.Bytes(), 0o644)
 }
 
-// FetchARM64Busybox puts busybox-static:arm64 from suite under
-// cacheDir/arm64 and returns its path.
-func FetchARM64Busybox(cacheDir, mirror, suite string, log *os.File) (string, error) {
-	path := filepath.Join(cacheDir, "arm64", "busybox-"+suite)
-	if exists(path) {
-		return path, nil
+// FetchARM64Userland unpacks bookworm's arm64 busybox-static, runc, and
+// the libc and libseccomp runc loads, under cacheDir/arm64/bookworm-root,
+// and returns that directory.
+func FetchARM64Userland(cacheDir, mirror string, log io.Writer) (string, error) {
+	root := filepath.Join(cacheDir, "arm64", "bookworm-root")
+	if exists(filepath.Join(root, ".complete")) {
+		return root, nil
 	}
-	apt := &Apt{Dir: filepath.Join(cacheDir, "apt-arm64-busybox"), Mirror: mirror, Suites: []string{suite}, Log: log, Arch: "arm64"}
+	apt := &Apt{Dir: filepath.Join(cacheDir, "apt-arm64-bookworm"), Mirror: mirror, Suites: []string{"bookworm"}, Log: log, Arch: "arm64"}
 	if err := apt.Update(12 * time.Hour); err != nil {
 		return "", err
 	}
-	tmp, err := os.MkdirTemp(cacheDir, "busybox-")
+	tmp, err := os.MkdirTemp(cacheDir, "arm64-userland-")
 	if err != nil {
 		return "", err
 	}
 	defer os.RemoveAll(tmp)
-	debs, err := apt.Download(tmp, []string{"busybox-static/" + suite})
+	debs, err := apt.Download(tmp, []string{"busybox-static/bookworm", "runc/bookworm", "libseccomp2/bookworm", "libc6/bookworm"})
 	if err != nil {
 		return "", err
 	}
-	if len(debs) != 1 {
-		return "", fmt.Errorf("busybox-static:arm64: downloaded %v", debs)
+	os.RemoveAll(root)
+	for _, deb := range debs {
+		if out, err := exec.Command("dpkg-deb", "-x", deb, root).CombinedOutput(); err != nil {
+			return "", fmt.Errorf("dpkg-deb -x %s: %v: %s", deb, err, out)
+		}
 	}
-	if out, err := exec.Command("dpkg-deb", "-x", debs[0], filepath.Join(tmp, "x")).CombinedOutput(); err != nil {
-		return "", fmt.Errorf("dpkg-deb -x %s: %v: %s", debs[0], err, out)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return "", err
-	}
-	return path, os.Rename(filepath.Join(tmp, "x", "bin", "busybox"), path)
+	return root, os.WriteFile(filepath.Join(root, ".complete"), nil, 0o644)
 }
+
+// arm64RuncFiles are the files of the userland runc needs in the guest, at
+// the paths its loader looks for them.
+var arm64RuncFiles = []string{
+	"usr/sbin/runc",
+	"lib/ld-linux-aarch64.so.1",
+	"lib/aarch64-linux-gnu/libc.so.6",
+	"usr/lib/aarch64-linux-gnu/libseccomp.so.2",
+}
+
+// arm64Bundle is the container the guest starts through sysgate-runc in
+// front of runc: no linux.seccomp of its own, so the node policy's default
+// (RuntimeDefault) decides, as for a Pod that asks for nothing.
+const arm64Bundle = `{"ociVersion":"1.0.2","process":{"user":{"uid":0,"gid":0},"args":["/bin/sh","/check.sh"],"env":["PATH=/bin"],"cwd":"/",
+"capabilities":{"bounding":["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FSETID","CAP_FOWNER","CAP_MKNOD","CAP_NET_RAW","CAP_SETGID","CAP_SETUID","CAP_SETFCAP","CAP_SETPCAP","CAP_NET_BIND_SERVICE","CAP_SYS_CHROOT","CAP_KILL","CAP_AUDIT_WRITE"],
+"effective":["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FSETID","CAP_FOWNER","CAP_MKNOD","CAP_NET_RAW","CAP_SETGID","CAP_SETUID","CAP_SETFCAP","CAP_SETPCAP","CAP_NET_BIND_SERVICE","CAP_SYS_CHROOT","CAP_KILL","CAP_AUDIT_WRITE"],
+"permitted":["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FSETID","CAP_FOWNER","CAP_MKNOD","CAP_NET_RAW","CAP_SETGID","CAP_SETUID","CAP_SETFCAP","CAP_SETPCAP","CAP_NET_BIND_SERVICE","CAP_SYS_CHROOT","CAP_KILL","CAP_AUDIT_WRITE"]},
+"noNewPrivileges":true},"root":{"path":"rootfs"},"hostname":"arm64",
+"mounts":[{"destination":"/proc","type":"proc","source":"proc"},{"destination":"/tmp","type":"tmpfs","source":"tmpfs"}],
+"linux":{"namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"}]}}
+`
+
+// arm64ContainerCheck runs inside the container: its seccomp state, then
+// calls whose verdicts only RuntimeDefault explains (clone3 answers ENOSYS),
+// from aarch64 and from a 32-bit ARM binary.
+const arm64ContainerCheck = `grep -E '^(Seccomp|Seccomp_filters|NoNewPrivs):' /proc/self/status | tr '\t\n' '  '
+echo
+echo "getppid $(/sysgate-probe 173)"
+echo "clone3 $(/sysgate-probe 435 0 0)"
+echo "mount $(/sysgate-probe 40 0 0 0 0 0)"
+echo "arm-getppid $(/sysgate-probe-arm 64)"
+echo "arm-mkdir $(/sysgate-probe-arm 39 s:/tmp/arm 0755)"
+echo "arm-mount $(/sysgate-probe-arm 21 0 0 0 0 0)"
+`
 
 // ARM64Run is one arm64 boot and what its console said.
 type ARM64Run struct {

@@ -116,6 +116,38 @@ check rd-arm-mount errno:1 "$(rd $S/sysgate-probe-arm 21 0 0 0 0 0)" "$(interp r
 check rd-arm-mkdir ok "$(rd $S/sysgate-probe-arm 39 s:/tmp/rd-arm 0755)" "$(interp rd.json arm mkdir)"
 check rd-arm-unknown-nr errno:38 "$(rd $S/sysgate-probe-arm 1000)"
 
+# A container: Debian's arm64 runc 1.1.5 with sysgate-runc in front, the
+# node policy's default (RuntimeDefault) for a bundle that asks for no
+# profile, a busybox:arm64 root. The initramfs is the root filesystem,
+# which pivot_root cannot leave: --no-pivot.
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+mkdir -p /run /tmp/runc-state
+printf 'runtime = "/usr/sbin/runc"\ndefault = "runtime/default"\ncache_dir = "/tmp/sysgate-cache"\n' >/tmp/policy.toml
+echo "SYSGATE-ARM-INFO runc=$(/usr/sbin/runc --version 2>&1 | head -1)"
+t0=$(cut -d' ' -f1 /proc/uptime)
+SYSGATE_CONFIG=/tmp/policy.toml $S/sysgate-runc --root /tmp/runc-state run --no-pivot -b /bundle rd1 >/tmp/container.out 2>&1
+rc=$?
+t1=$(cut -d' ' -f1 /proc/uptime)
+sed 's/^/SYSGATE-ARM-CONTAINER /' /tmp/container.out
+echo "SYSGATE-ARM-INFO container_seconds=$(echo "$t0 $t1" | awk '{printf "%.1f", $2 - $1}')"
+check container-run 0 $rc
+cline() { sed -n "s/^$1 //p" /tmp/container.out; }
+seccomp=$(grep -o 'Seccomp:[[:space:]]*[0-9]*' /tmp/container.out | tr -dc 0-9)
+check container-seccomp-filter 2 "${seccomp:-none}"
+kout() {
+	case $1 in
+	*'"errno":0,'*) echo ok ;;
+	*'"errno":'*) echo "errno:$(echo "$1" | sed 's/.*"errno":\([0-9]*\).*/\1/')" ;;
+	*) echo none ;;
+	esac
+}
+check container-getppid ok "$(kout "$(cline getppid)")" "$(interp rd.json aarch64 getppid)"
+check container-clone3 errno:38 "$(kout "$(cline clone3)")" "$(interp rd.json aarch64 clone3)"
+check container-mount errno:1 "$(kout "$(cline mount)")" "$(interp rd.json aarch64 mount)"
+check container-arm-getppid ok "$(kout "$(cline arm-getppid)")" "$(interp rd.json arm getppid)"
+check container-arm-mkdir ok "$(kout "$(cline arm-mkdir)")" "$(interp rd.json arm mkdir)"
+check container-arm-mount errno:1 "$(kout "$(cline arm-mount)")" "$(interp rd.json arm mount)"
+
 # Per-syscall cost, as the x86 bench (integration/bench): getppid,
 # personality(0xffffffff) (an argument rule) and an unknown number, N calls
 # each in one process, unfiltered, under sysgate's RuntimeDefault program

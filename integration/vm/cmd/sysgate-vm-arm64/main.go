@@ -50,13 +50,13 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	busybox, err := vm.FetchARM64Busybox(*cache, *mirror, "bookworm", os.Stderr)
+	userland, err := vm.FetchARM64Userland(*cache, *mirror, os.Stderr)
 	if err != nil {
 		fail(err)
 	}
 	initrd := filepath.Join(*out, "initrd-arm64.cpio.gz")
-	p := vm.ARM64Payload{Busybox: busybox, Sysgate: filepath.Join(*bin, "sysgate"), Probe: filepath.Join(*bin, "sysgate-probe"),
-		ProbeARM: filepath.Join(*bin, "sysgate-probe-arm"), Naive: filepath.Join(*bin, "naive")}
+	p := vm.ARM64Payload{Userland: userland, Sysgate: filepath.Join(*bin, "sysgate"), Probe: filepath.Join(*bin, "sysgate-probe"),
+		ProbeARM: filepath.Join(*bin, "sysgate-probe-arm"), Naive: filepath.Join(*bin, "naive"), Runc: filepath.Join(*bin, "sysgate-runc")}
 	if err := vm.BuildARM64Initramfs(p, initrd); err != nil {
 		fail(err)
 	}
