@@ -159,7 +159,7 @@ check container-arm-mount errno:1 "$(kout "$(cline arm-mount)")" "$(interp rd.js
 sysgate profile compile -o rd-sysgate.bpf rd.json
 sysgate profile compile --optimize linear --joint -o rd-runc.bpf rd.json
 # Three rounds, interleaved, and the fastest of each: the host is shared.
-N=40000
+N=100000
 ticks() { cut -d' ' -f1 /proc/uptime | tr -d .; }
 timed() { t0=$(ticks); "$@" >/dev/null 2>&1; t1=$(ticks); echo $((t1 - t0)); }
 min() { [ -z "$1" ] || [ "$2" -lt "$1" ] && echo "$2" || echo "$1"; }

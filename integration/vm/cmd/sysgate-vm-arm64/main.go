@@ -124,7 +124,7 @@ func render(runs []*vm.ARM64Run, prep, total time.Duration) string {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", r.Kernel.Spec.Label, f, m["aarch64_mkdirat"], m["arm_mkdir"], m["arm_mkdirat"])
 		}
 	}
-	b.WriteString("\nPer-syscall cost in the guest, as ratios to the unfiltered call (40,000 calls in one process, the fastest of 3 interleaved rounds; TCG emulates every instruction, so only the ratios mean anything, and they are indicative): sysgate's RuntimeDefault program (binary tree, per-arch join) and runc's layout of the same profile (libseccomp's joint linear program), both loaded by the same loader.\n\n")
+	b.WriteString("\nPer-syscall cost in the guest, as ratios to the unfiltered call (100,000 calls in one process, the fastest of 3 interleaved rounds; TCG emulates every instruction, so only the ratios mean anything, and they are indicative): sysgate's RuntimeDefault program (binary tree, per-arch join) and runc's layout of the same profile (libseccomp's joint linear program), both loaded by the same loader.\n\n")
 	b.WriteString("| kernel | syscall | unfiltered | sysgate | runc's layout |\n|---|---|---|---|---|\n")
 	for _, r := range runs {
 		for _, m := range r.Bench {
