@@ -14,7 +14,7 @@ FUZZTIME ?= 10s
 # failing input (golang/go#75804, fixed in Go 1.27).
 TEST_FUZZTIME ?= 10000x
 
-.PHONY: all deps build demo test test-all test-unit fuzz bench clean install uninstall
+.PHONY: all deps build demo test test-all test-unit test-arm64-proof fuzz bench clean install uninstall release
 
 all: build
 
@@ -23,11 +23,31 @@ deps:
 
 # The static syscall probe goes beside sysgate: `sysgate conformance` finds
 # it there, so a copy of bin/ runs the suite on a node without a compiler.
+# make build ARCH=arm64 cross-compiles the same set (and the 32-bit ARM
+# probe) into bin/arm64/ with Debian's cross toolchain (hack/build-cross.sh).
+ARCH ?= amd64
 build: deps
+ifeq ($(ARCH),amd64)
 	@mkdir -p bin
 	CGO_ENABLED=1 $(GO) build -trimpath -tags $(STATIC_TAGS) -ldflags "$(STATIC_LDFLAGS)" -o bin/ ./cmd/...
 	gcc -static -O2 -Wall -Werror -o bin/sysgate-probe conformance/probe/src/probe.c
 	@echo "built: $$(ls bin | tr '\n' ' ')"
+else
+	hack/build-cross.sh $(ARCH) bin/$(ARCH) $(VERSION)
+endif
+
+# The arm64 RuntimeDefault proof: containerd renders its profile for the
+# GOARCH it runs on, so the spec/profile tests run as an arm64 binary under
+# qemu-user (TestRuntimeDefaultMatchesContainerd and the rest).
+test-arm64-proof: deps
+	@hack/test-cross.sh arm64 -run 'RuntimeDefault' ./spec/profile/
+
+# make release: static binaries for amd64 and arm64 with their SHA-256 sums
+# in _out/release/sysgate-VERSION-linux-ARCH/.
+release:
+	$(MAKE) --no-print-directory build ARCH=amd64
+	$(MAKE) --no-print-directory build ARCH=arm64
+	@hack/release.sh $(VERSION) _out/release
 
 # The main job: run a command under a profile that blocks mkdir, then without.
 demo: build
@@ -38,6 +58,7 @@ demo: build
 test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+	@$(MAKE) --no-print-directory test-arm64-proof
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(TEST_FUZZTIME)
 
 test-unit: deps

@@ -23,6 +23,8 @@ const (
 type Options struct {
 	// Arches, when not empty, replaces the profile's architectures.
 	Arches []specs.Arch
+	// Machine is the node the filter is for; nil is the running one.
+	Machine *Machine
 	// Optimize selects libseccomp's layout: OptimizeBinaryTree (the
 	// default) or OptimizeLinear.
 	Optimize int
@@ -49,6 +51,9 @@ type Options struct {
 func (o Options) kernelLacks(name string) bool {
 	if o.kernel != nil {
 		return o.kernel.Lacks(name)
+	}
+	if o.Machine != nil && o.Machine != NodeMachine() {
+		return false // another machine's kernel: nothing known of it here
 	}
 	return KernelLacks(name)
 }
@@ -81,7 +86,11 @@ func Compile(profile *specs.LinuxSeccomp, opts Options) (*Program, error) {
 	if profile.DefaultAction == specs.ActNotify {
 		return nil, errors.New("defaultAction: SCMP_ACT_NOTIFY cannot be used as default action (runc's words): the runtime's own syscalls would wait for a listener that is not there yet")
 	}
-	archList, err := effectiveArches(profile, opts)
+	machine, err := opts.machine()
+	if err != nil {
+		return nil, err
+	}
+	archList, err := effectiveArches(profile, opts, machine)
 	if err != nil {
 		return nil, err
 	}
@@ -107,16 +116,16 @@ func Compile(profile *specs.LinuxSeccomp, opts Options) (*Program, error) {
 		insns, unknown, err = libseccompProgram(plan, defaultAction, archList, opts)
 		if err == nil {
 			var prefix []bpf.Instruction
-			prefix, err = numberedPrefix(numbered)
+			prefix, err = numberedPrefix(machine, numbered)
 			insns = append(prefix, insns...)
 		}
 	} else {
-		insns, unknown, err = joinedProgram(plan, defaultAction, archList, opts, numbered)
+		insns, unknown, err = joinedProgram(plan, defaultAction, archList, opts, machine, numbered)
 	}
 	if err != nil {
 		return nil, err
 	}
-	stub, err := enosysStub(profile, archList, names)
+	stub, err := enosysStub(profile, archList, machine, names)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +151,7 @@ func Compile(profile *specs.LinuxSeccomp, opts Options) (*Program, error) {
 		ListenerMetadata: profile.ListenerMetadata,
 		Ignored:          ignored,
 		ByNumber:         byNumber,
-		ForeignArches:    foreignArches(profile, opts),
+		ForeignArches:    foreignArches(profile, opts, machine),
 	}
 	if n := len(prog.Instructions); n > bpf.MaxInstructions {
 		return nil, fmt.Errorf("the compiled filter has %d instructions, more than the kernel's limit of %d: split rules with many argument conditions or drop architectures", n, bpf.MaxInstructions)
@@ -194,21 +203,17 @@ func libseccompProgram(plan []plannedRule, defaultAction libseccomp.ScmpAction, 
 	return insns, unknown, err
 }
 
-// effectiveArches is the native arch followed by the requested ones, each
-// once, in a stable order.
-func effectiveArches(profile *specs.LinuxSeccomp, opts Options) ([]specs.Arch, error) {
+// effectiveArches is the machine's native arch followed by the requested
+// ones of its family, each once, in a stable order.
+func effectiveArches(profile *specs.LinuxSeccomp, opts Options, machine *Machine) ([]specs.Arch, error) {
 	requested := profile.Architectures
 	if len(opts.Arches) > 0 {
 		requested = opts.Arches
 	}
-	native, err := nativeArch()
-	if err != nil {
-		return nil, err
-	}
-	list := []specs.Arch{native}
+	list := []specs.Arch{machine.Native()}
 	for i, a := range requested {
-		if IsForeignArch(a) {
-			continue // never matches here: Program.ForeignArches says so
+		if isForeignTo(machine, a) {
+			continue // never matches there: Program.ForeignArches says so
 		}
 		if !IsKnownArch(a) {
 			return nil, fmt.Errorf("architectures[%d]: %q is not an architecture libseccomp knows; sysgate compiles for %v and leaves other machines' architectures out", i, a, KnownArches())
@@ -221,31 +226,18 @@ func effectiveArches(profile *specs.LinuxSeccomp, opts Options) ([]specs.Arch, e
 }
 
 // foreignArches are the requested architectures effectiveArches left out.
-func foreignArches(profile *specs.LinuxSeccomp, opts Options) []specs.Arch {
+func foreignArches(profile *specs.LinuxSeccomp, opts Options, machine *Machine) []specs.Arch {
 	requested := profile.Architectures
 	if len(opts.Arches) > 0 {
 		requested = opts.Arches
 	}
 	var out []specs.Arch
 	for _, a := range requested {
-		if IsForeignArch(a) && !slices.Contains(out, a) {
+		if isForeignTo(machine, a) && !slices.Contains(out, a) {
 			out = append(out, a)
 		}
 	}
 	return out
-}
-
-func nativeArch() (specs.Arch, error) {
-	native, err := libseccomp.GetNativeArch()
-	if err != nil {
-		return "", fmt.Errorf("libseccomp: native architecture: %w", err)
-	}
-	for name, a := range arches {
-		if a == native {
-			return name, nil
-		}
-	}
-	return "", fmt.Errorf("this machine's architecture %s is not one sysgate compiles for (%v)", native, KnownArches())
 }
 
 // filterFlags maps the profile's flags to seccomp(2) bits. An absent flags

@@ -187,15 +187,16 @@ func assertSameVerdicts(t *testing.T, profile *specs.LinuxSeccomp, a, b *filter.
 	return compareOver(t, samples, a, b)
 }
 
-// compareOver runs both programs over every syscall number of every x86
-// ABI with each argument sample and fails at the first differing verdict;
-// it returns how many verdicts it compared.
+// compareOver runs both programs over every syscall number of every ABI of
+// their machine (x86_64, x86, x32; or aarch64, arm) with each argument
+// sample and fails at the first differing verdict; it returns how many
+// verdicts it compared.
 func compareOver(t *testing.T, samples [][6]uint64, a, b *filter.Program) int {
 	t.Helper()
 	n := 0
-	for _, arch := range []specs.Arch{specs.ArchX86_64, specs.ArchX86, specs.ArchX32} {
+	for _, arch := range filter.MachineOf(a.Arches[0]).Arches() {
 		audit, bits, _ := filter.AuditArch(arch)
-		for _, nr := range syscallNumbersToCompare() {
+		for _, nr := range syscallNumbersToCompare(arch) {
 			for _, args := range samples {
 				d := bpf.SeccompData{Nr: nr | bits, Arch: audit, Args: args}
 				ra, _, errA := bpf.Run(a.Instructions, d)
@@ -210,12 +211,18 @@ func compareOver(t *testing.T, samples [][6]uint64, a, b *filter.Program) int {
 	return n
 }
 
-// syscallNumbersToCompare covers every x86 syscall table and a few numbers
-// far past them.
-func syscallNumbersToCompare() []int32 {
+// syscallNumbersToCompare covers every syscall table of the x86 and arm
+// families, arm's private calls (0x0f0000 and up), and a few numbers far
+// past them.
+func syscallNumbersToCompare(arch specs.Arch) []int32 {
 	var nrs []int32
 	for nr := int32(0); nr < 560; nr++ {
 		nrs = append(nrs, nr)
+	}
+	if arch == specs.ArchARM {
+		for nr := int32(0x0f0000); nr < 0x0f0010; nr++ {
+			nrs = append(nrs, nr)
+		}
 	}
 	return append(nrs, 1000, 4095, 0x3fffffff)
 }

@@ -1,8 +1,11 @@
 // Package filter turns an OCI seccomp profile (specs.LinuxSeccomp) into a
-// classic BPF program for the x86 family (x86_64, x86, x32) and loads it. Its
-// code falls into three groups, the third of them a package of its own:
+// classic BPF program for one machine (machine.go: amd64, the x86 family
+// x86_64, x86, x32; or arm64, aarch64 and 32-bit arm) and loads it. The
+// machine is the running one unless Options.Machine names another: an arm64
+// node's program compiles and explains on an x86 host. Its code falls into
+// three groups, the third of them a package of its own:
 //
-//   - Compile (compile.go, names.go, numbered.go, enosys.go, join.go,
+//   - Compile (compile.go, machine.go, names.go, numbered.go, enosys.go, join.go,
 //     export.go, program.go, cache.go, explain.go, runtime_compile.go,
 //     version.go): libseccomp compiles the profile once per architecture and
 //     exports each program through a memfd; rules for syscalls newer than

@@ -2,6 +2,7 @@ package filter
 
 import (
 	"fmt"
+	"slices"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -29,8 +30,14 @@ import (
 //	filter: (libseccomp's program)
 //
 // An ABI the profile does not list gets no section: libseccomp's program
-// applies its bad-arch action to it.
-func enosysStub(profile *specs.LinuxSeccomp, archList []specs.Arch, names *resolver) ([]bpf.Instruction, error) {
+// applies its bad-arch action to it. On arm64, AUDIT_ARCH_AARCH64 and
+// AUDIT_ARCH_ARM each get a section like i386's (runc's stub covers arm64
+// the same way). arm's private calls (0x0f0000 and up: cacheflush,
+// set_tls, which containerd's arm64 profile allows) do not count towards
+// arm's highest number and always go on to the filter: counted, they would
+// lift the bound past every future syscall, which would then get the
+// default errno on arm and ENOSYS on aarch64 (TestMachinesAgree).
+func enosysStub(profile *specs.LinuxSeccomp, archList []specs.Arch, machine *Machine, names *resolver) ([]bpf.Instruction, error) {
 	if !wantsEnosysStub(profile) {
 		return nil, nil
 	}
@@ -38,31 +45,34 @@ func enosysStub(profile *specs.LinuxSeccomp, archList []specs.Arch, names *resol
 	if len(highest) == 0 {
 		return nil, nil
 	}
+	var groups [][]machineABI
+	for _, g := range machine.auditGroups() {
+		if slices.ContainsFunc(g, func(a machineABI) bool { _, ok := highest[a.arch]; return ok }) {
+			groups = append(groups, g)
+		}
+	}
 
 	var a bpf.Assembler
 	a.Emit(bpf.LoadAbsolute(bpf.OffsetArch))
-	_, has64 := highest[specs.ArchX86_64]
-	_, hasX32 := highest[specs.ArchX32]
-	if has64 || hasX32 {
-		a.JumpIf(bpf.OpJumpEqual, bpf.AuditArchX86_64, "amd64", "")
-	}
-	if _, ok := highest[specs.ArchX86]; ok {
-		a.JumpIf(bpf.OpJumpEqual, bpf.AuditArchI386, "i386", "")
+	for _, g := range groups {
+		a.JumpIf(bpf.OpJumpEqual, g[0].audit, groupLabel(g), "")
 	}
 	a.JumpAlways("filter")
-
-	if has64 || hasX32 {
-		a.Label("amd64")
+	for _, g := range groups {
+		a.Label(groupLabel(g))
 		a.Emit(bpf.LoadAbsolute(bpf.OffsetNr))
-		a.JumpIf(bpf.OpJumpSet, uint32(bpf.X32SyscallBit), "x32", "")
-		rangeCheck(&a, highest, specs.ArchX86_64)
-		a.Label("x32")
-		rangeCheck(&a, highest, specs.ArchX32)
-	}
-	if _, ok := highest[specs.ArchX86]; ok {
-		a.Label("i386")
-		a.Emit(bpf.LoadAbsolute(bpf.OffsetNr))
-		rangeCheck(&a, highest, specs.ArchX86)
+		if len(g) == 1 {
+			rangeCheck(&a, highest, g[0].arch)
+			continue
+		}
+		low, high := g[0], g[1]
+		if low.nrBit != 0 {
+			low, high = high, low
+		}
+		a.JumpIf(bpf.OpJumpSet, uint32(high.nrBit), "high-"+groupLabel(g), "")
+		rangeCheck(&a, highest, low.arch)
+		a.Label("high-" + groupLabel(g))
+		rangeCheck(&a, highest, high.arch)
 	}
 	a.Label("enosys")
 	a.Emit(bpf.Return(bpf.RetErrno | uint32(unix.ENOSYS)))
@@ -103,6 +113,9 @@ func highestSyscalls(profile *specs.LinuxSeccomp, archList []specs.Arch, names *
 				if v.byNumber {
 					nr, ok = v.nr, true
 				}
+				if arch == specs.ArchARM && nr >= armPrivateBase {
+					continue // arm's private calls: rangeCheck passes them on
+				}
 				if ok && uint32(nr) >= highest[arch] {
 					highest[arch] = uint32(nr)
 				}
@@ -119,6 +132,9 @@ func rangeCheck(a *bpf.Assembler, highest map[specs.Arch]uint32, arch specs.Arch
 	if !ok {
 		a.JumpAlways("filter")
 		return
+	}
+	if arch == specs.ArchARM {
+		a.JumpIf(bpf.OpJumpGreaterEqual, armPrivateBase, "filter", "")
 	}
 	a.JumpIf(bpf.OpJumpGreater, max, "enosys", "filter")
 }

@@ -47,7 +47,7 @@ func Explain(p *Program, profile *specs.LinuxSeccomp, arch specs.Arch, only stri
 	}
 	samples := argSamples(profile)
 	var out []Explanation
-	for n := int32(0); n < highestSyscallNr; n++ {
+	for _, n := range explainedNumbers(arch) {
 		nr := base | n
 		name, ok := SyscallName(nr, arch)
 		if !ok || (only != "" && name != only) {
@@ -79,6 +79,24 @@ func Explain(p *Program, profile *specs.LinuxSeccomp, arch specs.Arch, only stri
 	return out, nil
 }
 
+// explainedNumbers are the numbers Explain looks up: the syscall table
+// proper, and on arm the private calls at 0x0f0000 (cacheflush, set_tls).
+func explainedNumbers(arch specs.Arch) []int32 {
+	var out []int32
+	for n := int32(0); n < highestSyscallNr; n++ {
+		out = append(out, n)
+	}
+	if arch == specs.ArchARM {
+		for n := int32(armPrivateBase); n < armPrivateBase+0x100; n++ {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// armPrivateBase is __ARM_NR_BASE: arm's private calls are numbered from it.
+const armPrivateBase = 0x0f0000
+
 func explainOne(p *Program, samples [][6]uint64, arch specs.Arch, audit uint32, nr int32, name string) (Explanation, error) {
 	e := Explanation{Arch: arch, Syscall: name, Nr: nr &^ bpf.X32SyscallBit}
 	for _, args := range samples {
@@ -101,13 +119,9 @@ func explainOne(p *Program, samples [][6]uint64, arch specs.Arch, audit uint32, 
 // AuditArch maps an architecture to the seccomp_data.arch value the kernel
 // reports and the bits every syscall number of that ABI carries.
 func AuditArch(arch specs.Arch) (audit uint32, nrBits int32, err error) {
-	switch arch {
-	case specs.ArchX86_64:
-		return bpf.AuditArchX86_64, 0, nil
-	case specs.ArchX32:
-		return bpf.AuditArchX86_64, bpf.X32SyscallBit, nil
-	case specs.ArchX86:
-		return bpf.AuditArchI386, 0, nil
+	if m := MachineOf(arch); m != nil {
+		abi := m.abi(arch)
+		return abi.audit, abi.nrBit, nil
 	}
 	return 0, 0, fmt.Errorf("architecture %q is not one sysgate compiles for (%v)", arch, KnownArches())
 }

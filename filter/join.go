@@ -12,7 +12,7 @@ import (
 )
 
 // joinedProgram compiles one libseccomp filter per architecture, in
-// parallel, and joins them behind an arch dispatch:
+// parallel, and joins them behind an arch dispatch; on x86:
 //
 //	    ld  arch
 //	    jeq AUDIT_ARCH_X86_64 -> amd64
@@ -22,11 +22,14 @@ import (
 //	part:  the ABI's rules by number (numbered.go), then libseccomp's
 //	       program for that ABI
 //
+// and on arm64 the same with AUDIT_ARCH_AARCH64 and AUDIT_ARCH_ARM, which no
+// bit of the number has to tell apart (Machine.auditGroups).
+//
 // libseccomp's export is super-linear in the size of the program: three
 // arches exported together cost about three times their separate exports.
 // Each per-arch program still checks its own arch first, so the dispatch
 // only has to choose; TestJoinedMatchesJoint proves the verdicts equal.
-func joinedProgram(plan []plannedRule, defaultAction libseccomp.ScmpAction, archList []specs.Arch, opts Options, numbered map[specs.Arch][]numberedSyscall) ([]bpf.Instruction, []string, error) {
+func joinedProgram(plan []plannedRule, defaultAction libseccomp.ScmpAction, archList []specs.Arch, opts Options, machine *Machine, numbered map[specs.Arch][]numberedSyscall) ([]bpf.Instruction, []string, error) {
 	programs := make([][]bpf.Instruction, len(archList))
 	unknownPerArch := make([][]string, len(archList))
 	errs := make([]error, len(archList))
@@ -56,42 +59,49 @@ func joinedProgram(plan []plannedRule, defaultAction libseccomp.ScmpAction, arch
 		}
 		return nil
 	}
-	x86_64, x32, i386 := program(specs.ArchX86_64), program(specs.ArchX32), program(specs.ArchX86)
 
 	var a bpf.Assembler
 	a.Emit(bpf.LoadAbsolute(bpf.OffsetArch))
-	if x86_64 != nil || x32 != nil {
-		a.JumpIf(bpf.OpJumpEqual, bpf.AuditArchX86_64, "", "not-amd64")
-		a.JumpAlways("amd64")
-		a.Label("not-amd64")
+	groups := listedGroups(machine, archList)
+	for _, g := range groups {
+		not := "not-" + groupLabel(g)
+		a.JumpIf(bpf.OpJumpEqual, g[0].audit, "", not)
+		if len(g) == 1 {
+			a.JumpAlways(partLabel(g[0].arch))
+		} else {
+			a.JumpAlways(groupLabel(g))
+		}
+		a.Label(not)
 	}
-	if i386 != nil {
-		a.JumpIf(bpf.OpJumpEqual, bpf.AuditArchI386, "", "bad-arch")
-		a.JumpAlways("i386")
-	}
-	a.Label("bad-arch")
 	a.Emit(bpf.Return(bpf.RetKillProcess))
-	if x86_64 != nil || x32 != nil {
-		a.Label("amd64")
+	for _, g := range groups {
+		if len(g) == 1 {
+			continue
+		}
+		// Two ABIs behind one audit value (x86_64, x32): the one whose
+		// numbers carry a bit, then the other.
+		low, high := g[0], g[1]
+		if low.nrBit != 0 {
+			low, high = high, low
+		}
+		a.Label(groupLabel(g))
 		a.Emit(bpf.LoadAbsolute(bpf.OffsetNr))
-		a.JumpIf(bpf.OpJumpSet, uint32(bpf.X32SyscallBit), "", "x86_64")
-		jumpOrKill(&a, x32 != nil, "x32")
-		a.Label("x86_64")
-		jumpOrKill(&a, x86_64 != nil, "x86_64-program")
+		a.JumpIf(bpf.OpJumpSet, uint32(high.nrBit), "", "low-"+groupLabel(g))
+		jumpOrKill(&a, program(high.arch) != nil, partLabel(high.arch))
+		a.Label("low-" + groupLabel(g))
+		jumpOrKill(&a, program(low.arch) != nil, partLabel(low.arch))
 	}
 	// Each ABI's rules by number go right before its program, which then
 	// needs no dispatch of its own.
 	l := &labels{prefix: "numbered-"}
-	for _, part := range []struct {
-		label string
-		arch  specs.Arch
-		insns []bpf.Instruction
-	}{{"x86_64-program", specs.ArchX86_64, x86_64}, {"x32", specs.ArchX32, x32}, {"i386", specs.ArchX86, i386}} {
-		if part.insns != nil {
-			a.Label(part.label)
-			emitNumbered(&a, l, numbered[part.arch], argWidth(part.arch), part.label+"-libseccomp")
-			a.Label(part.label + "-libseccomp")
-			a.Emit(part.insns...)
+	for _, g := range machine.auditGroups() {
+		for _, abi := range g {
+			if insns := program(abi.arch); insns != nil {
+				a.Label(partLabel(abi.arch))
+				emitNumbered(&a, l, numbered[abi.arch], abi.width, partLabel(abi.arch)+"-libseccomp")
+				a.Label(partLabel(abi.arch) + "-libseccomp")
+				a.Emit(insns...)
+			}
 		}
 	}
 	insns, err := a.Assemble()
@@ -100,6 +110,23 @@ func joinedProgram(plan []plannedRule, defaultAction libseccomp.ScmpAction, arch
 	}
 	return insns, unknown, nil
 }
+
+// listedGroups are the machine's audit groups with at least one ABI in
+// archList; a group keeps all its ABIs, listed or not (the dispatch kills
+// the unlisted one).
+func listedGroups(machine *Machine, archList []specs.Arch) [][]machineABI {
+	var out [][]machineABI
+	for _, g := range machine.auditGroups() {
+		if slices.ContainsFunc(g, func(a machineABI) bool { return slices.Contains(archList, a.arch) }) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+func groupLabel(g []machineABI) string { return fmt.Sprintf("audit-%#x", g[0].audit) }
+
+func partLabel(arch specs.Arch) string { return "part-" + string(arch) }
 
 // jumpOrKill jumps to the ABI's program, or kills when the profile does not
 // list that ABI (libseccomp's bad-arch action, as set in libseccompProgram).

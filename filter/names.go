@@ -37,13 +37,15 @@ var operators = map[specs.LinuxSeccompOperator]libseccomp.ScmpCompareOp{
 	specs.OpMaskedEqual:  libseccomp.CompareMaskedEqual,
 }
 
-// sysgate targets the x86 family only: these are the architectures a profile
-// may name. Other SCMP_ARCH_* names are known to the OCI spec but refused,
-// because a filter for them could never run on the nodes sysgate serves.
+// The architectures sysgate compiles for: the families of its machines
+// (machine.go), x86 and arm. Other SCMP_ARCH_* names libseccomp knows are
+// other machines' (IsForeignArch): accepted and left out.
 var arches = map[specs.Arch]libseccomp.ScmpArch{
-	specs.ArchX86_64: libseccomp.ArchAMD64,
-	specs.ArchX86:    libseccomp.ArchX86,
-	specs.ArchX32:    libseccomp.ArchX32,
+	specs.ArchX86_64:  libseccomp.ArchAMD64,
+	specs.ArchX86:     libseccomp.ArchX86,
+	specs.ArchX32:     libseccomp.ArchX32,
+	specs.ArchAARCH64: libseccomp.ArchARM64,
+	specs.ArchARM:     libseccomp.ArchARM,
 }
 
 // SECCOMP_FILTER_FLAG_* (linux/seccomp.h) that a profile may ask for.
@@ -69,7 +71,8 @@ func KnownActions() []string { return sortedKeys(actions) }
 // KnownOperators lists the SCMP_CMP_* names a profile may use.
 func KnownOperators() []string { return sortedKeys(operators) }
 
-// KnownArches lists the SCMP_ARCH_* names sysgate compiles for.
+// KnownArches lists the SCMP_ARCH_* names sysgate compiles for, on some
+// machine.
 func KnownArches() []string { return sortedKeys(arches) }
 
 // KnownFlags lists the SECCOMP_FILTER_FLAG_* names a profile may use.
@@ -212,13 +215,30 @@ func sortedKeys[K ~string, V any](m map[K]V) []string {
 }
 
 // IsForeignArch reports whether a names an architecture libseccomp knows
-// that is not of the x86 family: a profile shared across a mixed cluster
-// lists them, and runc and crun accept them. On an x86 node the kernel
-// never reports them in seccomp_data.arch, so their sections could never
-// match: sysgate leaves them out of the program (Program.ForeignArches).
-func IsForeignArch(a specs.Arch) bool {
-	if IsKnownArch(a) || !strings.HasPrefix(string(a), "SCMP_ARCH_") {
+// that is not of this node's family (x86 on an x86 node, arm on an arm64
+// one): a profile shared across a mixed cluster lists them, and runc and
+// crun accept them. The node's kernel never reports them in
+// seccomp_data.arch, so their sections could never match: sysgate leaves
+// them out of the program (Program.ForeignArches).
+func IsForeignArch(a specs.Arch) bool { return isForeignTo(NodeMachine(), a) }
+
+// IsNodeArch reports whether a is one of this node's ABIs.
+func IsNodeArch(a specs.Arch) bool { m := NodeMachine(); return m != nil && m.Has(a) }
+
+// NodeArches are this node's ABIs, native first (x86_64, x32, x86 on x86).
+func NodeArches() []specs.Arch {
+	if m := NodeMachine(); m != nil {
+		return m.Arches()
+	}
+	return nil
+}
+
+func isForeignTo(m *Machine, a specs.Arch) bool {
+	if (m != nil && m.Has(a)) || !strings.HasPrefix(string(a), "SCMP_ARCH_") {
 		return false
+	}
+	if IsKnownArch(a) {
+		return true
 	}
 	_, err := libseccomp.GetArchFromString(strings.ToLower(strings.TrimPrefix(string(a), "SCMP_ARCH_")))
 	return err == nil

@@ -140,10 +140,10 @@ func (l *labels) next() string {
 }
 
 // argWidth is how many bits of an argument libseccomp compares on arch:
-// 64 on x86_64; x86 and x32 are 32-bit ABIs to libseccomp.
+// 64 on x86_64 and aarch64; x86, x32 and arm are 32-bit ABIs to libseccomp.
 func argWidth(arch specs.Arch) int {
-	if arch == specs.ArchX86_64 {
-		return 64
+	if m := MachineOf(arch); m != nil {
+		return m.abi(arch).width
 	}
 	return 32
 }
@@ -270,10 +270,14 @@ func emitCondition(a *bpf.Assembler, l *labels, arg specs.LinuxSeccompArg, width
 // x86_64 number does, their lists can simply run one after the other. The
 // per-arch compile puts each list in front of its ABI's program instead
 // (joinedProgram). Nil when no ABI has one.
-func numberedPrefix(perArch map[specs.Arch][]numberedSyscall) ([]bpf.Instruction, error) {
-	amd64 := len(perArch[specs.ArchX86_64])+len(perArch[specs.ArchX32]) > 0
-	i386 := len(perArch[specs.ArchX86]) > 0
-	if !amd64 && !i386 {
+func numberedPrefix(machine *Machine, perArch map[specs.Arch][]numberedSyscall) ([]bpf.Instruction, error) {
+	var groups [][]machineABI
+	for _, g := range machine.auditGroups() {
+		if slices.ContainsFunc(g, func(a machineABI) bool { return len(perArch[a.arch]) > 0 }) {
+			groups = append(groups, g)
+		}
+	}
+	if len(groups) == 0 {
 		return nil, nil
 	}
 	var a bpf.Assembler
@@ -281,27 +285,29 @@ func numberedPrefix(perArch map[specs.Arch][]numberedSyscall) ([]bpf.Instruction
 	a.Emit(bpf.LoadAbsolute(bpf.OffsetArch))
 	// Conditional jumps reach 255 instructions; each goes one step, and an
 	// unconditional jump the rest of the way.
-	if amd64 {
-		a.JumpIf(bpf.OpJumpEqual, bpf.AuditArchX86_64, "", "not-amd64")
-		a.JumpAlways("amd64")
-		a.Label("not-amd64")
-	}
-	if i386 {
-		a.JumpIf(bpf.OpJumpEqual, bpf.AuditArchI386, "", "not-i386")
-		a.JumpAlways("i386")
-		a.Label("not-i386")
+	for _, g := range groups {
+		a.JumpIf(bpf.OpJumpEqual, g[0].audit, "", "not-"+groupLabel(g))
+		a.JumpAlways(groupLabel(g))
+		a.Label("not-" + groupLabel(g))
 	}
 	a.JumpAlways("program")
-	if amd64 {
-		a.Label("amd64")
-		emitNumbered(&a, l, perArch[specs.ArchX86_64], argWidth(specs.ArchX86_64), "x32")
-		a.Label("x32")
-		emitNumbered(&a, l, perArch[specs.ArchX32], argWidth(specs.ArchX32), "program")
-		a.JumpAlways("program")
-	}
-	if i386 {
-		a.Label("i386")
-		emitNumbered(&a, l, perArch[specs.ArchX86], argWidth(specs.ArchX86), "program")
+	for _, g := range groups {
+		a.Label(groupLabel(g))
+		for i, abi := range g {
+			next := "program"
+			if i+1 < len(g) {
+				next = fmt.Sprintf("%s-%d", groupLabel(g), i+1)
+			}
+			emitNumbered(&a, l, perArch[abi.arch], abi.width, next)
+			if i+1 < len(g) {
+				a.Label(next)
+			}
+		}
+		// A group's last list may be empty (falls through); a single
+		// list always ends in a jump.
+		if len(g) > 1 {
+			a.JumpAlways("program")
+		}
 	}
 	a.Label("program")
 	insns, err := a.Assemble()

@@ -30,6 +30,9 @@ func runExec(args []string, stdout, stderr io.Writer) error {
 	if opts.Arches, err = parseArches(*archList); err != nil {
 		return err
 	}
+	if opts.Machine, err = machineOf(opts.Arches); err != nil {
+		return err
+	}
 	_, prog, err := compileFile(*profilePath, opts, stderr)
 	if err != nil {
 		return fmt.Errorf("%w; nothing was run", err)

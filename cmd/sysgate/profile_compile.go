@@ -11,7 +11,7 @@ import (
 
 func runCompile(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("profile compile", "[--arch LIST] [-o OUT] [--format raw|disasm] [--optimize tree|linear] [--joint] FILE", stdout)
-	archList := fs.String("arch", "", "comma-separated architectures (x86_64,x86,x32) instead of the profile's; the native one is always included")
+	archList := fs.String("arch", "", "comma-separated architectures of one machine (x86_64,x86,x32 or aarch64,arm) instead of the profile's; that machine's native one is always included")
 	out := fs.String("o", "", "write to this file instead of standard output")
 	format := fs.String("format", "raw", "raw: the sock_filter array seccomp(2) loads; disasm: a readable listing")
 	optimize := fs.String("optimize", "tree", "libseccomp layout: tree (binary tree) or linear")
@@ -28,6 +28,9 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 	}
 	var opts filter.Options
 	if opts.Arches, err = parseArches(*archList); err != nil {
+		return err
+	}
+	if opts.Machine, err = machineOf(opts.Arches); err != nil {
 		return err
 	}
 	if opts.Optimize, err = parseOptimize(*optimize); err != nil {

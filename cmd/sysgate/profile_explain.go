@@ -11,7 +11,7 @@ import (
 
 func runExplain(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("profile explain", "[--arch A] [--syscall NAME] [--output text|json] FILE", stdout)
-	archName := fs.String("arch", "", "explain only this architecture (x86_64, x86 or x32); default: every architecture the filter covers")
+	archName := fs.String("arch", "", "explain only this architecture (x86_64, x86, x32, or aarch64, arm: an arm64 node's filter, on any host); default: every architecture the filter covers")
 	syscall := fs.String("syscall", "", "explain only this syscall")
 	output := outputFlag(fs)
 	files, err := parseFlags(fs, args)
@@ -24,15 +24,23 @@ func runExplain(args []string, stdout, stderr io.Writer) error {
 	if len(files) != 1 {
 		return fmt.Errorf("%w: name exactly one profile file", errUsage)
 	}
-	profile, prog, err := compileFile(files[0], filter.Options{}, stderr)
+	var opts filter.Options
+	var only []specs.Arch
+	if *archName != "" {
+		if only, err = parseArches(*archName); err != nil {
+			return err
+		}
+		if opts.Machine, err = machineOf(only); err != nil {
+			return err
+		}
+	}
+	profile, prog, err := compileFile(files[0], opts, stderr)
 	if err != nil {
 		return err
 	}
 	archList := prog.Arches
-	if *archName != "" {
-		if archList, err = parseArches(*archName); err != nil {
-			return err
-		}
+	if only != nil {
+		archList = only
 	}
 
 	var all []filter.Explanation
@@ -72,7 +80,7 @@ func printExplanations(w io.Writer, all []filter.Explanation) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	for _, arch := range []specs.Arch{specs.ArchX86_64, specs.ArchX86} {
+	for _, arch := range []specs.Arch{specs.ArchX86_64, specs.ArchX86, specs.ArchAARCH64, specs.ArchARM} {
 		if c, ok := cached[arch]; ok && c[1] > 1 {
 			fmt.Fprintf(w, "%s: the kernel's action cache answers %d of %d syscalls without running the filter\n", shortArch(arch), c[0], c[1])
 		}
@@ -100,6 +108,10 @@ func shortArch(a specs.Arch) string {
 		return "x86"
 	case specs.ArchX32:
 		return "x32"
+	case specs.ArchAARCH64:
+		return "aarch64"
+	case specs.ArchARM:
+		return "arm"
 	}
 	return string(a)
 }

@@ -40,8 +40,8 @@ func compileFile(path string, opts filter.Options, stderr io.Writer) (*specs.Lin
 	return p, prog, nil
 }
 
-// parseArches reads a comma-separated architecture list; "x86_64", "x86" and
-// "x32" are accepted as well as the SCMP_ARCH_ names.
+// parseArches reads a comma-separated architecture list; "x86_64", "x86",
+// "x32", "aarch64" and "arm" are accepted as well as the SCMP_ARCH_ names.
 func parseArches(list string) ([]specs.Arch, error) {
 	if list == "" {
 		return nil, nil
@@ -54,11 +54,28 @@ func parseArches(list string) ([]specs.Arch, error) {
 			arch = "SCMP_ARCH_" + arch
 		}
 		if !filter.IsKnownArch(arch) {
-			return nil, fmt.Errorf("%w: unknown architecture %q; use x86_64, x86 or x32", errUsage, name)
+			return nil, fmt.Errorf("%w: unknown architecture %q; use x86_64, x86 or x32 (x86 nodes), aarch64 or arm (arm64 nodes)", errUsage, name)
 		}
 		out = append(out, arch)
 	}
 	return out, nil
+}
+
+// machineOf is the machine a list of architectures from the command line
+// is for: the node's when empty, else the one whose family holds them all,
+// so that `--arch aarch64` compiles and explains an arm64 node's filter on
+// any host.
+func machineOf(arches []specs.Arch) (*filter.Machine, error) {
+	if len(arches) == 0 {
+		return nil, nil
+	}
+	m := filter.MachineOf(arches[0])
+	for _, a := range arches[1:] {
+		if filter.MachineOf(a) != m {
+			return nil, fmt.Errorf("%w: --arch %s and %s are ABIs of different machines; name one machine's", errUsage, arches[0], a)
+		}
+	}
+	return m, nil
 }
 
 func parseOptimize(name string) (int, error) {

@@ -21,13 +21,16 @@ const (
 	OffsetArgs               = 16
 )
 
-// AUDIT_ARCH_* values a filter sees in seccomp_data.arch for the x86 family.
+// AUDIT_ARCH_* values a filter sees in seccomp_data.arch (linux/audit.h).
 // x32 has no value of its own: it is AUDIT_ARCH_X86_64 with X32SyscallBit set
-// in the syscall number.
+// in the syscall number. An arm64 kernel reports a 32-bit ARM (AArch32
+// compat) task's calls as AUDIT_ARCH_ARM.
 const (
-	AuditArchX86_64 uint32 = 0xc000003e
-	AuditArchI386   uint32 = 0x40000003
-	X32SyscallBit   int32  = 0x40000000
+	AuditArchX86_64  uint32 = 0xc000003e
+	AuditArchI386    uint32 = 0x40000003
+	AuditArchAARCH64 uint32 = 0xc00000b7
+	AuditArchARM     uint32 = 0x40000028
+	X32SyscallBit    int32  = 0x40000000
 )
 
 // Seccomp return values (SECCOMP_RET_*, linux/seccomp.h). The low 16 bits

@@ -4,6 +4,8 @@
 # plain tests).
 #   install-deps.sh vm       qemu and the initramfs inputs (make test-vm)
 #   install-deps.sh vagrant  also Vagrant, vagrant-libvirt, libvirt and the box builder
+#   install-deps.sh vm-arm64 qemu-system-aarch64 (the arm64 tier; its cross
+#                            toolchain comes from hack/install-cross-deps.sh)
 set -euo pipefail
 
 packages=(
@@ -14,6 +16,9 @@ packages=(
 	debian-archive-keyring  # verifies the suites the kernel fetcher lists
 	ca-certificates
 )
+if [ "${1:-vm}" = vm-arm64 ]; then
+	packages=(qemu-system-arm debian-archive-keyring ca-certificates)
+fi
 if [ "${1:-vm}" = vagrant ]; then
 	packages+=(
 		vagrant vagrant-libvirt libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients

@@ -75,10 +75,17 @@ type Apt struct {
 	Mirror string    // Debian archive URI
 	Suites []string  // suites to list
 	Log    io.Writer // progress
+	// Arch, when set, is the Debian architecture to list and download
+	// (arm64 kernels and packages on an amd64 host); "" is the host's.
+	Arch string
 }
 
 func (a *Apt) options() []string {
-	return []string{
+	var arch []string
+	if a.Arch != "" {
+		arch = []string{"-o", "APT::Architecture=" + a.Arch, "-o", "APT::Architectures=" + a.Arch}
+	}
+	return append(arch, []string{
 		"-o", "Dir::Etc::SourceList=/dev/null",
 		"-o", "Dir::Etc::SourceParts=" + filepath.Join(a.Dir, "sources.list.d"),
 		"-o", "Dir::State::Lists=" + filepath.Join(a.Dir, "lists"),
@@ -92,7 +99,7 @@ func (a *Apt) options() []string {
 		// Old suites' Release files are past Valid-Until on some mirrors.
 		"-o", "Acquire::Check-Valid-Until=false",
 		"-o", "APT::Sandbox::User=root",
-	}
+	}...)
 }
 
 func (a *Apt) run(name string, args ...string) ([]byte, error) {
@@ -233,6 +240,12 @@ type manifest map[string]Kernel
 // cacheDir/kernels, downloading and extracting only what is missing. When the
 // archive cannot be reached it falls back to the kernels fetched last time.
 func Fetch(cacheDir, mirror string, specs []KernelSpec, log io.Writer) ([]Kernel, error) {
+	return FetchFor("", cacheDir, mirror, specs, log)
+}
+
+// FetchFor is Fetch for the Debian architecture arch ("" is the host's):
+// its own package lists (cacheDir/apt-ARCH) and manifest.
+func FetchFor(arch, cacheDir, mirror string, specs []KernelSpec, log io.Writer) ([]Kernel, error) {
 	suites := []string{}
 	seen := map[string]bool{}
 	for _, s := range specs {
@@ -241,8 +254,12 @@ func Fetch(cacheDir, mirror string, specs []KernelSpec, log io.Writer) ([]Kernel
 			suites = append(suites, s.Suite)
 		}
 	}
-	apt := &Apt{Dir: filepath.Join(cacheDir, "apt"), Mirror: mirror, Suites: suites, Log: log}
+	apt := &Apt{Dir: filepath.Join(cacheDir, "apt"), Mirror: mirror, Suites: suites, Log: log, Arch: arch}
 	manPath := filepath.Join(cacheDir, "kernels", "manifest.json")
+	if arch != "" {
+		apt.Dir = filepath.Join(cacheDir, "apt-"+arch)
+		manPath = filepath.Join(cacheDir, "kernels", "manifest-"+arch+".json")
+	}
 	old := manifest{}
 	if raw, err := os.ReadFile(manPath); err == nil {
 		json.Unmarshal(raw, &old)

@@ -8,20 +8,15 @@ import (
 	"github.com/sysgate/sysgate/filter/syscalls"
 )
 
-// AUDIT_ARCH_* values of the other ABIs the syscall table covers.
-const (
-	auditArchAarch64 uint32 = 0xc00000b7
-	auditArchARM     uint32 = 0x40000028
-)
-
 // Syscall is a record's syscall, named in its own ABI.
 type Syscall struct {
 	ABI  string     // x86_64, i386, x32, aarch64, arm, or arch=0x... when unknown
 	Arch specs.Arch // the profile's name of the ABI; empty when unknown
 	Nr   int        // the number within the ABI (without the x32 bit)
 	Name string     // the kernel's name, or "(unknown nr N)"
-	// Bypass: an i386 or x32 call on an x86_64 node, the ABI-bypass
-	// attempt a profile written for x86_64 names must still stop.
+	// Bypass: an i386 or x32 call on an x86_64 node, or a 32-bit ARM
+	// (AArch32 compat) call on an arm64 node: the ABI-bypass attempt a
+	// profile written for the native ABI's names must still stop.
 	Bypass bool
 }
 
@@ -37,10 +32,10 @@ func NameSyscall(arch uint32, nr int32) Syscall {
 		s = Syscall{ABI: "x86_64", Arch: specs.ArchX86_64, Nr: int(nr)}
 	case arch == bpf.AuditArchI386:
 		s = Syscall{ABI: "i386", Arch: specs.ArchX86, Nr: int(nr), Bypass: true}
-	case arch == auditArchAarch64:
+	case arch == bpf.AuditArchAARCH64:
 		s = Syscall{ABI: "aarch64", Arch: specs.ArchAARCH64, Nr: int(nr)}
-	case arch == auditArchARM:
-		s = Syscall{ABI: "arm", Arch: specs.ArchARM, Nr: int(nr)}
+	case arch == bpf.AuditArchARM:
+		s = Syscall{ABI: "arm", Arch: specs.ArchARM, Nr: int(nr), Bypass: true}
 	default:
 		return Syscall{ABI: fmt.Sprintf("arch=0x%x", arch), Nr: int(nr), Name: fmt.Sprintf("(unknown nr %d)", nr)}
 	}

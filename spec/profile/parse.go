@@ -651,7 +651,7 @@ func expandArchMap(arches []specs.Arch, archMap []dockerArchMap) []specs.Arch {
 	if len(arches) == 0 {
 		var out []specs.Arch
 		for _, m := range archMap {
-			if !filter.IsKnownArch(m.Architecture) {
+			if !filter.IsNodeArch(m.Architecture) {
 				continue
 			}
 			out = appendArch(out, m.Architecture)

@@ -2,6 +2,8 @@ package profile
 
 import (
 	"fmt"
+	"runtime"
+	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -29,7 +31,32 @@ var DefaultCapabilities = []string{
 	"CAP_AUDIT_WRITE",
 }
 
-//go:generate go run ./internal/gendefault -o runtime_default_table.go
+//go:generate env GOARCH=amd64 CGO_ENABLED=0 go run ./internal/gendefault -o runtime_default_table_x86.go
+//go:generate env GOARCH=arm64 CGO_ENABLED=0 go run -exec qemu-aarch64-static ./internal/gendefault -o runtime_default_table_aarch64.go
+
+// runtimeDefaultPieces is containerd's profile for one GOARCH taken apart
+// (runtime_default_table_*.go, generated).
+type runtimeDefaultPieces struct {
+	action       specs.LinuxSeccompAction
+	arches       []specs.Arch
+	base         []specs.LinuxSyscall
+	capRules     map[string][]specs.LinuxSyscall
+	withoutAdmin []specs.LinuxSyscall
+}
+
+// runtimeDefaults holds the pieces per GOARCH (amd64, arm64), each file
+// adding its own.
+var runtimeDefaults = map[string]*runtimeDefaultPieces{}
+
+// RuntimeDefaultMachines lists the GOARCHes RuntimeDefaultFor renders.
+func RuntimeDefaultMachines() []string {
+	out := make([]string, 0, len(runtimeDefaults))
+	for m := range runtimeDefaults {
+		out = append(out, m)
+	}
+	slices.Sort(out)
+	return out
+}
 
 // RuntimeDefault returns containerd's default seccomp profile for a
 // container whose bounding set holds capabilities, exactly as containerd
@@ -46,30 +73,48 @@ var DefaultCapabilities = []string{
 // Linking containerd's packages into sysgate-runc would cost ~1.5 ms of
 // initialisation on every container create;
 // TestRuntimeDefaultMatchesContainerd proves the result identical to
-// containerd's for every subset of the capabilities it looks at. As with
-// containerd, the architectures follow the build's GOARCH (x86_64, x86 and
-// x32 on amd64), and ptrace is allowed (containerd requires kernel 4.8 for
+// containerd's for every subset of the capabilities it looks at (on amd64
+// natively, on arm64 under qemu-user: make test). As with containerd, the
+// architectures follow the build's GOARCH (x86_64, x86 and x32 on amd64;
+// arm and aarch64 on arm64), and ptrace is allowed (containerd requires kernel 4.8 for
 // that; sysgate supports kernels from 5.10).
 func RuntimeDefault(capabilities []string) *specs.LinuxSeccomp {
+	p, err := RuntimeDefaultFor(runtime.GOARCH, capabilities)
+	if err != nil {
+		// sysgate is built for amd64 and arm64 only (the Makefile's ARCH).
+		panic(err)
+	}
+	return p
+}
+
+// RuntimeDefaultFor is RuntimeDefault as containerd renders it on the
+// machine goarch ("amd64": x86_64, x86, x32 and arch_prctl, modify_ldt;
+// "arm64": arm, aarch64 and the arm calls such as cacheflush, set_tls), on
+// any host: `sysgate profile default --arch arm64`.
+func RuntimeDefaultFor(goarch string, capabilities []string) (*specs.LinuxSeccomp, error) {
+	pieces, ok := runtimeDefaults[goarch]
+	if !ok {
+		return nil, fmt.Errorf("no RuntimeDefault for the machine %q: sysgate has containerd's profile for %s", goarch, strings.Join(RuntimeDefaultMachines(), " and "))
+	}
 	p := &specs.LinuxSeccomp{
-		DefaultAction: runtimeDefaultAction,
-		Architectures: append([]specs.Arch(nil), runtimeDefaultArches...),
+		DefaultAction: pieces.action,
+		Architectures: append([]specs.Arch(nil), pieces.arches...),
 	}
 	add := func(rules []specs.LinuxSyscall) {
 		for _, r := range rules {
 			p.Syscalls = append(p.Syscalls, copyRule(r))
 		}
 	}
-	add(runtimeDefaultBase)
+	add(pieces.base)
 	admin := false
 	for _, c := range capabilities {
 		admin = admin || c == "CAP_SYS_ADMIN"
-		add(runtimeDefaultCapRules[c])
+		add(pieces.capRules[c])
 	}
 	if !admin {
-		add(runtimeDefaultWithoutAdmin)
+		add(pieces.withoutAdmin)
 	}
-	return p
+	return p, nil
 }
 
 // copyRule copies a rule deeply: callers may change the profile they get.

@@ -38,6 +38,9 @@ func TestRuntimeDefault(t *testing.T) {
 	if runtime.GOARCH == "amd64" && !reflect.DeepEqual(p.Architectures, profiletest.X86Arches) {
 		t.Errorf("architectures %v, want %v", p.Architectures, profiletest.X86Arches)
 	}
+	if runtime.GOARCH == "arm64" && !reflect.DeepEqual(p.Architectures, []specs.Arch{specs.ArchARM, specs.ArchAARCH64}) {
+		t.Errorf("architectures %v, want containerd's arm64 pair", p.Architectures)
+	}
 	for _, name := range []string{"read", "write", "openat", "execve", "exit_group", "chroot"} {
 		if !profiletest.Allows(p, name) {
 			t.Errorf("%s is not allowed with the default capabilities", name)
@@ -212,8 +215,50 @@ func TestParseCapabilities(t *testing.T) {
 	}
 }
 
+// TestRuntimeDefaultForMachines: both machines' profiles are there on any
+// host, each with its own architectures and arch-specific rules (what
+// TestRuntimeDefaultMatchesContainerd proves against containerd on each
+// machine: natively on amd64, under qemu-user for arm64 in make test), and
+// the machine this binary runs on is the one RuntimeDefault renders.
+func TestRuntimeDefaultForMachines(t *testing.T) {
+	if got := RuntimeDefaultMachines(); !slices.Equal(got, []string{"amd64", "arm64"}) {
+		t.Fatalf("machines %v, want amd64 and arm64", got)
+	}
+	for _, m := range filter.MachineNames() {
+		if _, err := RuntimeDefaultFor(m, nil); err != nil {
+			t.Errorf("sysgate compiles for %s but has no RuntimeDefault for it: %v", m, err)
+		}
+	}
+	arm, err := RuntimeDefaultFor("arm64", DefaultCapabilities)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x86, _ := RuntimeDefaultFor("amd64", DefaultCapabilities)
+	if !slices.Equal(arm.Architectures, []specs.Arch{specs.ArchARM, specs.ArchAARCH64}) {
+		t.Errorf("arm64 architectures %v", arm.Architectures)
+	}
+	for _, name := range []string{"cacheflush", "set_tls", "arm_fadvise64_64", "sync_file_range2", "breakpoint"} {
+		if !profiletest.Allows(arm, name) || mentionsAllow(x86, name) {
+			t.Errorf("%s: allowed on arm64 %v, on amd64 %v; want only arm64", name, profiletest.Allows(arm, name), mentionsAllow(x86, name))
+		}
+	}
+	for _, name := range []string{"arch_prctl", "modify_ldt"} {
+		if mentionsAllow(arm, name) || !profiletest.Allows(x86, name) {
+			t.Errorf("%s: want allowed on amd64 only", name)
+		}
+	}
+	if _, err := RuntimeDefaultFor("s390x", nil); err == nil || !strings.Contains(err.Error(), "amd64 and arm64") {
+		t.Errorf("s390x: %v, want a refusal naming the machines", err)
+	}
+	native, _ := RuntimeDefaultFor(runtime.GOARCH, DefaultCapabilities)
+	if !reflect.DeepEqual(native, RuntimeDefault(DefaultCapabilities)) {
+		t.Errorf("RuntimeDefault is not this machine's (%s) profile", runtime.GOARCH)
+	}
+}
+
 // TestRuntimeDefaultMatchesContainerd: the profile assembled from the
-// generated pieces is byte for byte containerd's, for every subset of the
+// generated pieces is byte for byte containerd's for this GOARCH (make test
+// runs it natively and as arm64 under qemu-user), for every subset of the
 // capabilities containerd looks at (each also with the default set around
 // it, reversed, and with a capability repeated).
 func TestRuntimeDefaultMatchesContainerd(t *testing.T) {

@@ -145,11 +145,11 @@ func (v *validator) checkArchitectures() {
 		path := joinIndex("architectures", i)
 		switch {
 		case filter.IsForeignArch(a) && bigEndian[a]:
-			v.warnf(path, "%s is another machine's architecture, and big-endian: sysgate leaves it out, but runc cannot load it beside the x86 family (libseccomp: \"numerical argument out of domain\"), so under runc the container does not start; keep big-endian architectures in a profile of their own", a)
+			v.warnf(path, "%s is another machine's architecture, and big-endian: sysgate leaves it out, but runc cannot load it beside this node's (%s) family (libseccomp: \"numerical argument out of domain\"), so under runc the container does not start; keep big-endian architectures in a profile of their own", a, nodeFamily())
 		case filter.IsForeignArch(a):
-			v.infof(path, "%s is another machine's architecture: an x86 kernel never reports it, so its rules never match here; sysgate leaves it out of the filter (runc compiles it, to the same effect)", a)
+			v.infof(path, "%s is another machine's architecture: an %s kernel never reports it, so its rules never match here; sysgate leaves it out of the filter (runc compiles it, to the same effect)", a, nodeFamily())
 		case !filter.IsKnownArch(a):
-			v.errorf(path, "%q is not an architecture libseccomp knows; use the SCMP_ARCH_* names (on x86 nodes: %s)", clip(string(a)), listOf(filter.KnownArches()))
+			v.errorf(path, "%q is not an architecture libseccomp knows; use the SCMP_ARCH_* names (on %s nodes: %s)", clip(string(a)), nodeFamily(), listOf(slices.Sorted(slices.Values(archNames(filter.NodeArches())))))
 		case seen[a]:
 			v.warnf(path, "%s is listed twice; remove one", a)
 		}
@@ -157,25 +157,30 @@ func (v *validator) checkArchitectures() {
 	}
 	// Under a filter that does not list an ABI, libseccomp's bad-arch
 	// action kills the caller.
+	family := filter.NodeArches()
+	if len(family) == 0 {
+		return
+	}
+	native, others := family[0], archNames(family[1:])
 	if len(arches) == 0 {
-		v.warnf("architectures", "none listed, so the filter covers only the native x86_64 ABI: processes that use the x86 or x32 entry points are killed; list SCMP_ARCH_X86_64, SCMP_ARCH_X86 and SCMP_ARCH_X32 to give them the same rules")
+		v.warnf("architectures", "none listed, so the filter covers only the native %s ABI: processes that use the %s entry points are killed; list %s to give them the same rules", shortArch(native), orList(shortArches(family[1:])), andList(archNames(family)))
 		return
 	}
-	if !slices.ContainsFunc(arches, filter.IsKnownArch) {
-		v.warnf("architectures", "lists no architecture of an x86 node, so here the filter covers only the native x86_64 ABI and kills processes that use the x86 or x32 entry points; add SCMP_ARCH_X86_64, SCMP_ARCH_X86 and SCMP_ARCH_X32")
+	if !slices.ContainsFunc(arches, filter.IsNodeArch) {
+		v.warnf("architectures", "lists no architecture of an %s node, so here the filter covers only the native %s ABI and kills processes that use the %s entry points; add %s", nodeFamily(), shortArch(native), orList(shortArches(family[1:])), andList(archNames(family)))
 		return
 	}
-	if !seen[specs.ArchX86_64] {
+	if !seen[native] {
 		return
 	}
 	var missing []string
-	for _, a := range []specs.Arch{specs.ArchX86, specs.ArchX32} {
-		if !seen[a] {
-			missing = append(missing, string(a))
+	for _, a := range others {
+		if !seen[specs.Arch(a)] {
+			missing = append(missing, a)
 		}
 	}
 	if len(missing) > 0 {
-		v.warnf("architectures", "SCMP_ARCH_X86_64 is listed without %s: processes that use those entry points are killed; list them to give them the same rules", strings.Join(missing, " or "))
+		v.warnf("architectures", "%s is listed without %s: processes that use those entry points are killed; list them to give them the same rules", native, strings.Join(missing, " or "))
 	}
 }
 
@@ -329,12 +334,12 @@ func (v *validator) noteName(path, name string) {
 	}
 }
 
-// filterArches are the ABIs the compiled filter covers: the native one
-// (sysgate runs on x86_64) and the listed ones sysgate compiles for.
+// filterArches are the ABIs the compiled filter covers: the node's native
+// one and the listed ones of its family.
 func (v *validator) filterArches() []specs.Arch {
-	out := []specs.Arch{specs.ArchX86_64}
+	out := filter.NodeArches()[:1]
 	for _, a := range v.p.Architectures {
-		if filter.IsKnownArch(a) && !slices.Contains(out, a) {
+		if filter.IsNodeArch(a) && !slices.Contains(out, a) {
 			out = append(out, a)
 		}
 	}
@@ -441,4 +446,38 @@ var bigEndian = map[specs.Arch]bool{
 	specs.ArchS390: true, specs.ArchS390X: true, specs.ArchPPC: true, specs.ArchPPC64: true,
 	specs.ArchMIPS: true, specs.ArchMIPS64: true, specs.ArchMIPS64N32: true,
 	specs.ArchPARISC: true, specs.ArchPARISC64: true,
+}
+
+// nodeFamily names this node's family in messages: x86 or arm.
+func nodeFamily() string {
+	if filter.NodeMachine() == filter.MachineARM64 {
+		return "arm64"
+	}
+	return "x86"
+}
+
+func archNames(arches []specs.Arch) []string {
+	out := make([]string, len(arches))
+	for i, a := range arches {
+		out[i] = string(a)
+	}
+	return out
+}
+
+func shortArches(arches []specs.Arch) []string {
+	out := make([]string, len(arches))
+	for i, a := range arches {
+		out[i] = shortArch(a)
+	}
+	return out
+}
+
+func orList(items []string) string  { return joinLast(items, " or ") }
+func andList(items []string) string { return joinLast(items, " and ") }
+
+func joinLast(items []string, last string) string {
+	if len(items) <= 1 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + last + items[len(items)-1]
 }

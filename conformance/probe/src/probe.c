@@ -25,7 +25,11 @@
  * buffer and written with write(2) (stdio would fstat stdout first), and the
  * low memory for s:/b: arguments is mapped only when such arguments exist.
  *
- * x86_64 only. Build: gcc -static -O2 -Wall -Werror -o sysgate-probe probe.c
+ * x86_64, aarch64 and 32-bit arm. --abi i386 and x32 exist on x86_64 only; on
+ * an arm64 node the AArch32 compat entry is reached by the arm build of this
+ * probe itself (its native ABI is arm, seccomp sees AUDIT_ARCH_ARM).
+ * Build: gcc -static -O2 -Wall -Werror -o sysgate-probe probe.c
+ *        aarch64-linux-gnu-gcc-12 ... / arm-linux-gnueabihf-gcc-12 ... (make build ARCH=arm64)
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -38,8 +42,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#if !defined(__x86_64__)
-#error "sysgate-probe is for x86_64 only"
+#if !defined(__x86_64__) && !defined(__aarch64__) && !defined(__arm__)
+#error "sysgate-probe is for x86_64, aarch64 and arm"
+#endif
+
+/* Only x86_64 has (and needs) low mappings for i386 pointers. */
+#ifndef MAP_32BIT
+#define MAP_32BIT 0
 #endif
 
 /* glibc does not export the si_code the kernel uses for seccomp's SIGSYS. */
@@ -196,6 +205,47 @@ static void on_sigsys(int sig, siginfo_t *si, void *uctx)
 
 /* ---- the system call itself -------------------------------------------- */
 
+#if defined(__aarch64__)
+/* aarch64: svc #0 with the number in x8 and the arguments in x0-x5; the
+ * result comes back in x0. */
+static long call_syscall(long nr, const long a[MAX_ARGS])
+{
+	register long x8 __asm__("x8") = nr;
+	register long x0 __asm__("x0") = a[0];
+	register long x1 __asm__("x1") = a[1];
+	register long x2 __asm__("x2") = a[2];
+	register long x3 __asm__("x3") = a[3];
+	register long x4 __asm__("x4") = a[4];
+	register long x5 __asm__("x5") = a[5];
+
+	__asm__ volatile("svc #0"
+			 : "+r"(x0)
+			 : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
+			 : "memory", "cc");
+	return x0;
+}
+#elif defined(__arm__)
+/* arm (EABI): svc #0 with the number in r7 and the arguments in r0-r5. r7
+ * may be the Thumb frame pointer, so it is swapped in around the call. */
+static long call_syscall(long nr, const long a[MAX_ARGS])
+{
+	register long r0 __asm__("r0") = a[0];
+	register long r1 __asm__("r1") = a[1];
+	register long r2 __asm__("r2") = a[2];
+	register long r3 __asm__("r3") = a[3];
+	register long r4 __asm__("r4") = a[4];
+	register long r5 __asm__("r5") = a[5];
+
+	__asm__ volatile("push {r7}\n\t"
+			 "mov r7, %[nr]\n\t"
+			 "svc #0\n\t"
+			 "pop {r7}"
+			 : "+r"(r0)
+			 : [nr] "r"(nr), "r"(r1), "r"(r2), "r"(r3), "r"(r4), "r"(r5)
+			 : "memory", "cc");
+	return r0;
+}
+#else
 /* x86_64 and x32: the syscall instruction. The kernel returns in rax and
  * clobbers rcx (return rip) and r11 (rflags). */
 static long call_syscall(long nr, const long a[MAX_ARGS])
@@ -252,13 +302,17 @@ static long call_int80(long nr, const long a[MAX_ARGS])
 	return (long)(uint32_t)eax;
 }
 
+#endif
+
 static long do_call(enum abi abi, long nr, const long a[MAX_ARGS])
 {
 	switch (abi) {
+#if defined(__x86_64__)
 	case ABI_I386:
 		return call_int80(nr, a);
 	case ABI_X32:
 		return call_syscall(nr | X32_SYSCALL_BIT, a);
+#endif
 	default:
 		return call_syscall(nr, a);
 	}
@@ -382,12 +436,17 @@ int main(int argc, char **argv)
 			const char *v = argv[++i];
 			if (strcmp(v, "native") == 0)
 				abi = ABI_NATIVE;
+#if defined(__x86_64__)
 			else if (strcmp(v, "i386") == 0)
 				abi = ABI_I386;
 			else if (strcmp(v, "x32") == 0)
 				abi = ABI_X32;
 			else
 				usage("--abi must be native, i386 or x32");
+#else
+			else
+				usage("--abi must be native here (i386 and x32 are x86_64's)");
+#endif
 		} else if (strcmp(argv[i], "--repeat") == 0) {
 			if (!parse_int(argv[++i], &repeat) || repeat < 1)
 				usage("--repeat needs a positive integer");
