@@ -36,6 +36,7 @@ var layers = map[string]int{
 	"filter":                               9,
 	"filter/syscalls":                      10,
 	"filter/bpf":                           10,
+	"filter/observe":                       10, // the eBPF syscall recorder: imports none of ours
 }
 
 const module = "github.com/sysgate/sysgate/"
