@@ -459,3 +459,6 @@ func conditions(args []specs.LinuxSeccompArg) (conds []libseccomp.ScmpCondition,
 	}
 	return conds, or, nil
 }
+
+// NativeArch is the architecture of this machine as a profile names it.
+func NativeArch() (specs.Arch, error) { return nativeArch() }

@@ -20,6 +20,7 @@ var layers = map[string]int{
 	"shim/containerd":                      1,
 	"shim":                                 2,
 	"shim/denials":                         3,
+	"shim/record":                          3, // recordings to profiles: spec/profile and filter, no eBPF
 	"conformance":                          2,
 	"conformance/bundle":                   3,
 	"deploy/install":                       3, // engine configs: imports none of ours
