@@ -13,6 +13,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/sysgate/sysgate/filter"
 	"github.com/sysgate/sysgate/filter/observe"
 	"github.com/sysgate/sysgate/shim/record"
 	"github.com/sysgate/sysgate/spec/profile"
@@ -43,8 +44,10 @@ func runRecord(args []string, stdout, stderr io.Writer) error {
 	}
 	baseProfile := profile.RuntimeDefault(profile.DefaultCapabilities)
 	if *base != "" {
-		if baseProfile, err = profile.Load(*base); err != nil {
-			return err
+		// Validated as it is, before its denials become LOG: a profile
+		// that would not run must not be recorded under.
+		if baseProfile, _, err = compileFile(*base, filter.Options{}, stderr); err != nil {
+			return fmt.Errorf("%w; nothing was run", err)
 		}
 	}
 	output, err := record.Open(*out)
