@@ -34,6 +34,8 @@ var commands = map[string]command{
 	"profile explain":  {"show the effective action for each syscall", runExplain},
 	"profile default":  {"print the RuntimeDefault profile for a capability set", runDefault},
 	"profile render":   {"print a Docker-format profile rendered for a capability set on this node", runRender},
+	"profile merge":    {"write the union of profiles (recordings of replicas or runs)", runMerge},
+	"profile diff":     {"compare two profiles by meaning: every (ABI, syscall) whose verdict differs", runDiff},
 	"conformance":      {"run the seccomp conformance suite against an OCI runtime", runConformance},
 	"exec":             {"run a command under a profile", runExec},
 	"record":           {"run a command, record its syscalls with eBPF, write the allowlist profile", runRecord},
