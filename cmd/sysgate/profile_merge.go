@@ -16,10 +16,11 @@ import (
 // Every input must be a valid profile; the union is validated and
 // compiled before it is written, and written atomically.
 func runMerge(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("profile merge", "A B... -o OUT [--format json|spo] [--name NAME]", stdout)
+	fs := newFlags("profile merge", "A B... -o OUT [--caps LIST] [--format json|spo] [--name NAME]", stdout)
 	out := fs.String("o", "", "the merged profile to write (required)")
 	format := fs.String("format", "json", "json (OCI) or spo (SeccompProfile YAML)")
 	name := fs.String("name", "", "the SeccompProfile's name with --format spo (default: OUT's name)")
+	capList := fs.String("caps", "", "bounding capabilities a Docker-format profile (includes/excludes) is rendered for (default: the OCI default set)")
 	files, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -33,10 +34,19 @@ func runMerge(args []string, stdout, stderr io.Writer) error {
 	if *format != "json" && *format != "spo" {
 		return fmt.Errorf("%w: --format must be json or spo, not %q", errUsage, *format)
 	}
+	caps := profile.DefaultCapabilities
+	if *capList != "" {
+		if caps, err = profile.ParseCapabilities(*capList); err != nil {
+			return fmt.Errorf("--caps: %w", err)
+		}
+	}
 	var in []record.Named
 	meta := record.Metadata{Recorder: "sysgate " + version, Source: "merge"}
 	for _, f := range files {
-		p, _, err := compileFile(f, filter.Options{}, stderr)
+		p, err := loadForDiff(f, caps, stderr)
+		if err == nil {
+			p, _, err = compileLoaded(f, p, filter.Options{}, stderr)
+		}
 		if err != nil {
 			return fmt.Errorf("%s: %w; nothing was written", f, err)
 		}
