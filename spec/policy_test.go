@@ -31,6 +31,8 @@ func TestDefaultPolicyValues(t *testing.T) {
 		LogDenials:          true,
 		DenialLog:           "/var/log/sysgate/denials.jsonl",
 		DenialLogMaxBytes:   64 << 20,
+		RecordDir:           "/var/lib/sysgate",
+		RecordSocket:        "/run/sysgate/record.sock",
 	}
 	if got := DefaultPolicy(); !reflect.DeepEqual(got, want) {
 		t.Errorf("DefaultPolicy() = %+v\nwant %+v", got, want)
@@ -90,6 +92,9 @@ denials = true
 denial_log = "/var/log/sysgate/d.jsonl"
 denial_log_max_bytes = 8192
 metrics_listen = "127.0.0.1:9795"
+record_namespaces = ["learning"]
+record_dir = "/srv/sysgate"
+record_socket = "/run/sg/record.sock"
 `)
 	got, err := LoadPolicy(path)
 	if err != nil {
@@ -118,6 +123,9 @@ metrics_listen = "127.0.0.1:9795"
 		DenialLog:            "/var/log/sysgate/d.jsonl",
 		DenialLogMaxBytes:    8192,
 		MetricsListen:        "127.0.0.1:9795",
+		RecordNamespaces:     []string{"learning"},
+		RecordDir:            "/srv/sysgate",
+		RecordSocket:         "/run/sg/record.sock",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)

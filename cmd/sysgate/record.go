@@ -56,7 +56,7 @@ func runRecord(args []string, stdout, stderr io.Writer) error {
 	}
 	defer output.Close()
 
-	modeFile, err := writeTemp(record.RecordMode(baseProfile))
+	modeFile, err := writeTemp(profile.RecordMode(baseProfile))
 	if err != nil {
 		return err
 	}

@@ -47,8 +47,10 @@ func (o *Observation) Total() uint64 {
 }
 
 // Start begins recording the tree rooted at pid: every thread of pid now,
-// every task it or they create from now on. The root must not create
-// tasks until Start returns (the caller holds it, e.g. blocked on a pipe);
+// every task it or they create from now on. The root's threads are listed
+// before and again after the programs attach, so a thread it starts
+// meanwhile is followed; a child process it forks before Start returns is
+// not, so the caller holds it until then (blocked on a pipe or a reply);
 // its threads' filters at Start are the base, and only calls made under a
 // filter stacked after that are counted.
 func Start(pid int) (*Recorder, error) {
@@ -107,6 +109,19 @@ func Start(pid int) (*Recorder, error) {
 			return nil, fmt.Errorf("eBPF: attaching to the %s tracepoint: %w", p.tracepoint, err)
 		}
 		r.links = append(r.links, l)
+	}
+	// Threads the root started between the first listing and the fork
+	// program's attach would otherwise be missed; from now on the fork
+	// program adds every new one.
+	if tids, err = threadsOf(pid); err != nil {
+		r.Close()
+		return nil, err
+	}
+	for _, tid := range tids {
+		if err := m.tasks.Put(uint32(tid), uint32(1)); err != nil {
+			r.Close()
+			return nil, fmt.Errorf("eBPF: adding task %d: %w", tid, err)
+		}
 	}
 	return r, nil
 }

@@ -1,4 +1,4 @@
-package record
+package profile
 
 import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
