@@ -39,6 +39,7 @@ var commands = map[string]command{
 	"conformance":      {"run the seccomp conformance suite against an OCI runtime", runConformance},
 	"exec":             {"run a command under a profile", runExec},
 	"record":           {"run a command, record its syscalls with eBPF, write the allowlist profile", runRecord},
+	"record stop":      {"end a container's recording now: the helper writes its profile", runRecordStop},
 	"install":          {"add sysgate's runtime handler to the container engines' configs", runInstall},
 	"uninstall":        {"take out exactly what install added, from its record", runUninstall},
 	"doctor":           {"check this node's sysgate setup and say how to fix what is wrong", runDoctor},

@@ -15,7 +15,9 @@ import (
 
 	"github.com/sysgate/sysgate/filter"
 	"github.com/sysgate/sysgate/filter/observe"
+	"github.com/sysgate/sysgate/shim"
 	"github.com/sysgate/sysgate/shim/record"
+	"github.com/sysgate/sysgate/spec"
 	"github.com/sysgate/sysgate/spec/profile"
 )
 
@@ -174,4 +176,43 @@ func kernelRelease() string {
 		return ""
 	}
 	return unix.ByteSliceToString(u.Release[:])
+}
+
+// runRecordStop ends a node recording before its container does: the
+// helper writes the profile of what the container did so far.
+func runRecordStop(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("record stop", "[--config FILE] [--list] [ID]", stdout)
+	config := fs.String("config", spec.PolicyPath(), "the node policy (its record_socket is asked)")
+	list := fs.Bool("list", false, "list the recordings running instead")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if *list != (len(rest) == 0) || len(rest) > 1 {
+		return fmt.Errorf("%w: give one container ID, or --list", errUsage)
+	}
+	policy, err := spec.LoadPolicy(*config)
+	if err != nil {
+		return err
+	}
+	if *list {
+		reply, err := shim.AskRecorder(policy.RecordSocket, shim.RecordRequest{Op: "list"})
+		if err != nil {
+			return err
+		}
+		for _, r := range reply.Recordings {
+			fmt.Fprintln(stdout, r)
+		}
+		return nil
+	}
+	reply, err := shim.AskRecorder(policy.RecordSocket, shim.RecordRequest{Op: "stop", ID: rest[0]})
+	if err != nil {
+		return err
+	}
+	if reply.Lost > 0 {
+		fmt.Fprintf(stderr, "WARNING: the recording LOST %d calls; it was written as INCOMPLETE to %s\n", reply.Lost, reply.Written)
+		return exitError(1)
+	}
+	fmt.Fprintf(stdout, "%s: %d syscalls written to %s\n", rest[0], reply.Syscalls, reply.Written)
+	return nil
 }

@@ -3,14 +3,17 @@ package wrapper
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/sysgate/sysgate/conformance/bundle"
 	ebpfobserve "github.com/sysgate/sysgate/filter/observe"
+	"github.com/sysgate/sysgate/integration/helperproc"
 	"github.com/sysgate/sysgate/shim/denials"
 	"github.com/sysgate/sysgate/shim/record"
 	"github.com/sysgate/sysgate/spec"
@@ -38,7 +41,8 @@ echo done`
 // recordNode is a node whose helper records and collects denials.
 type recordNode struct {
 	*denialNode
-	recordDir string
+	recordDir    string
+	helperKilled bool
 }
 
 func recordPodAnnotations(namespace, pod, name string) map[string]string {
@@ -55,8 +59,22 @@ func newRecordNode(t *testing.T, rt denialRuntime) *recordNode {
 	}
 	dir := t.TempDir()
 	rn := &recordNode{recordDir: filepath.Join(dir, "rec")}
-	extra := fmt.Sprintf("record_namespaces = [\"team-a\"]\nrecord_dir = %q\nrecord_socket = %q\n", rn.recordDir, filepath.Join(dir, "record.sock"))
-	rn.denialNode = newDenialNode(t, rt, extra)
+	dn := &denialNode{decisionLog: filepath.Join(dir, "decisions.jsonl"), denialLog: filepath.Join(dir, "denials.jsonl")}
+	policy := fmt.Sprintf("decision_log = %q\ndenials = true\ndenial_log = %q\n%s\nrecord_namespaces = [\"team-a\"]\nrecord_dir = %q\nrecord_socket = %q\n",
+		dn.decisionLog, dn.denialLog, rt.extraPolicy, rn.recordDir, filepath.Join(dir, "record.sock"))
+	dn.node = newNode(t, runtime{rt.name, rt.path}, policy)
+	h, err := helperproc.Start(sysgateBinary(t), dn.policyPath, filepath.Join(t.TempDir(), "helper.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dn.helper = h
+	t.Cleanup(func() {
+		// A test may have killed or replaced it.
+		if err := rn.helper.Stop(); err != nil && !rn.helperKilled {
+			t.Errorf("helper: %v", err)
+		}
+	})
+	rn.denialNode = dn
 	return rn
 }
 
@@ -176,4 +194,134 @@ func TestRecordRefusedOutsideListedNamespaces(t *testing.T) {
 		}
 		fileUnchanged(t, filepath.Join(dir, "config.json"), before)
 	}
+}
+
+// startRecorded creates and starts a recorded container running args in
+// team-a/pod/app, detached.
+func (rn *recordNode) startRecorded(t *testing.T, pod string, args ...string) (string, string, result) {
+	ann := recordPodAnnotations("team-a", pod, "app")
+	ann[spec.AnnotationRecord] = "r"
+	id := newID("rec")
+	dir := rn.bundle(bundle.Options{Args: args, Annotations: ann})
+	res := rn.cmd(false, "create", "--bundle", dir, id)
+	if res.code == 0 {
+		t.Cleanup(func() { rn.cmd(true, "delete", "--force", id) })
+		res = rn.cmd(true, "start", id)
+	}
+	return id, dir, res
+}
+
+func (rn *recordNode) sysgate(t *testing.T, args ...string) (string, error) {
+	out, err := exec.Command(sysgateBinary(t), args...).CombinedOutput()
+	return string(out), err
+}
+
+// TestRecordBadInput on the node: record stop, a container killed
+// mid-recording, two recordings of one name, a recording directory that
+// cannot be written, a helper killed mid-recording.
+func TestRecordBadInput(t *testing.T) {
+	requireRoot(t)
+	rt := recordRuntimes(t)[0]
+	loop := []string{"sh", "-c", "echo up; while true; do sleep 0.1; done"}
+
+	t.Run("record stop", func(t *testing.T) {
+		rn := newRecordNode(t, rt)
+		id, _, res := rn.startRecorded(t, "stop", loop...)
+		if res.code != 0 {
+			t.Fatalf("start: %s", res)
+		}
+		time.Sleep(300 * time.Millisecond)
+		if out, err := rn.sysgate(t, "record", "stop", "--config", rn.policyPath, "--list"); err != nil || !strings.Contains(out, id) {
+			t.Errorf("record stop --list: %v\n%s", err, out)
+		}
+		out, err := rn.sysgate(t, "record", "stop", "--config", rn.policyPath, id)
+		path := filepath.Join(rn.recordDir, "recordings", "team-a", "stop", "app.json")
+		if err != nil || !strings.Contains(out, path) {
+			t.Fatalf("record stop: %v\n%s", err, out)
+		}
+		p, err := profile.Load(path)
+		if err != nil || !slices.Contains(p.Syscalls[0].Names, "clock_nanosleep") && !slices.Contains(p.Syscalls[0].Names, "nanosleep") {
+			t.Errorf("the stopped recording: %v %+v", err, p)
+		}
+		if out, err := rn.sysgate(t, "record", "stop", "--config", rn.policyPath, id); err == nil || !strings.Contains(out, "no recording") {
+			t.Errorf("a second stop: %v\n%s", err, out)
+		}
+	})
+
+	t.Run("container killed mid-recording", func(t *testing.T) {
+		rn := newRecordNode(t, rt)
+		id, _, res := rn.startRecorded(t, "killed", loop...)
+		if res.code != 0 {
+			t.Fatalf("start: %s", res)
+		}
+		time.Sleep(300 * time.Millisecond)
+		if res := rn.cmd(true, "kill", id, "KILL"); res.code != 0 {
+			t.Fatalf("kill: %s", res)
+		}
+		path := rn.waitRecording(t, "killed", "app")
+		if _, err := profile.Load(path); err != nil {
+			t.Errorf("the killed container's recording: %v", err)
+		}
+	})
+
+	t.Run("two recordings of one name", func(t *testing.T) {
+		rn := newRecordNode(t, rt)
+		if _, _, res := rn.startRecorded(t, "twice", loop...); res.code != 0 {
+			t.Fatalf("first: %s", res)
+		}
+		_, dir, res := rn.startRecorded(t, "twice", loop...)
+		if res.code == 0 || !strings.Contains(res.stderr, "another recording of the same name is in progress") {
+			t.Errorf("second: %s", res)
+		}
+		// The record-mode profile is spliced in only after the recording
+		// started: the refused bundle has none.
+		data, _ := os.ReadFile(filepath.Join(dir, "config.json"))
+		if strings.Contains(string(data), `"SCMP_ACT_LOG"`) {
+			t.Error("the refused container's config.json was rewritten")
+		}
+	})
+
+	t.Run("recording directory not writable", func(t *testing.T) {
+		rn := newRecordNode(t, rt)
+		os.MkdirAll(rn.recordDir, 0o755)
+		if err := syscall.Mount("tmpfs", rn.recordDir, "tmpfs", syscall.MS_RDONLY, "size=1m,mode=0755"); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { syscall.Unmount(rn.recordDir, syscall.MNT_DETACH) })
+		_, dir, res := rn.startRecorded(t, "ro", "true")
+		if res.code != 3 || !strings.Contains(res.stderr, "read-only file system") || !strings.Contains(res.stderr, "the container was not created") {
+			t.Errorf("create: %s", res)
+		}
+		data, _ := os.ReadFile(filepath.Join(dir, "config.json"))
+		if strings.Contains(string(data), `"SCMP_ACT_LOG"`) {
+			t.Error("config.json was rewritten")
+		}
+	})
+
+	t.Run("helper killed mid-recording", func(t *testing.T) {
+		rn := newRecordNode(t, rt)
+		if _, _, res := rn.startRecorded(t, "crash", loop...); res.code != 0 {
+			t.Fatalf("start: %s", res)
+		}
+		time.Sleep(300 * time.Millisecond)
+		rn.helper.Kill()
+		rn.helperKilled = true
+		dir := filepath.Join(rn.recordDir, "recordings", "team-a", "crash")
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if strings.HasSuffix(e.Name(), ".json") {
+				t.Errorf("%s written by a helper killed mid-recording", e.Name())
+			}
+		}
+		// The lock died with the helper: a new helper records the name.
+		h, err := helperproc.Start(sysgateBinary(t), rn.policyPath, filepath.Join(t.TempDir(), "helper.sock"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rn.helper, rn.helperKilled = h, false
+		if _, _, res := rn.startRecorded(t, "crash", "sh", "-c", "echo again"); res.code != 0 {
+			t.Fatalf("recording again after the crash: %s", res)
+		}
+		rn.waitRecording(t, "crash", "app")
+	})
 }
