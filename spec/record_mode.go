@@ -32,7 +32,9 @@ var recordName = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$`)
 // wantsRecord decides record mode from the annotation and the policy.
 func wantsRecord(s *specs.Spec, c Container, policy Policy) (*RecordRequest, error) {
 	name, asked := s.Annotations[AnnotationRecord]
-	if !asked {
+	if !asked || c.Sandbox {
+		// The Pod annotation reaches the Pod's pause container too, which
+		// runs nothing of the workload's.
 		return nil, nil
 	}
 	if c.Namespace == "" || !slices.Contains(policy.RecordNamespaces, c.Namespace) {

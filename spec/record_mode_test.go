@@ -22,6 +22,7 @@ func TestRecordMode(t *testing.T) {
 	}{
 		{"no annotation", []specOption{containerd("learn", "web", "app")}, "", "", ""},
 		{"listed namespace", []specOption{containerd("learn", "web", "app"), annotate(AnnotationRecord, "v1")}, "/var/lib/sysgate/recordings/learn/web/app.json", "", ""},
+		{"sandbox", []specOption{containerdSandbox("learn", "web"), annotate(AnnotationRecord, "v1")}, "", "", ""},
 		{"unlisted namespace", []specOption{containerd("prod", "web", "app"), annotate(AnnotationRecord, "v1")}, "", refusal.Policy, "record_namespaces"},
 		{"no Pod identity", []specOption{annotate(AnnotationRecord, "v1")}, "", refusal.Policy, "record_namespaces"},
 		{"bad name", []specOption{containerd("learn", "web", "app"), annotate(AnnotationRecord, "../x")}, "", refusal.BadInput, "not a recording name"},
