@@ -24,8 +24,10 @@ func requireRecorder(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("recording needs root")
 	}
-	if err := observe.Available(); err != nil {
+	if err := observe.Available(); errors.Is(err, observe.ErrUnavailable) {
 		t.Skipf("eBPF recording unavailable: %v", err)
+	} else if err != nil {
+		t.Fatal(err)
 	}
 	if _, err := exec.LookPath("busybox"); err != nil {
 		t.Skip("busybox is needed")

@@ -1,6 +1,7 @@
 package observe
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,7 +13,7 @@ import (
 
 // buildTree compiles testdata/tree.c, the process whose filtered calls are
 // known to the number.
-func buildTree(t *testing.T) string {
+func buildTree(t testing.TB) string {
 	t.Helper()
 	if _, err := exec.LookPath("gcc"); err != nil {
 		t.Skip("gcc is needed to build the witness program")
@@ -24,13 +25,17 @@ func buildTree(t *testing.T) string {
 	return bin
 }
 
+func buildTreeB(b *testing.B) string { return buildTree(b) }
+
 func requireBPF(t *testing.T) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("recording needs root")
 	}
-	if err := Available(); err != nil {
+	if err := Available(); errors.Is(err, ErrUnavailable) {
 		t.Skipf("eBPF recording unavailable here: %v", err)
+	} else if err != nil {
+		t.Fatal(err)
 	}
 }
 

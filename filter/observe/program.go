@@ -37,6 +37,9 @@ const (
 	x32SyscallBit = 0x40000000
 	tsCompat      = 0x0002 // arch/x86/include/asm/thread_info.h; set only during an i386 syscall
 	maxTasks      = 65536
+
+	taskFollowed = 1 // in the tree, filter not yet seen deeper than the base
+	taskFiltered = 2 // in the tree and under a filter stacked after Start
 )
 
 // maps are one recording's kernel state.
@@ -124,26 +127,33 @@ func readKernel(src asm.Register, off int32, size int32) asm.Instructions {
 
 // sysEnter is the raw sys_enter program (ctx: regs, id). baseDepth is how
 // many filters the root held at Start: a task is counted once its filter
-// chain is longer.
+// chain is longer, which its entry then remembers (taskFiltered) so that
+// later calls skip the walk.
 func sysEnter(m *maps, o kernelOffsets, baseDepth int) asm.Instructions {
 	insns := asm.Instructions{asm.Mov.Reg(asm.R6, asm.R1)}
 	insns = append(insns, lookupCurrent(m)...)
 	insns = append(insns,
+		asm.Mov.Reg(asm.R9, asm.R0),               // the task's entry: taskFiltered once it holds a new filter
 		asm.LoadMem(asm.R7, asm.R6, 8, asm.DWord), // id
 		asm.FnGetCurrentTask.Call(),
 		asm.Mov.Reg(asm.R8, asm.R0),
+		asm.LoadMem(asm.R1, asm.R9, 0, asm.Word),
+		asm.JEq.Imm(asm.R1, taskFiltered, "abi"),
 	)
+	// Not yet known to be filtered: walk its filter chain past the base
+	// depth. Filters are never removed, so once deeper, always deeper.
 	insns = append(insns, readKernel(asm.R8, int32(o.seccompFilter), 8)...)
-	insns = append(insns, asm.LoadMem(asm.R9, asm.RFP, slotRead, asm.DWord))
+	insns = append(insns, asm.LoadMem(asm.R2, asm.RFP, slotRead, asm.DWord))
 	for range baseDepth {
-		insns = append(insns, asm.JEq.Imm(asm.R9, 0, "out"))
-		insns = append(insns, readKernel(asm.R9, int32(o.filterPrev), 8)...)
-		insns = append(insns, asm.LoadMem(asm.R9, asm.RFP, slotRead, asm.DWord))
+		insns = append(insns, asm.JEq.Imm(asm.R2, 0, "out"))
+		insns = append(insns, readKernelAt(asm.R2, int32(o.filterPrev), 8)...)
+		insns = append(insns, asm.LoadMem(asm.R2, asm.RFP, slotRead, asm.DWord))
 	}
 	insns = append(insns,
-		asm.JEq.Imm(asm.R9, 0, "out"),
+		asm.JEq.Imm(asm.R2, 0, "out"),
+		asm.StoreImm(asm.R9, 0, taskFiltered, asm.Word),
 		// The ABI.
-		asm.Mov.Reg(asm.R1, asm.R7),
+		asm.Mov.Reg(asm.R1, asm.R7).WithSymbol("abi"),
 		asm.And.Imm(asm.R1, x32SyscallBit),
 		asm.JEq.Imm(asm.R1, 0, "native_or_i386"),
 		asm.And.Imm(asm.R7, ^x32SyscallBit),
@@ -178,10 +188,24 @@ func sysEnter(m *maps, o kernelOffsets, baseDepth int) asm.Instructions {
 	return append(insns, lostTail(m)...)
 }
 
-// addTask puts the tid at slotKey2 into the tree; a full table is a loss.
+// readKernelAt is readKernel for a source register that readKernel's own
+// setup would clobber (R2, R3).
+func readKernelAt(src asm.Register, off int32, size int32) asm.Instructions {
+	return asm.Instructions{
+		asm.Mov.Reg(asm.R3, src),
+		asm.Add.Imm(asm.R3, off),
+		asm.Mov.Reg(asm.R1, asm.RFP),
+		asm.Add.Imm(asm.R1, slotRead),
+		asm.Mov.Imm(asm.R2, size),
+		asm.FnProbeReadKernel.Call(),
+		asm.JNE.Imm(asm.R0, 0, "lost"),
+	}
+}
+
+// addTask puts the tid at slotKey2 into the tree with the state at
+// slotValue; a full table is a loss.
 func addTask(m *maps) asm.Instructions {
 	return asm.Instructions{
-		asm.StoreImm(asm.RFP, slotValue, 1, asm.Word),
 		asm.LoadMapPtr(asm.R1, m.tasks.FD()),
 		asm.Mov.Reg(asm.R2, asm.RFP),
 		asm.Add.Imm(asm.R2, slotKey2),
@@ -198,7 +222,12 @@ func addTask(m *maps) asm.Instructions {
 func processFork(m *maps, pidOffset uint32) asm.Instructions {
 	insns := asm.Instructions{asm.Mov.Reg(asm.R6, asm.R1)}
 	insns = append(insns, lookupCurrent(m)...)
-	insns = append(insns, asm.LoadMem(asm.R7, asm.R6, 8, asm.DWord))
+	insns = append(insns,
+		// A child inherits its parent's filters, and so its state.
+		asm.LoadMem(asm.R1, asm.R0, 0, asm.Word),
+		asm.StoreMem(asm.RFP, slotValue, asm.R1, asm.Word),
+		asm.LoadMem(asm.R7, asm.R6, 8, asm.DWord),
+	)
 	insns = append(insns, readKernel(asm.R7, int32(pidOffset), 4)...)
 	insns = append(insns,
 		asm.LoadMem(asm.R1, asm.RFP, slotRead, asm.Word),
@@ -222,6 +251,8 @@ func processExec(m *maps) asm.Instructions {
 		asm.Add.Imm(asm.R2, slotKey),
 		asm.FnMapLookupElem.Call(),
 		asm.JEq.Imm(asm.R0, 0, "out"),
+		asm.LoadMem(asm.R1, asm.R0, 0, asm.Word), // exec keeps the filters
+		asm.StoreMem(asm.RFP, slotValue, asm.R1, asm.Word),
 		asm.FnGetCurrentPidTgid.Call(),
 		asm.StoreMem(asm.RFP, slotKey2, asm.R0, asm.Word),
 		asm.LoadMem(asm.R1, asm.RFP, slotKey, asm.Word),

@@ -55,11 +55,11 @@ func (o *Observation) Total() uint64 {
 // filter stacked after that are counted.
 func Start(pid int) (*Recorder, error) {
 	if err := rlimit.RemoveMemlock(); err != nil {
-		return nil, fmt.Errorf("eBPF: raising RLIMIT_MEMLOCK: %w", err)
+		return nil, fmt.Errorf("%w: raising RLIMIT_MEMLOCK: %w", ErrUnavailable, err)
 	}
 	o, err := loadOffsets()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	depth, err := filterDepth(pid)
 	if err != nil {
@@ -67,7 +67,7 @@ func Start(pid int) (*Recorder, error) {
 	}
 	m, err := newMaps()
 	if err != nil {
-		return nil, fmt.Errorf("eBPF: creating maps (needs CAP_BPF and CAP_PERFMON, or root): %w", err)
+		return nil, fmt.Errorf("%w: creating maps (needs CAP_BPF and CAP_PERFMON, or root): %w", ErrUnavailable, err)
 	}
 	r := &Recorder{maps: m, root: pid, baseDepth: depth}
 	tids, err := threadsOf(pid)
@@ -76,7 +76,7 @@ func Start(pid int) (*Recorder, error) {
 		return nil, err
 	}
 	for _, tid := range tids {
-		if err := m.tasks.Put(uint32(tid), uint32(1)); err != nil {
+		if err := m.tasks.Update(uint32(tid), uint32(taskFollowed), ebpf.UpdateNoExist); err != nil {
 			r.Close()
 			return nil, fmt.Errorf("eBPF: adding task %d: %w", tid, err)
 		}
@@ -106,7 +106,7 @@ func Start(pid int) (*Recorder, error) {
 		l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: p.tracepoint, Program: prog})
 		if err != nil {
 			r.Close()
-			return nil, fmt.Errorf("eBPF: attaching to the %s tracepoint: %w", p.tracepoint, err)
+			return nil, fmt.Errorf("%w: attaching to the %s tracepoint: %w", ErrUnavailable, p.tracepoint, err)
 		}
 		r.links = append(r.links, l)
 	}
@@ -118,7 +118,9 @@ func Start(pid int) (*Recorder, error) {
 		return nil, err
 	}
 	for _, tid := range tids {
-		if err := m.tasks.Put(uint32(tid), uint32(1)); err != nil {
+		// Already there: listed before, or added by the fork program
+		// (whose state is then the right one).
+		if err := m.tasks.Update(uint32(tid), uint32(taskFollowed), ebpf.UpdateNoExist); err != nil && !errors.Is(err, ebpf.ErrKeyExist) {
 			r.Close()
 			return nil, fmt.Errorf("eBPF: adding task %d: %w", tid, err)
 		}
@@ -126,8 +128,13 @@ func Start(pid int) (*Recorder, error) {
 	return r, nil
 }
 
+// ErrUnavailable marks what this kernel or process lacks (BTF, the bpf
+// syscall, privileges, the tracepoints), as opposed to a fault of the
+// recorder itself.
+var ErrUnavailable = errors.New("eBPF recording is unavailable")
+
 // Available says whether this kernel and process can record with eBPF,
-// and if not, why.
+// and if not, why (an error wrapping ErrUnavailable, or another fault).
 func Available() error {
 	if _, err := loadOffsets(); err != nil {
 		return err

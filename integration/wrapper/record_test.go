@@ -1,6 +1,7 @@
 package wrapper
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -54,8 +55,10 @@ func recordPodAnnotations(namespace, pod, name string) map[string]string {
 }
 
 func newRecordNode(t *testing.T, rt denialRuntime) *recordNode {
-	if err := ebpfobserve.Available(); err != nil {
+	if err := ebpfobserve.Available(); errors.Is(err, ebpfobserve.ErrUnavailable) {
 		t.Skipf("eBPF recording unavailable: %v", err)
+	} else if err != nil {
+		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	rn := &recordNode{recordDir: filepath.Join(dir, "rec")}

@@ -2,6 +2,7 @@
  * its filter are known to the number. Raw syscalls only, so libc adds none. */
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -20,6 +21,7 @@ int main(int argc, char **argv) {
 	struct sock_filter allow[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
 	struct sock_fprog prog = {1, allow};
 	int i386 = argc > 1 && strcmp(argv[1], "i386") == 0;
+	long loops = argc > 2 && strcmp(argv[1], "loop") == 0 ? atol(argv[2]) : 0;
 
 	syscall(SYS_read, 0, &c, 1); /* the recorder starts meanwhile */
 	syscall(SYS_uname, &u);      /* before the filter: not counted */
@@ -33,6 +35,11 @@ int main(int argc, char **argv) {
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0)
 		return 2;
 	/* From here on every call is counted. */
+	if (loops) { /* the overhead benchmark: nothing but cheap syscalls */
+		for (long i = 0; i < loops; i++)
+			syscall(SYS_getppid);
+		syscall(SYS_exit_group, 0);
+	}
 	long pid = syscall(SYS_fork);
 	if (pid == 0) {
 		syscall(SYS_getppid);
