@@ -1,12 +1,13 @@
 package shim
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // RecordRequest is one message to the helper's record socket (one JSON
@@ -39,24 +40,52 @@ type RecordReply struct {
 const recordTimeout = 10 * time.Second
 
 // AskRecorder sends one request to the record socket and returns the reply;
-// a reply with Error is returned as an error.
+// a reply with Error is returned as an error. It speaks through raw
+// socket calls rather than package net, whose dialer would bring its DNS
+// resolver into sysgate-runc, the binary every create starts.
 func AskRecorder(socket string, req RecordRequest) (RecordReply, error) {
 	var reply RecordReply
-	conn, err := net.DialTimeout("unix", socket, recordTimeout)
-	if err != nil {
+	fail := func(err error) (RecordReply, error) {
 		return reply, fmt.Errorf("record socket %s: %w (is `sysgate helper` running with this policy?)", socket, err)
 	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(recordTimeout))
-	if err := json.NewEncoder(conn).Encode(req); err != nil {
-		return reply, fmt.Errorf("record socket %s: %w", socket, err)
-	}
-	line, err := bufio.NewReader(conn).ReadBytes('\n')
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return reply, fmt.Errorf("record socket %s: no answer: %w", socket, err)
+		return fail(err)
+	}
+	defer unix.Close(fd)
+	tv := unix.NsecToTimeval(recordTimeout.Nanoseconds())
+	unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+	unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv)
+	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: socket}); err != nil {
+		return fail(err)
+	}
+	msg, err := json.Marshal(req)
+	if err != nil {
+		return reply, err
+	}
+	for msg = append(msg, '\n'); len(msg) > 0; {
+		n, err := unix.Write(fd, msg)
+		if err != nil {
+			return fail(err)
+		}
+		msg = msg[n:]
+	}
+	var line []byte
+	buf := make([]byte, 4096)
+	for !bytes.Contains(line, []byte("\n")) {
+		n, err := unix.Read(fd, buf)
+		if err != nil {
+			return fail(fmt.Errorf("no answer: %w", err))
+		}
+		if n == 0 {
+			return fail(errors.New("no answer: the helper closed the connection"))
+		}
+		if line = append(line, buf[:n]...); len(line) > 1<<20 {
+			return fail(errors.New("answer too long"))
+		}
 	}
 	if err := json.Unmarshal(line, &reply); err != nil {
-		return reply, fmt.Errorf("record socket %s: %w", socket, err)
+		return fail(err)
 	}
 	if reply.Error != "" {
 		return reply, errors.New(reply.Error)
