@@ -265,7 +265,7 @@ func TestRecordServer(t *testing.T) {
 			}
 			meta, _ := record.ReadMetadata(data)
 			names := p.Syscalls[0].Names
-			t.Logf("%s: redis recorded: %d syscalls, %d calls, lost %d", rt.name, len(names), meta.Records, meta.Lost)
+			t.Logf("%s: redis recorded: %d syscalls, %d calls, lost %d: %s", rt.name, len(names), meta.Records, meta.Lost, strings.Join(names, " "))
 			for _, want := range []string{"epoll_wait", "accept4", "clone3", "futex", "rt_sigreturn"} {
 				if !slices.Contains(names, want) && !(want == "clone3" && slices.Contains(names, "clone")) {
 					t.Errorf("%s missing from the recording %v", want, names)

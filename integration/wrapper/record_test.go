@@ -137,7 +137,7 @@ func TestRecordThenReplay(t *testing.T) {
 				t.Errorf("metadata: %+v", meta)
 			}
 			names := p.Syscalls[0].Names
-			t.Logf("%s: %d syscalls recorded (%d calls)", rt.name, len(names), meta.Records)
+			t.Logf("%s: %d syscalls recorded (%d calls): %s", rt.name, len(names), meta.Records, strings.Join(names, " "))
 			for _, want := range []string{"execve", "pipe2", "kill", "wait4"} {
 				if !slices.Contains(names, want) {
 					t.Errorf("%s missing from %v", want, names)
