@@ -1,7 +1,6 @@
 package spec
 
 import (
-	"fmt"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -67,5 +66,5 @@ func recordProfile(p *specs.LinuxSeccomp) (*specs.LinuxSeccomp, error) {
 // errRecordNeedsWrapper: record mode needs a recorder started before the
 // runtime, which only sysgate-runc asks for.
 func errRecordNeedsWrapper(id string) error {
-	return fmt.Errorf("container %s: record mode (annotation %s) is served by sysgate-runc with `sysgate helper` running; this caller cannot start a recorder", id, AnnotationRecord)
+	return refusal.Errorf(refusal.Policy, "container %s: record mode (annotation %s) is served by sysgate-runc (the sysgate handler) with `sysgate helper` running; this caller cannot start a recorder, and the container must not run its LOG profile unobserved", id, AnnotationRecord)
 }
