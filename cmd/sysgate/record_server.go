@@ -221,7 +221,12 @@ func (s *recordServer) finish(r *nodeRecording, why string) shim.RecordReply {
 			return
 		}
 		r.meta.Stopped, r.meta.Lost = time.Now().UTC(), obs.Lost
-		written, meta, err := writeRecording(r.output, observedCalls(obs), r.meta, "json", "")
+		calls := observedCalls(obs)
+		if err := record.AddRuntimeInit(calls, r.meta.Runtime, &r.meta); err != nil {
+			r.result.Error = err.Error()
+			return
+		}
+		written, meta, err := writeRecording(r.output, calls, r.meta, "json", "")
 		if err != nil {
 			r.result.Error = err.Error()
 			s.log.Error("writing the recording", "container", r.id, "err", err)

@@ -241,3 +241,28 @@ func TestMarshalSPO(t *testing.T) {
 		t.Errorf("%s", data)
 	}
 }
+
+func TestAddRuntimeInit(t *testing.T) {
+	for _, c := range []struct {
+		runtime string
+		calls   Calls
+		added   []string
+	}{
+		{"runc version 1.2.8", Calls{specs.ArchX86_64: {0: 1}}, []string{"futex"}},
+		{"runc version 1.1.5+ds1", Calls{specs.ArchX86_64: {202: 3}}, nil}, // seen: nothing added
+		{"crun version 1.8.1", Calls{specs.ArchX86_64: {0: 1}}, nil},
+	} {
+		var meta Metadata
+		if err := AddRuntimeInit(c.calls, c.runtime, &meta); err != nil {
+			t.Fatal(err)
+		}
+		p, _, err := Build(c.calls, meta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hasFutex := slices.Contains(p.Syscalls[0].Names, "futex")
+		if !slices.Equal(meta.AddedForRuntime, c.added) || hasFutex != (c.runtime[:4] == "runc") {
+			t.Errorf("%s: added %v, futex allowed %v", c.runtime, meta.AddedForRuntime, hasFutex)
+		}
+	}
+}
