@@ -71,6 +71,7 @@ fuzz: deps
 	$(GO) test -run '^$$' -fuzz '^FuzzParseHelperRequest$$' -fuzztime $(FUZZTIME) ./shim/
 	$(GO) test -run '^$$' -fuzz '^FuzzEditor$$' -fuzztime $(FUZZTIME) ./deploy/install/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseRecord$$' -fuzztime $(FUZZTIME) ./shim/denials/
+	$(GO) test -run '^$$' -fuzz '^FuzzMerge$$' -fuzztime $(FUZZTIME) ./shim/record/
 
 # One run, side by side: per-syscall cost, compile time, container starts
 # (runc, crun, and sysgate-runc in front of each), written to

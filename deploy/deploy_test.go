@@ -175,7 +175,7 @@ func TestContainerdSnippets(t *testing.T) {
 			}
 			for _, key := range []string{"pod_annotations", "container_annotations"} {
 				list, _ := h[key].([]any)
-				for _, need := range []string{spec.AnnotationPodSeccomp, spec.AnnotationContainerSeccompPrefix + "*"} {
+				for _, need := range []string{spec.AnnotationPodSeccomp, spec.AnnotationContainerSeccompPrefix + "*", spec.AnnotationRecord} {
 					if !slices.Contains(list, any(need)) {
 						t.Errorf("v%d %s: %s lacks %q", v, name, key, need)
 					}

@@ -451,3 +451,12 @@ func conditions(args []specs.LinuxSeccompArg) (conds []libseccomp.ScmpCondition,
 	}
 	return conds, or, nil
 }
+
+// NativeArch is the architecture of this machine as a profile names it.
+func NativeArch() (specs.Arch, error) {
+	m, err := Options{}.machine()
+	if err != nil {
+		return "", err
+	}
+	return m.Native(), nil
+}

@@ -26,3 +26,6 @@ fi
 go mod download
 # runc >= 1.2 beside Debian's 1.1.5, for the denial tests (seccomp flags).
 "$(dirname "$0")/build-runc.sh"
+# A real server from Debian packages for the record tests, unpacked into a
+# container root filesystem offline (integration/wrapper TestRecordServer).
+"$(dirname "$0")/fetch-debs.sh" /var/cache/sysgate-record/debs redis-tools libjemalloc2 liblzf1

@@ -256,6 +256,9 @@ func (h *Helper) serve(conn *net.UnixConn) (runtime, id string, err error) {
 	if c.Warning != "" {
 		return "", inv.ContainerID, errors.New("the decision carries a warning for the caller")
 	}
+	if c.Decision.Record != nil {
+		return "", inv.ContainerID, errors.New("record mode: sysgate-runc starts the recording itself, rooted at its own process")
+	}
 	err = c.Commit("helper", func(msg string) { h.Log.Warn(msg, "container", inv.ContainerID) })
 	return path, inv.ContainerID, err
 }

@@ -99,8 +99,48 @@ func applyDecision(inv Invocation, policy spec.Policy, stderr io.Writer) (string
 		return "", err
 	}
 	warn := func(msg string) { report(inv, stderr, slog.LevelWarn, msg) }
-	_, dir, err := spec.Prepare(nil, inv.Bundle, inv.ContainerID, policy, warn)
-	return dir, err
+	c, err := spec.Plan(nil, inv.Bundle, inv.ContainerID, policy)
+	defer c.Close()
+	if err != nil {
+		return "", err
+	}
+	if c.Warning != "" {
+		warn(c.Warning)
+	}
+	if r := c.Decision.Record; r != nil {
+		// Before anything is written: a recording that cannot start
+		// leaves the bundle as it was and the container not created.
+		if err := startRecording(inv, c, policy); err != nil {
+			return "", err
+		}
+	}
+	return c.Bundle.Dir, c.Commit("", warn)
+}
+
+// startRecording asks the helper to record the tree rooted at this
+// process, which becomes the runtime: runc or crun, its init, and the
+// container, counted once they hold the filter.
+func startRecording(inv Invocation, c *spec.Create, policy spec.Policy) error {
+	d := c.Decision
+	req := RecordRequest{
+		Op: "start", ID: inv.ContainerID, Pid: os.Getpid(), Path: d.Record.Path, Name: d.Record.Name,
+		Container: d.Container.Namespace + "/" + d.Container.Pod + "/" + d.Container.Name,
+		Image:     imageOf(c.Bundle.Spec.Annotations), Runtime: policy.Runtime,
+	}
+	if _, err := AskRecorder(policy.RecordSocket, req); err != nil {
+		return fmt.Errorf("container %s: record mode (%s): cannot start the recording: %w; the container was not created", inv.ContainerID, spec.AnnotationRecord, err)
+	}
+	return nil
+}
+
+// imageOf is the image name the engine wrote into the bundle.
+func imageOf(a map[string]string) string {
+	for _, k := range []string{"io.kubernetes.cri.image-name", "io.kubernetes.cri-o.ImageName", "org.opencontainers.image.ref.name"} {
+		if v := a[k]; v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 func lookRuntime(runtime string) (string, error) {

@@ -155,6 +155,9 @@ func Prepare(at *os.File, dir, id string, policy Policy, warn func(string)) (Dec
 	if err != nil {
 		return c.Decision, "", err
 	}
+	if c.Decision.Record != nil {
+		return c.Decision, "", errRecordNeedsWrapper(id)
+	}
 	if c.Warning != "" {
 		warn(c.Warning)
 	}

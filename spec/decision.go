@@ -29,6 +29,9 @@ type Decision struct {
 	// Digest is sha256 of the final profile's JSON; empty when unconfined.
 	Digest string `json:"digest,omitempty"`
 	Audit  bool   `json:"audit,omitempty"` // the policy's audit mode turned denials into LOG
+	// Record: the container is recorded (AnnotationRecord); its profile is
+	// the record-mode form of the one decided.
+	Record *RecordRequest `json:"record,omitempty"`
 	// LogDenials: the profile carries SECCOMP_FILTER_FLAG_LOG (policy
 	// log_denials), so every denial leaves a kernel record; DenialsNote
 	// says why not when the policy asked and the runtime cannot.
@@ -308,6 +311,14 @@ func (d *Decision) materialize(ref profile.Ref, s *specs.Spec, policy Policy) er
 	if d.Profile != nil && audit {
 		d.Profile, d.Audit = auditProfile(d.Profile), true
 	}
+	if d.Record, err = wantsRecord(s, d.Container, policy); err != nil {
+		return err
+	}
+	if d.Record != nil {
+		if d.Profile, err = recordProfile(d.Profile); err != nil {
+			return err
+		}
+	}
 	if d.Profile != nil && policy.LogDenials {
 		if ok, why := policy.RuntimeTakesLogFlag(); ok {
 			d.Profile, d.LogDenials = withLogFlag(d.Profile), true
@@ -405,7 +416,7 @@ func CheckDecision(d Decision, policy Policy) (warning string, err error) {
 	what := "unconfined"
 	switch {
 	case d.Type == profile.TypeUnconfined:
-	case !d.Audit && profile.AllowsEverything(d.Profile):
+	case !d.Audit && d.Record == nil && profile.AllowsEverything(d.Profile):
 		// The operator's audit mode turns denials into LOG on purpose; a
 		// profile that denies nothing by itself is unconfined in all but
 		// name, and the unconfined rule applies to it.

@@ -101,6 +101,14 @@ type Policy struct {
 	// policy decides, and images can be imported from elsewhere; so restore
 	// is refused unless the operator allows it.
 	AllowRestore bool `toml:"allow_restore"`
+	// RecordNamespaces are namespaces whose containers may be recorded
+	// (AnnotationRecord); anywhere else the annotation is refused.
+	RecordNamespaces []string `toml:"record_namespaces"`
+	// RecordDir holds recordings/<namespace>/<pod>/<container>.json.
+	RecordDir string `toml:"record_dir"`
+	// RecordSocket is where `sysgate helper` takes recording requests
+	// (start from sysgate-runc, stop from `sysgate record stop`).
+	RecordSocket string `toml:"record_socket"`
 
 	// NRIRuntimeHandlers scopes `sysgate nri` to Pods of these runtime
 	// handlers (the CRI's names, e.g. "runc"); empty: every Pod.
@@ -145,6 +153,8 @@ func DefaultPolicy() Policy {
 		LogDenials:          true,
 		DenialLog:           "/var/log/sysgate/denials.jsonl",
 		DenialLogMaxBytes:   64 << 20,
+		RecordDir:           "/var/lib/sysgate",
+		RecordSocket:        "/run/sysgate/record.sock",
 	}
 }
 
@@ -182,7 +192,7 @@ func LoadPolicy(path string) (Policy, error) {
 				keys[i] = strconv.Quote(strings.Join(e.Key(), "."))
 			}
 			row, col := strict.Errors[0].Position()
-			return p, fmt.Errorf("policy %s:%d:%d: unknown key %s; known keys are runtime, profile_root, default, runtime_default, privileged, unconfined, exempt_namespaces, audit, audit_namespaces, audit_opt_in_namespaces, log_denials, denials, denial_log, denial_log_max_bytes, metrics_listen, decision_log, decision_log_max_bytes, cache_dir, runtime_kind, allow_restore, nri_runtime_handlers, nri_unconfined_is_explicit, nri_crun_handlers, nri_required", path, row, col, strings.Join(keys, ", "))
+			return p, fmt.Errorf("policy %s:%d:%d: unknown key %s; known keys are runtime, profile_root, default, runtime_default, privileged, unconfined, exempt_namespaces, audit, audit_namespaces, audit_opt_in_namespaces, log_denials, denials, denial_log, denial_log_max_bytes, metrics_listen, decision_log, decision_log_max_bytes, cache_dir, runtime_kind, allow_restore, nri_runtime_handlers, nri_unconfined_is_explicit, nri_crun_handlers, nri_required, record_namespaces, record_dir, record_socket", path, row, col, strings.Join(keys, ", "))
 		case errors.As(err, &decodeErr):
 			row, col := decodeErr.Position()
 			return p, fmt.Errorf("policy %s:%d:%d: %s", path, row, col, decodeErr.Error())
@@ -200,7 +210,7 @@ func LoadPolicy(path string) (Policy, error) {
 // but root may change: they decide every container's filter.
 func (p Policy) CheckTrusted() error {
 	for _, c := range []struct{ path, key string }{
-		{p.Path, "policy file"}, {p.ProfileRoot, "profile_root"}, {p.CacheDir, "cache_dir"},
+		{p.Path, "policy file"}, {p.ProfileRoot, "profile_root"}, {p.CacheDir, "cache_dir"}, {p.recordDirIfUsed(), "record_dir"},
 	} {
 		if c.path == "" {
 			continue
@@ -241,7 +251,10 @@ func (p Policy) check() error {
 			return fmt.Errorf("metrics_listen: %q must be host:port, e.g. 127.0.0.1:9795 (or empty for no metrics): %v", p.MetricsListen, err)
 		}
 	}
-	for key, list := range map[string][]string{"audit_namespaces": p.AuditNamespaces, "audit_opt_in_namespaces": p.AuditOptInNamespaces} {
+	if len(p.RecordNamespaces) > 0 && (!filepath.IsAbs(p.RecordDir) || !filepath.IsAbs(p.RecordSocket)) {
+		return fmt.Errorf("record_dir (%q) and record_socket (%q) must be absolute paths when record_namespaces lists namespaces", p.RecordDir, p.RecordSocket)
+	}
+	for key, list := range map[string][]string{"audit_namespaces": p.AuditNamespaces, "audit_opt_in_namespaces": p.AuditOptInNamespaces, "record_namespaces": p.RecordNamespaces} {
 		if slices.Contains(list, "") {
 			return fmt.Errorf("%s: an empty name would match containers with no Pod namespace; list real namespaces", key)
 		}
@@ -348,4 +361,13 @@ func RuntimeOnly(path string) (string, error) {
 		return DefaultPolicy().Runtime, nil
 	}
 	return p.Runtime, nil
+}
+
+// recordDirIfUsed is RecordDir when recordings may happen: the helper
+// writes profiles there as root, so nobody else may plant links in it.
+func (p Policy) recordDirIfUsed() string {
+	if len(p.RecordNamespaces) == 0 {
+		return ""
+	}
+	return p.RecordDir
 }

@@ -31,6 +31,8 @@ func TestDefaultPolicyValues(t *testing.T) {
 		LogDenials:          true,
 		DenialLog:           "/var/log/sysgate/denials.jsonl",
 		DenialLogMaxBytes:   64 << 20,
+		RecordDir:           "/var/lib/sysgate",
+		RecordSocket:        "/run/sysgate/record.sock",
 	}
 	if got := DefaultPolicy(); !reflect.DeepEqual(got, want) {
 		t.Errorf("DefaultPolicy() = %+v\nwant %+v", got, want)
@@ -94,6 +96,9 @@ nri_runtime_handlers = ["runc", "sysgate"]
 nri_unconfined_is_explicit = true
 nri_crun_handlers = ["crun"]
 nri_required = true
+record_namespaces = ["learning"]
+record_dir = "/srv/sysgate"
+record_socket = "/run/sg/record.sock"
 `)
 	got, err := LoadPolicy(path)
 	if err != nil {
@@ -127,6 +132,9 @@ nri_required = true
 		NRIUnconfinedIsExplicit: true,
 		NRICrunHandlers:         []string{"crun"},
 		NRIRequired:             true,
+		RecordNamespaces:        []string{"learning"},
+		RecordDir:               "/srv/sysgate",
+		RecordSocket:            "/run/sg/record.sock",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)

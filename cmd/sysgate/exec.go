@@ -16,6 +16,7 @@ func runExec(args []string, stdout, stderr io.Writer) error {
 	profilePath := fs.String("profile", "", "the seccomp profile to run CMD under (required)")
 	noNewPrivs := fs.Bool("no-new-privs", true, "set no_new_privs before loading (without it the kernel requires CAP_SYS_ADMIN)")
 	archList := fs.String("arch", "", "comma-separated architectures instead of the profile's")
+	warnings := fs.Bool("warnings", true, "print the profile's validation warnings (sysgate record turns them off for its LOG profile)")
 	argv, err := parseLeadingFlags(fs, args)
 	if err != nil {
 		return err
@@ -33,7 +34,11 @@ func runExec(args []string, stdout, stderr io.Writer) error {
 	if opts.Machine, err = machineOf(opts.Arches); err != nil {
 		return err
 	}
-	_, prog, err := compileFile(*profilePath, opts, stderr)
+	warnTo := stderr
+	if !*warnings {
+		warnTo = io.Discard
+	}
+	_, prog, err := compileFile(*profilePath, opts, warnTo)
 	if err != nil {
 		return fmt.Errorf("%w; nothing was run", err)
 	}

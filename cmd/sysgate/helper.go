@@ -44,6 +44,13 @@ func runHelper(args []string, stdout, stderr io.Writer) error {
 	// systemctl restart) must still remove it.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	// The record socket before the helper's: a helper whose socket is
+	// up serves recordings too.
+	stopRecordings, err := startRecordServer(ctx, policy, log)
+	if err != nil {
+		return err
+	}
+	defer stopRecordings()
 	listener, err := shim.ListenHelper(*socket)
 	if err != nil {
 		return err

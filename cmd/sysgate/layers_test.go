@@ -21,6 +21,7 @@ var layers = map[string]int{
 	"shim/nri":                             1, // the NRI plugin: spec only
 	"shim":                                 2,
 	"shim/denials":                         3,
+	"shim/record":                          3, // recordings to profiles: spec/profile and filter, no eBPF
 	"conformance":                          2,
 	"conformance/bundle":                   3,
 	"deploy/install":                       3, // engine configs: imports none of ours
@@ -37,6 +38,7 @@ var layers = map[string]int{
 	"filter":                               9,
 	"filter/syscalls":                      10,
 	"filter/bpf":                           10,
+	"filter/observe":                       10, // the eBPF syscall recorder: imports none of ours
 }
 
 const module = "github.com/sysgate/sysgate/"

@@ -21,6 +21,12 @@ func compileFile(path string, opts filter.Options, stderr io.Writer) (*specs.Lin
 	if err != nil {
 		return nil, nil, err
 	}
+	return compileLoaded(path, p, opts, stderr)
+}
+
+// compileLoaded validates and compiles a profile read from path, as
+// compileFile does.
+func compileLoaded(path string, p *specs.LinuxSeccomp, opts filter.Options, stderr io.Writer) (*specs.LinuxSeccomp, *filter.Program, error) {
 	prog, err := profile.CompileValid(p, opts, nil, func(f profile.Finding) {
 		if f.Severity == profile.SeverityWarning {
 			fmt.Fprintf(stderr, "warning: %s: %s: %s\n", path, f.Path, f.Message)

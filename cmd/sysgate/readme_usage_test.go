@@ -27,8 +27,8 @@ func TestReadmeUsageMatchesHelp(t *testing.T) {
 	for _, line := range lines {
 		args := strings.Fields(line)[1:] // after "sysgate"
 		cmd := args[:1]
-		if cmd[0] == "profile" {
-			cmd = args[:2]
+		if _, two := commands[strings.Join(args[:min(2, len(args))], " ")]; two && len(args) >= 2 {
+			cmd = args[:2] // profile validate, record stop
 		}
 		documented[strings.Join(cmd, " ")] = true
 		_, stdout, stderr := runCLI(append(cmd, "--help")...)

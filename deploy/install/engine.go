@@ -33,7 +33,9 @@ const (
 
 // The annotations containerd must let through to the bundle (it copies only
 // allow-listed Pod annotations); spec reads them (a test keeps both equal).
-var seccompAnnotations = []string{"seccomp.security.alpha.kubernetes.io/pod", "container.seccomp.security.alpha.kubernetes.io/*"}
+// The record annotation is honoured only in the policy's record_namespaces
+// and refused elsewhere, so letting it through weakens nothing.
+var seccompAnnotations = []string{"seccomp.security.alpha.kubernetes.io/pod", "container.seccomp.security.alpha.kubernetes.io/*", "io.github.sysgate/record"}
 
 var bareKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
