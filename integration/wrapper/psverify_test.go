@@ -78,7 +78,31 @@ func (n *node) detached(bare bool, opts bundle.Options) (id, dir string) {
 		n.t.Fatalf("run %s: %s", id, r)
 	}
 	n.t.Cleanup(func() { n.cmd(true, "delete", "--force", id) })
+	n.waitExeced(id)
 	return id, dir
+}
+
+// waitExeced waits until the container's init is no longer the runtime:
+// `run --detach` returns once the runtime has let the init go, and on a
+// loaded machine the init may still be the runtime's (runc:[2:INIT], or
+// crun's clone) for a moment, which ps rightly calls unverified.
+func (n *node) waitExeced(id string) {
+	n.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var state struct{ Pid int }
+		r := n.cmd(true, "state", id)
+		if err := json.Unmarshal([]byte(r.stdout), &state); err == nil && state.Pid > 0 {
+			data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", state.Pid))
+			if comm := strings.TrimSpace(string(data)); comm != "" && comm != "crun" && !strings.HasPrefix(comm, "runc:") {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			n.t.Fatalf("container %s: its init is still the runtime after 30 s: %s", id, r)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // withLog is a policy line: this node's decision log.
