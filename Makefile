@@ -115,3 +115,4 @@ uninstall:
 -include integration/vm/vm.mk
 -include conformance/conformance.mk
 -include cri.mk
+-include k8s.mk
