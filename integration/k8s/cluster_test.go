@@ -46,6 +46,7 @@ type cluster struct {
 	policyPath  string
 	decisionLog string
 	cgroupRoot  string // the kubelet's cgroupRoot, under every v1 hierarchy
+	bridge      string // the CNI bridge's interface, removed at stop
 
 	procs      map[string]*proc
 	helper     *helperproc.Process
@@ -465,6 +466,14 @@ func (c *cluster) startControlPlane() error {
 	if err != nil {
 		return err
 	}
+	// kubeadm's certificates put admin.conf and the apiserver's client of
+	// the kubelets (exec, logs) in group kubeadm:cluster-admins, which has
+	// no rights until kubeadm's bootstrap phase binds it, which does not run
+	// here.
+	if out, stderr, err := c.kubectl("create", "clusterrolebinding", "kubeadm:cluster-admins",
+		"--clusterrole=cluster-admin", "--group=kubeadm:cluster-admins"); err != nil {
+		return fmt.Errorf("binding kubeadm:cluster-admins: %v\n%s%s", err, out, stderr)
+	}
 	kc := func(name string) string { return filepath.Join(c.kubeconfigs, name) }
 	if _, err := c.spawn("kube-controller-manager", nil, k8sBin("kube-controller-manager"),
 		"--kubeconfig="+kc("controller-manager.conf"), "--authentication-kubeconfig="+kc("controller-manager.conf"),
@@ -486,8 +495,8 @@ func (c *cluster) startControlPlane() error {
 }
 
 // containerdConfig is the node's containerd 2.x: private root, state and
-// sockets, NRI on (its default) with a private socket, loopback-only CNI
-// (host-network Pods), the locally built pause image pinned as the
+// sockets, NRI on (its default) with a private socket, a bridge CNI of its own
+// (no host-network Pods), the locally built pause image pinned as the
 // sandbox, and the deploy/ snippet's handlers (sysgate, sysgate-shim)
 // beside plain runc. restrict_oom_score_adj: this machine's containerd
 // cannot lower oom_score_adj.
@@ -521,9 +530,13 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
   stream_server_port = '0'
 `
 
-// loopbackCNI: without a CNI config the node stays NotReady; Pods here
-// use the host's network.
-const loopbackCNI = `{"cniVersion":"1.0.0","name":"lo-only","plugins":[{"type":"loopback"}]}`
+// bridgeCNI gives Pods their own network namespace (the seed's Pods do
+// not ask for the host's): Debian's bridge and host-local plugins, on a
+// bridge named after this cluster, with its address file under the
+// cluster's directory. No gateway and no masquerading, so no iptables
+// rules: the Pods reach nothing outside, which no test needs.
+const bridgeCNI = `{"cniVersion":"1.0.0","name":"sgk8s","plugins":[{"type":"bridge","bridge":"{bridge}","isGateway":false,"ipMasq":false,
+"ipam":{"type":"host-local","subnet":"{subnet}","dataDir":"{dir}/cni-ipam"}}]}`
 
 func (c *cluster) startContainerd() error {
 	snippet, err := os.ReadFile(filepath.Join("..", "..", "deploy", "containerd", "config-v3.toml"))
@@ -540,7 +553,12 @@ func (c *cluster) startContainerd() error {
 	if err := os.MkdirAll(filepath.Join(c.dir, "cni"), 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(c.dir, "cni", "10-lo.conflist"), []byte(loopbackCNI), 0o644); err != nil {
+	// The bridge's name (at most 15 bytes) and subnet from the cluster's
+	// directory name, so two clusters on one machine do not share them.
+	n, _ := strconv.Atoi(strings.TrimPrefix(filepath.Base(c.dir), "sgk8s-"))
+	c.bridge = fmt.Sprintf("sgk8s%d", n%100000)
+	cni := strings.NewReplacer("{bridge}", c.bridge, "{subnet}", fmt.Sprintf("10.213.%d.0/24", n%250), "{dir}", c.dir).Replace(bridgeCNI)
+	if err := os.WriteFile(filepath.Join(c.dir, "cni", "10-bridge.conflist"), []byte(cni), 0o644); err != nil {
 		return err
 	}
 	configPath := filepath.Join(c.dir, "containerd.toml")
@@ -678,13 +696,17 @@ func (c *cluster) applyRuntimeClasses() error {
 	return nil
 }
 
-// cgroupDirs is path under every cgroup v1 hierarchy mounted on
-// /sys/fs/cgroup.
+// cgroupDirs is path under every cgroup hierarchy mounted on
+// /sys/fs/cgroup, the hybrid mode's unified one included (runc joins it
+// too).
 func cgroupDirs(path string) []string {
+	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
+		return []string{filepath.Join("/sys/fs/cgroup", path)} // cgroup v2 only
+	}
 	entries, _ := os.ReadDir("/sys/fs/cgroup")
 	var out []string
 	for _, e := range entries {
-		if !e.IsDir() || e.Name() == "unified" {
+		if !e.IsDir() {
 			continue
 		}
 		out = append(out, filepath.Join("/sys/fs/cgroup", e.Name(), path))

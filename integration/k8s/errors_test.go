@@ -98,7 +98,7 @@ func TestErrorsInDescribe(t *testing.T) {
 		for _, h := range []string{"sysgate", "sysgate-shim"} {
 			p := testPod{Name: "bad-policy-" + h, RuntimeClass: h}
 			c.applyIn(t, ns, p.yaml())
-			d := c.waitDescribe(t, ns, p.Name, c.policyPath, "unknown key defualt")
+			d := c.waitDescribe(t, ns, p.Name, "FailedCreatePodSandBox", c.policyPath, `unknown key "defualt"`)
 			t.Logf("kubectl describe pod %s (excerpt):\n%s", p.Name, excerpt(d, "defualt"))
 			c.assertNothingRan(t, ns, p.Name)
 		}

@@ -45,6 +45,11 @@ func (c *cluster) stop() error {
 			errs = append(errs, fmt.Errorf("unmount %s: %v", m, err))
 		}
 	}
+	if c.bridge != "" {
+		if out, err := exec.Command("ip", "link", "delete", c.bridge).CombinedOutput(); err != nil && !strings.Contains(string(out), "Cannot find device") {
+			errs = append(errs, fmt.Errorf("ip link delete %s: %v %s", c.bridge, err, out))
+		}
+	}
 	if err := removeCgroups(c.cgroupRoot); err != nil {
 		errs = append(errs, err)
 	}
@@ -64,11 +69,18 @@ func (c *cluster) stop() error {
 	return errors.Join(errs...)
 }
 
-// crictl talks to the cluster's containerd.
+// crictl talks to the cluster's containerd. Its output is stdout; on an
+// error, stderr follows it.
 func (c *cluster) crictl(args ...string) ([]byte, error) {
 	path := filepath.Join(envOr(EnvCRIBin, defaultCRIBinDir), "crictl")
 	cmd := exec.Command(path, append([]string{"--runtime-endpoint", "unix://" + c.sock, "--timeout", "2m"}, args...)...)
-	return cmd.CombinedOutput()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		out = append(out, stderr.Bytes()...)
+	}
+	return out, err
 }
 
 // restoreHostPaths removes what the kubelet made outside its root dir,
