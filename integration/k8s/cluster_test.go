@@ -587,13 +587,6 @@ func (c *cluster) runContainerd() error {
 	})
 }
 
-// restartContainerd stops containerd and starts it again, as an installer
-// or an upgrade does; the shims, and so the running containers, stay.
-func (c *cluster) restartContainerd() error {
-	stopProc(c.containerd, 30*time.Second)
-	return c.runContainerd()
-}
-
 // kubeletConfig: cgroupfs on this cgroup v1 machine, swap tolerated,
 // webhook authn/authz against the cluster CA, no read-only port, its own
 // ports, no image GC (the images are imported, never pulled), eviction
