@@ -81,11 +81,13 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./filter/ ./shim/ ./integration/wrapper/
 
 # Everything CI runs: the tests, the conformance check against the
-# reference tables, the kernel matrix in qemu, the Vagrant VMs, and the
-# containerd/CRI and podman suite. None of them may change the work tree.
+# reference tables, the kernel matrix in qemu, the Vagrant VMs, the
+# containerd/CRI and podman suite, and the single-node Kubernetes tier
+# (about 20 min to build Kubernetes on a fresh machine, docs/kubernetes.md).
+# None of them may change the work tree.
 test-all:
 	@mkdir -p _out && hack/tree-state.sh >_out/tree-before
-	$(MAKE) --no-print-directory test conformance-check test-vm test-vagrant test-cri
+	$(MAKE) --no-print-directory test conformance-check test-vm test-vagrant test-cri test-k8s
 	@hack/tree-state.sh | cmp -s - _out/tree-before || { \
 		echo "test-all: the tests changed the work tree (see git status); results belong under an ignored _out/" >&2; exit 1; }
 
@@ -137,3 +139,4 @@ uninstall:
 -include integration/vm/vm.mk
 -include conformance/conformance.mk
 -include cri.mk
+-include k8s.mk

@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"github.com/sysgate/sysgate/spec/profile"
+	"github.com/sysgate/sysgate/integration/nodekit"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
@@ -166,35 +165,19 @@ func writeJSON(t testing.TB, dir, name string, v any) string {
 }
 
 // writeAuditProfile installs the seed's profiles/audit.json under the
-// kubelet-style root, made usable: containerd's RuntimeDefault without
-// mkdir and mkdirat, so a shell runs and `mkdir /tmp/test` fails with EPERM.
+// kubelet-style root, made usable (nodekit.AuditJSON), and the same profile
+// as a mixed-architecture cluster shares it: other machines' architectures
+// beside the x86 family. Little-endian ones: runc itself cannot load a
+// big-endian one (s390x) beside x86, with or without sysgate, and validate
+// warns about it.
 func writeAuditProfile(t testing.TB, root string) {
 	t.Helper()
-	p := auditJSON()
-	data, err := json.MarshalIndent(p, "", "  ")
-	if err != nil {
+	p := nodekit.AuditJSON()
+	if err := nodekit.WriteProfile(root, "profiles/audit.json", p); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.MkdirAll(filepath.Join(root, "profiles"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, filepath.Join(root, "profiles", "audit.json"), string(data))
-	// The same profile as a mixed-architecture cluster shares it: other
-	// machines' architectures beside the x86 family. Little-endian ones:
-	// runc itself cannot load a big-endian one (s390x) beside x86, with or
-	// without sysgate, and validate warns about it.
 	p.Architectures = append(p.Architectures, specs.ArchAARCH64, specs.ArchARM)
-	if data, err = json.MarshalIndent(p, "", "  "); err != nil {
+	if err := nodekit.WriteProfile(root, "profiles/multiarch.json", p); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, filepath.Join(root, "profiles", "multiarch.json"), string(data))
-}
-
-func auditJSON() *specs.LinuxSeccomp {
-	p := profile.RuntimeDefault(profile.DefaultCapabilities)
-	for i := range p.Syscalls {
-		p.Syscalls[i].Names = slices.DeleteFunc(p.Syscalls[i].Names, func(n string) bool { return n == "mkdir" || n == "mkdirat" })
-	}
-	p.Syscalls = slices.DeleteFunc(p.Syscalls, func(s specs.LinuxSyscall) bool { return len(s.Names) == 0 })
-	return p
 }

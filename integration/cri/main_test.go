@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/sysgate/sysgate/integration/nodekit"
 )
 
 // EnvEnable turns the suite on; EnvBin names the directory where make
@@ -127,14 +129,7 @@ func tools(t testing.TB) string {
 		if buildErr != nil {
 			return
 		}
-		for _, pkg := range []string{"sysgate-runc", "containerd-shim-sysgate-v1", "sysgate"} {
-			out, err := exec.Command("go", "build", "-tags", "netgo,osusergo", "-ldflags", "-linkmode external -extldflags -static",
-				"-o", filepath.Join(toolsDir, pkg), "github.com/sysgate/sysgate/cmd/"+pkg).CombinedOutput()
-			if err != nil {
-				buildErr = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
-				return
-			}
-		}
+		buildErr = nodekit.BuildBinaries(toolsDir)
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)
