@@ -412,7 +412,12 @@ type CreateMetrics interface {
 // count feeds a planned create to the metrics. A refused create falls
 // back to sysgate-runc, which refuses it the same way: counted here once.
 func (h *Helper) count(c *spec.Create, err error, took time.Duration) {
-	m := h.Metrics
+	CountCreate(h.Metrics, c, err, took)
+}
+
+// CountCreate feeds one planned create (the helper's, the NRI plugin's) to
+// m, which may be nil.
+func CountCreate(m CreateMetrics, c *spec.Create, err error, took time.Duration) {
 	if m == nil {
 		return
 	}

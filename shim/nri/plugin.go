@@ -15,8 +15,6 @@ import (
 	"github.com/sysgate/sysgate/shim"
 	"github.com/sysgate/sysgate/spec"
 	"github.com/sysgate/sysgate/spec/bundle"
-	"github.com/sysgate/sysgate/spec/profile"
-	"github.com/sysgate/sysgate/spec/refusal"
 )
 
 // DefaultName and DefaultIndex register the plugin as "10-sysgate": NRI
@@ -131,24 +129,7 @@ func (p *Plugin) Synchronize(_ context.Context, pods []*api.PodSandbox, ctrs []*
 
 // count feeds a decision to the metrics, as the helper counts its creates.
 func (p *Plugin) count(c *spec.Create, err error, took time.Duration) {
-	m := p.Metrics
-	if m == nil {
-		return
-	}
-	m.PlanSeconds(took.Seconds())
-	if err != nil {
-		if reason, ok := refusal.Of(err); ok {
-			m.Refused(string(reason))
-		} else {
-			m.Refused("internal")
-		}
-		return
-	}
-	d := c.Decision
-	m.Decided(d.Source, string(d.Type), d.Type == profile.TypeUnconfined || c.Warning != "")
-	if d.Profile != nil {
-		m.CacheLookup(c.CacheHit)
-	}
+	shim.CountCreate(p.Metrics, c, err, took)
 }
 
 func (p *Plugin) logf(format string, args ...any) {
