@@ -10,60 +10,7 @@ import (
 	"syscall"
 
 	"github.com/sysgate/sysgate/shim"
-	"github.com/sysgate/sysgate/spec"
 )
-
-// helperProc is a running `sysgate helper` as /proc shows it.
-type helperProc struct {
-	pid            int
-	socket, policy string
-	exe            string // /proc/PID/exe's target; "(deleted)" when replaced
-}
-
-// findHelpers lists the running `sysgate helper` processes, with the socket
-// and policy their command lines give (their defaults otherwise).
-func findHelpers(procRoot string) []helperProc {
-	entries, _ := os.ReadDir(procRoot)
-	var out []helperProc
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		raw, err := os.ReadFile(filepath.Join(procRoot, e.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
-		argv := strings.Split(strings.TrimSuffix(string(raw), "\x00"), "\x00")
-		if len(argv) < 2 || filepath.Base(argv[0]) != "sysgate" || argv[1] != "helper" {
-			continue
-		}
-		h := helperProc{pid: pid, socket: shim.DefaultHelperSocket, policy: spec.DefaultPolicyPath}
-		for i := 2; i < len(argv); i++ {
-			name, value, hasValue := strings.Cut(strings.TrimLeft(argv[i], "-"), "=")
-			if !hasValue && i+1 < len(argv) && (name == "socket" || name == "config") {
-				i++
-				value = argv[i]
-			}
-			switch name {
-			case "socket":
-				h.socket = value
-			case "config":
-				h.policy = value
-			}
-		}
-		cwd, _ := os.Readlink(filepath.Join(procRoot, e.Name(), "cwd"))
-		if !filepath.IsAbs(h.socket) {
-			h.socket = filepath.Join(cwd, h.socket)
-		}
-		if !filepath.IsAbs(h.policy) {
-			h.policy = filepath.Join(cwd, h.policy)
-		}
-		h.exe, _ = os.Readlink(filepath.Join(procRoot, e.Name(), "exe"))
-		out = append(out, h)
-	}
-	return out
-}
 
 // checkHelper: a helper serves the socket, runs this build, serves this
 // policy, and its socket is root's alone. The helper is optional: absent
@@ -72,8 +19,8 @@ func findHelpers(procRoot string) []helperProc {
 // believes otherwise).
 func checkHelper(env doctorEnv, r *report) {
 	socket, _ := filepath.Abs(env.helperSocket)
-	var h *helperProc
-	for _, p := range findHelpers(env.procRoot) {
+	var h *daemonProc
+	for _, p := range findDaemons(env.procRoot, "helper", shim.DefaultHelperSocket) {
 		if p.socket == socket {
 			p := p
 			h = &p
