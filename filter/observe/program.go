@@ -146,7 +146,7 @@ func sysEnter(m *maps, o kernelOffsets, baseDepth int) asm.Instructions {
 	insns = append(insns, asm.LoadMem(asm.R2, asm.RFP, slotRead, asm.DWord))
 	for range baseDepth {
 		insns = append(insns, asm.JEq.Imm(asm.R2, 0, "out"))
-		insns = append(insns, readKernelAt(asm.R2, int32(o.filterPrev), 8)...)
+		insns = append(insns, readKernel(asm.R2, int32(o.filterPrev), 8)...)
 		insns = append(insns, asm.LoadMem(asm.R2, asm.RFP, slotRead, asm.DWord))
 	}
 	insns = append(insns,
@@ -186,20 +186,6 @@ func sysEnter(m *maps, o kernelOffsets, baseDepth int) asm.Instructions {
 		asm.Ja.Label("out"),
 	)
 	return append(insns, lostTail(m)...)
-}
-
-// readKernelAt is readKernel for a source register that readKernel's own
-// setup would clobber (R2, R3).
-func readKernelAt(src asm.Register, off int32, size int32) asm.Instructions {
-	return asm.Instructions{
-		asm.Mov.Reg(asm.R3, src),
-		asm.Add.Imm(asm.R3, off),
-		asm.Mov.Reg(asm.R1, asm.RFP),
-		asm.Add.Imm(asm.R1, slotRead),
-		asm.Mov.Imm(asm.R2, size),
-		asm.FnProbeReadKernel.Call(),
-		asm.JNE.Imm(asm.R0, 0, "lost"),
-	}
 }
 
 // addTask puts the tid at slotKey2 into the tree with the state at
