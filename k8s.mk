@@ -5,7 +5,10 @@
 # report the right version, then starts a private single-node cluster on
 # containerd 2.x (make cri-deps) and drives it with kubectl; it needs root.
 # Plain `go test ./...` skips the suite at once unless SYSGATE_K8S=1 (see
-# integration/k8s/doc.go). Times: docs/kubernetes.md.
+# integration/k8s/doc.go). TestInstallerDaemonSet runs the DaemonSet
+# installer on a second node whose PID 1 is systemd (the host's systemd,
+# in its own namespaces; util-linux's unshare and nsenter). Times:
+# docs/kubernetes.md.
 K8S_VERSION ?= v1.34.4
 ETCD_VERSION ?= v3.6.16
 K8S_CACHE ?= /var/cache/sysgate-k8s
@@ -14,7 +17,7 @@ K8S_BENCHTIME ?= 20x
 .PHONY: test-k8s k8s-deps bench-k8s
 
 k8s-deps: cri-deps
-	@hack/apt-ensure.sh containernetworking-plugins
+	@hack/apt-ensure.sh containernetworking-plugins systemd util-linux busybox-static
 	@K8S_VERSION=$(K8S_VERSION) ETCD_VERSION=$(ETCD_VERSION) K8S_CACHE=$(K8S_CACHE) hack/build-k8s.sh
 
 test-k8s: k8s-deps

@@ -98,6 +98,20 @@ func load(t *testing.T) objects {
 	return o
 }
 
+// daemonSet is the DaemonSet named name (installer or uninstaller).
+func (o objects) daemonSet(t *testing.T, name string) appsv1.DaemonSet {
+	t.Helper()
+	var names []string
+	for _, ds := range o.daemonSets {
+		if ds.Name == name {
+			return ds
+		}
+		names = append(names, ds.Name)
+	}
+	t.Fatalf("no DaemonSet %s in deploy/ (there are %v)", name, names)
+	return appsv1.DaemonSet{}
+}
+
 // handlers decodes a containerd snippet and returns its runtime tables by
 // name.
 func handlers(t *testing.T, data []byte, version int) map[string]map[string]any {
@@ -233,10 +247,7 @@ func TestRuntimeClasses(t *testing.T) {
 // its profile root is the directory the profiles are installed into.
 func TestDaemonSet(t *testing.T) {
 	o := load(t)
-	if len(o.daemonSets) != 1 {
-		t.Fatalf("want one DaemonSet, got %d", len(o.daemonSets))
-	}
-	ds := o.daemonSets[0]
+	ds := o.daemonSet(t, "sysgate-installer")
 	podSpec := ds.Spec.Template.Spec
 	if !reflect.DeepEqual(ds.Spec.Selector.MatchLabels, ds.Spec.Template.Labels) {
 		t.Errorf("selector %v does not match the template labels %v", ds.Spec.Selector.MatchLabels, ds.Spec.Template.Labels)

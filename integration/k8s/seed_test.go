@@ -88,6 +88,7 @@ type testPod struct {
 	Seccomp            string // the container's, likewise
 	Privileged         bool
 	Annotations        map[string]string
+	Node               string // pinned to this node (sdNodeName: with its taint tolerated); "" for the scheduler's choice
 }
 
 func (p testPod) yaml() string {
@@ -102,6 +103,12 @@ func (p testPod) yaml() string {
 	b.WriteString("spec:\n  terminationGracePeriodSeconds: 1\n")
 	if p.RuntimeClass != "" {
 		fmt.Fprintf(&b, "  runtimeClassName: %s\n", p.RuntimeClass)
+	}
+	if p.Node != "" {
+		fmt.Fprintf(&b, "  nodeSelector:\n    kubernetes.io/hostname: %s\n", p.Node)
+		if key, _, ok := strings.Cut(sdNodeTaint, "="); ok && p.Node == sdNodeName {
+			fmt.Fprintf(&b, "  tolerations:\n  - {key: %s, operator: Exists, effect: NoSchedule}\n", key)
+		}
 	}
 	if p.PodSeccomp != "" {
 		fmt.Fprintf(&b, "  securityContext:\n    seccompProfile: %s\n", p.PodSeccomp)
