@@ -130,9 +130,7 @@ var (
 // nsenter's libraries came along. Every Dockerfile instruction it does not
 // understand fails it, so a change to the Dockerfile must be mirrored here.
 func TestInstallerImageMatchesDockerfile(t *testing.T) {
-	if os.Getenv(EnvEnable) != "1" {
-		t.Skipf("Kubernetes suite skipped: set %s=1 (needs kubectl from hack/build-k8s.sh)", EnvEnable)
-	}
+	c := requireCluster(t) // its sysgate binaries; kubectl from hack/build-k8s.sh
 	dockerfile, err := os.ReadFile(filepath.Join("..", "..", "deploy", "Dockerfile"))
 	if err != nil {
 		t.Fatal(err)
@@ -167,12 +165,7 @@ func TestInstallerImageMatchesDockerfile(t *testing.T) {
 			t.Errorf("Dockerfile line %q: not mirrored by the local installer image; teach this test", line)
 		}
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "bin")
-	if err := nodekit.BuildBinaries(bin); err != nil {
-		t.Fatal(err)
-	}
-	root, err := writeInstallerImage(dir, bin)
+	root, err := writeInstallerImage(t.TempDir(), c.tools)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -121,13 +122,18 @@ func hostGuard() map[string]string {
 	return out
 }
 
+// failedExit finds a non-zero exit code in a container's state.
+var failedExit = regexp.MustCompile(`"exitCode":[1-9]`)
+
 // TestInstallerDaemonSet runs deploy/daemonset.yaml for real, on a node
 // whose PID 1 is systemd: kubectl apply installs sysgate (binaries, the
 // ConfigMap's policy and profiles, containerd's handlers with containerd
 // restarted through the node's systemd, the helper's unit), labels the
 // node, and Pods run through it; a Pod running before survives the
 // restart; a policy change rolled out reaches the node while running Pods
-// stay as they are; deploy/uninstall.yaml leaves the node's files and
+// stay as they are; an install that fails (a containerd config sysgate
+// refuses) leaves the config, containerd and the labels as they were;
+// deploy/uninstall.yaml leaves the node's files and
 // labels as they were; the node stops leaving nothing behind.
 func TestInstallerDaemonSet(t *testing.T) {
 	c := requireCluster(t)
@@ -175,10 +181,48 @@ func TestInstallerDaemonSet(t *testing.T) {
 		c.kubectl("delete", "-f", filepath.Join(c.dir, "installer-uninstall.yaml"), "--wait=false", "--ignore-not-found")
 		c.kubectl("delete", "-f", installPath, "--wait=false", "--ignore-not-found")
 	})
+	// (a, failing first) A node whose containerd config already has a
+	// handler named sysgate that sysgate did not add: `sysgate install`
+	// refuses it, the init container fails with the reason in its log, and
+	// the config, containerd and the node's labels stay as they were.
+	conflict := append(slices.Clone(configBefore), "\n[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.sysgate]\n  runtime_type = 'io.containerd.runc.v2'\n"...)
+	if err := os.WriteFile(containerdConfig, conflict, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	start := time.Now()
 	if out, stderr, err := c.kubectl("apply", "-f", installPath); err != nil {
 		t.Fatalf("kubectl apply -f %s: %v\n%s%s", installPath, err, out, stderr)
 	}
+	var installerPod string
+	err = waitFor(3*time.Minute, func() (bool, string) {
+		out, stderr, _ := c.kubectl("get", "pods", "-n", "kube-system", "-l", "app.kubernetes.io/name=sysgate", "-o",
+			`jsonpath={.items[0].metadata.name} {.items[0].status.initContainerStatuses[0].state}{.items[0].status.initContainerStatuses[0].lastState}`)
+		installerPod, _, _ = strings.Cut(out, " ")
+		return failedExit.MatchString(out), out + stderr
+	})
+	if err != nil {
+		t.Fatalf("the installer on a conflicting containerd config did not fail: %v", err)
+	}
+	logs, _, _ := c.kubectl("logs", "-n", "kube-system", installerPod, "-c", "install")
+	t.Logf("the installer refused a conflicting containerd config (%v), its log:\n%s", time.Since(start).Round(time.Millisecond), logs)
+	if !strings.Contains(logs, "exists and sysgate install has no record of adding it") {
+		t.Errorf("the failed installer's log does not say why")
+	}
+	if after, _ := os.ReadFile(containerdConfig); string(after) != string(conflict) {
+		t.Errorf("a failed install changed containerd's config:\n%s", after)
+	}
+	if pid := n.unitProp("containerd.service", "MainPID"); pid != containerdPID {
+		t.Errorf("a failed install restarted containerd (MainPID %s -> %s)", containerdPID, pid)
+	}
+	if l := c.nodeLabels(t, sdNodeName); !maps.Equal(l, labelsBefore) {
+		t.Errorf("a failed install labelled the node: %v", l)
+	}
+	// The operator fixes the node; the installer's next start succeeds.
+	if err := os.WriteFile(containerdConfig, configBefore, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.mustKubectl(t, "delete", "pod", "-n", "kube-system", installerPod, "--wait=false")
+	start = time.Now()
 	c.rollout(t, "sysgate-installer")
 	t.Logf("installer DaemonSet rolled out on %s in %v", sdNodeName, time.Since(start).Round(time.Millisecond))
 	if pid := n.unitProp("containerd.service", "MainPID"); pid == containerdPID || pid == "0" {
@@ -342,6 +386,7 @@ func TestInstallerDaemonSet(t *testing.T) {
 			}
 		}
 	}
+	t.Logf("node files compared with the snapshot before the install: %d paths before, %d after", len(treeBefore), len(treeAfter))
 	if _, err := os.Lstat(n.path("/run/sysgate/helper.sock")); err == nil {
 		t.Errorf("the helper's socket outlived its unit")
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // sdNodeName is the second node, the one whose PID 1 is systemd: what the
@@ -57,6 +60,7 @@ type sdNode struct {
 	ports  struct{ kubelet, healthz, metrics int }
 
 	unshare *exec.Cmd // `unshare --fork`, whose child is the node's systemd
+	console *console
 	exited  chan struct{}
 	pid1    int // systemd, as the host sees it
 
@@ -190,15 +194,16 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
 // propagation private, so nothing here reaches the host), it binds the
 // private directories, mounts a /proc of its PID namespace and the cgroup
 // hierarchies as its cgroup namespace shows them, hides the host's unit
-// generators (fstab, getty, sysv...), captures the console, and becomes
-// systemd.
+// generators (fstab, getty, sysv...), gives it a console of its own (a
+// pseudo-terminal: systemd logs to /dev/console only when it is a
+// terminal), and becomes systemd.
 const sdNodeInit = `set -eu
 {binds}
 mount -t proc proc /proc
 mount -t tmpfs -o mode=755 cgroup /sys/fs/cgroup
 {cgroups}
 mount --bind {dir}/empty /usr/lib/systemd/system-generators
-mount --bind {dir}/logs/console.log /dev/console
+mount --bind {console} /dev/console
 exec env -i container=sysgate-test-node PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   /lib/systemd/systemd --unit=sysgate-node.target --log-target=console --log-level=info --show-status=false
 `
@@ -228,9 +233,6 @@ func startSDNode(t testing.TB, c *cluster) (n *sdNode, err error) {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 			return n, err
 		}
-	}
-	if err := os.WriteFile(filepath.Join(dir, "logs", "console.log"), nil, 0o600); err != nil {
-		return n, err
 	}
 	var binds strings.Builder
 	for _, p := range sdNodePaths {
@@ -285,7 +287,10 @@ func startSDNode(t testing.TB, c *cluster) (n *sdNode, err error) {
 		fmt.Fprintf(&join, "echo $$ > %s/cgroup.procs\n", cg)
 		fmt.Fprintf(&mounts, "mkdir -p /sys/fs/cgroup/%s\nmount -t %s -o %s cgroup /sys/fs/cgroup/%[1]s\n", h.dir, h.fstype, h.options)
 	}
-	init := strings.NewReplacer("{binds}", binds.String(), "{cgroups}", mounts.String(), "{dir}", dir).Replace(sdNodeInit)
+	if n.console, err = openConsole(filepath.Join(dir, "logs", "console.log")); err != nil {
+		return n, err
+	}
+	init := strings.NewReplacer("{binds}", binds.String(), "{cgroups}", mounts.String(), "{dir}", dir, "{console}", n.console.slave.Name()).Replace(sdNodeInit)
 	if err := os.WriteFile(filepath.Join(dir, "init.sh"), []byte(init), 0o755); err != nil {
 		return n, err
 	}
@@ -463,33 +468,48 @@ func (n *sdNode) logs() string {
 	return b.String()
 }
 
-// stop ends the node and checks that nothing of it is left: the Pods
-// through the CRI first (so the CNI plugin releases their addresses), then
-// systemd is asked to power off (it stops its units; the kernel ends what
-// is left in the PID namespace with it), then the cgroups, the bridge, the
-// Node object, the sysctls and the mount points it made.
+// stop ends the node and checks that nothing of it is left: its units,
+// its PID namespace, then the cgroups, the bridge, the Node object, the
+// sysctls and the mount points it made (which must be empty: anything in
+// one was written through the host's path).
 func (n *sdNode) stop() error {
 	var errs []error
 	if n.unshare != nil && n.unshare.Process != nil && n.running() {
 		if n.pid1 != 0 {
+			// The units one by one, the mounts left in place: the kubelet,
+			// then every Pod through the CRI (the CNI plugin releases its
+			// addresses, the shims exit), then containerd.
+			if out, err := n.systemctl("stop", "kubelet.service"); err != nil {
+				errs = append(errs, fmt.Errorf("node %s: systemctl stop kubelet: %v %s", sdNodeName, err, out))
+			}
 			if out, err := n.crictl("rmp", "-a", "-f"); err != nil {
 				errs = append(errs, fmt.Errorf("node %s: crictl rmp -a -f: %v\n%s", sdNodeName, err, out))
 			}
-			syscall.Kill(n.pid1, syscall.Signal(sigRTMin()+4)) // SIGRTMIN+4: poweroff
+			if out, err := n.systemctl("stop", "containerd.service"); err != nil {
+				errs = append(errs, fmt.Errorf("node %s: systemctl stop containerd: %v %s", sdNodeName, err, out))
+			}
+			// Then SIGKILL to its PID 1, which ends the PID namespace (the
+			// kernel kills what is left in it) and so the mount namespace.
+			// Not systemd's own poweroff: that unmounts every mount it sees,
+			// the private binds included, while units still run, and a
+			// process writing then would write into the host's directory
+			// under the bind (seen: the kubelet made a Pod log directory
+			// in the host's /var/log/pods).
+			syscall.Kill(n.pid1, syscall.SIGKILL)
 		} else {
 			// systemd never started: unshare --kill-child takes its child along.
 			n.unshare.Process.Kill()
 		}
 		select {
 		case <-n.exited:
-		case <-time.After(90 * time.Second):
-			errs = append(errs, fmt.Errorf("node %s: systemd did not power off in 90 s; killed\n%s", sdNodeName, n.logs()))
-			if n.pid1 != 0 {
-				syscall.Kill(n.pid1, syscall.SIGKILL)
-			}
+		case <-time.After(60 * time.Second):
+			errs = append(errs, fmt.Errorf("node %s: still running 60 s after SIGKILL\n%s", sdNodeName, n.logs()))
 			n.unshare.Process.Kill()
 			<-n.exited
 		}
+	}
+	if n.console != nil {
+		n.console.close()
 	}
 	// The cgroups empty once the PID namespace is gone.
 	if err := waitFor(30*time.Second, func() (bool, string) {
@@ -551,7 +571,52 @@ func cgroupTasks(root string) []string {
 	return out
 }
 
-// sigRTMin is SIGRTMIN as C programs see it, systemd included: the
-// kernel's 32 plus the two glibc keeps for itself. systemd's control
-// signals count from it.
-func sigRTMin() int { return 34 }
+
+// console is the node's /dev/console: a pseudo-terminal whose output the
+// test copies into a log file. The test holds the terminal's side open
+// too, so that systemd reopening it never hangs the pair up.
+type console struct {
+	master, slave *os.File
+	done          chan struct{}
+}
+
+func openConsole(logPath string) (*console, error) {
+	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		return nil, err
+	}
+	fd := int(master.Fd())
+	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
+		master.Close()
+		return nil, fmt.Errorf("unlocking the console's pseudo-terminal: %v", err)
+	}
+	num, err := unix.IoctlGetInt(fd, unix.TIOCGPTN)
+	if err != nil {
+		master.Close()
+		return nil, err
+	}
+	slave, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", num), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		master.Close()
+		return nil, err
+	}
+	logf, err := os.Create(logPath)
+	if err != nil {
+		master.Close()
+		slave.Close()
+		return nil, err
+	}
+	c := &console{master: master, slave: slave, done: make(chan struct{})}
+	go func() {
+		io.Copy(logf, master)
+		logf.Close()
+		close(c.done)
+	}()
+	return c, nil
+}
+
+func (c *console) close() {
+	c.slave.Close()
+	c.master.Close()
+	<-c.done
+}
