@@ -15,6 +15,12 @@
 // kubelet changes outside its root (three sysctls, /var/lib/kubelet/
 // device-plugins, /var/log/containers) is put back when the tests end.
 //
+// TestInstallerDaemonSet adds a second node, sysgate-node-sd, whose PID 1
+// is systemd in its own mount, PID, UTS and cgroup namespaces, with private
+// directories bound over the paths the DaemonSet installer writes
+// (sdnode_test.go; docs/kubernetes.md), so that deploy/daemonset.yaml and
+// deploy/uninstall.yaml run for real without touching this host.
+//
 // The suite is opt-in: it needs root, the Kubernetes binaries and minutes,
 // so it runs only with SYSGATE_K8S=1 (make test-k8s builds what is missing
 // and sets it); otherwise every test skips at once.

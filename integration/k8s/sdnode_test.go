@@ -571,7 +571,6 @@ func cgroupTasks(root string) []string {
 	return out
 }
 
-
 // console is the node's /dev/console: a pseudo-terminal whose output the
 // test copies into a log file. The test holds the terminal's side open
 // too, so that systemd reopening it never hangs the pair up.
