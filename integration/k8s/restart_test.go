@@ -154,9 +154,9 @@ func (s survivors) check(t testing.TB, c *cluster, v nodeView) {
 
 // restartContainerd restarts the shared node's containerd the way systemd
 // does under containerd's own unit (KillMode=process): SIGTERM to the
-// daemon alone, then the same binary on the same config. The shims are not
-// its children's process group members to be signalled, so they keep
-// running; the test checks that they did.
+// daemon alone, then the same binary on the same config. The shims run as
+// daemons of their own and are not signalled; it checks that they kept
+// running.
 func (c *cluster) restartContainerd(t testing.TB) {
 	t.Helper()
 	shimsBefore := c.shimPids()
