@@ -47,6 +47,9 @@ type daemon struct {
 	// crunPolicy: the policy of the sysgate shim's crun handler; empty
 	// when the daemon has no crun handlers (crun_test.go).
 	crunPolicy string
+	// crunHelper serves crunPolicy when the flavor has a helper: a helper
+	// serves one policy, as on a node with one helper per policy file.
+	crunHelper *helperproc.Process
 }
 
 var daemons struct {
@@ -376,6 +379,9 @@ func stopDaemons() {
 		}
 		if d.helper != nil {
 			d.helper.Stop()
+		}
+		if d.crunHelper != nil {
+			d.crunHelper.Stop()
 		}
 		for _, m := range mountsUnder(d.dir) {
 			syscall.Unmount(m, syscall.MNT_DETACH)
