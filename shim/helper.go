@@ -37,6 +37,14 @@ type Helper struct {
 	// Metrics, if set, counts decisions, refusals, cache lookups and plan
 	// time of the creates the helper plans.
 	Metrics CreateMetrics
+	// Services is what this process serves beside creates, as
+	// spec.Policy.HelperServices said at start. Those services start with
+	// the process, so when Restart is set and a reloaded policy asks for
+	// others, the helper hands every create back and calls Restart (the
+	// service manager starts it again, with the right binary and
+	// services). Embedders that serve no services leave Restart nil.
+	Services string
+	Restart  func(reason string)
 
 	mu     sync.Mutex
 	policy spec.Policy
@@ -44,6 +52,7 @@ type Helper struct {
 	self   identity
 
 	served, fellBack, acceptErrors atomic.Int64
+	restartOnce                    sync.Once
 }
 
 // helperDeadline bounds one request; the client gives up earlier
@@ -392,6 +401,11 @@ func (h *Helper) currentPolicy() (spec.Policy, error) {
 	policy, err := spec.LoadPolicy(h.PolicyPath)
 	if err != nil {
 		h.policy = spec.Policy{}
+		return spec.Policy{}, err
+	}
+	if services := policy.HelperServices(); h.Restart != nil && services != h.Services {
+		err := fmt.Errorf("policy %s now asks the helper to serve %q, not %q; the helper restarts to serve it", h.PolicyPath, services, h.Services)
+		h.restartOnce.Do(func() { h.Restart(err.Error()) })
 		return spec.Policy{}, err
 	}
 	h.policy, h.stamp = policy, stamp

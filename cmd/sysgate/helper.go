@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"os/signal"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/sysgate/sysgate/shim"
@@ -40,9 +43,15 @@ func runHelper(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%w; fix the policy before starting the helper (see docs/policy.md)", err)
 	}
+	services := policy.HelperServices()
+	if services == "" {
+		execLeanHelper(args, log) // returns only when it cannot
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	// Signals first: a SIGTERM right after the socket appears (a quick
 	// systemctl restart) must still remove it.
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	// The record socket before the helper's: a helper whose socket is
 	// up serves recordings too.
@@ -51,22 +60,49 @@ func runHelper(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer stopRecordings()
-	listener, err := shim.ListenHelper(*socket)
-	if err != nil {
-		return err
-	}
-	log.Info("serving sysgate-runc", "socket", *socket, "policy", policyPath)
-	h := &shim.Helper{PolicyPath: policyPath, Log: log}
-	// The collector and the metrics are read from the policy at start; a
-	// change to denials, denial_log or metrics_listen needs a restart.
+	var restart atomic.Pointer[string]
+	h := &shim.Helper{PolicyPath: policyPath, Log: log, Services: services,
+		Restart: func(reason string) { restart.Store(&reason); cancel() }}
+	// The collector and the metrics start with the process; a policy that
+	// changes them restarts it (shim.Helper.Restart).
 	stopExtras, err := startDenialsAndMetrics(ctx, policy, h, log)
 	if err != nil {
-		listener.Close()
 		return err
 	}
 	defer stopExtras()
-	err = h.Serve(ctx, listener)
-	served, fellBack := h.Counts()
-	log.Info("stopped", "served", served, "handed back", fellBack)
-	return err
+	if err := shim.RunHelper(ctx, h, *socket); err != nil {
+		return err
+	}
+	if reason := restart.Load(); reason != nil {
+		// Non-zero, so that the service manager starts it again.
+		return errors.New(*reason)
+	}
+	return nil
+}
+
+// leanHelper is the binary `make build` puts beside sysgate that serves
+// creates only (cmd/sysgate-helper).
+const leanHelper = "sysgate-helper"
+
+// execLeanHelper replaces this process with sysgate-helper from sysgate's
+// own directory, for a policy that asks for creates only: the same
+// service in a binary less than half the size, so a resident set of about
+// 13 MB instead of 23 (docs/benchmarks.md). It returns, and this process
+// serves, when there is no such binary or it is not root's alone.
+func execLeanHelper(args []string, log *slog.Logger) {
+	self, err := os.Executable()
+	if err != nil {
+		return
+	}
+	lean := filepath.Join(filepath.Dir(self), leanHelper)
+	if _, err := os.Stat(lean); err != nil {
+		log.Info("serving creates in this process", "reason", fmt.Sprintf("no %s beside %s", leanHelper, self))
+		return
+	}
+	if err := spec.CheckTrustedPath(lean, leanHelper); err != nil {
+		log.Warn("serving creates in this process", "reason", err.Error())
+		return
+	}
+	err = syscall.Exec(lean, append([]string{lean}, args...), os.Environ())
+	log.Warn("serving creates in this process", "reason", fmt.Sprintf("exec %s: %v", lean, err))
 }

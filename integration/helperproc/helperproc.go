@@ -73,6 +73,9 @@ func (p *Process) Kill() {
 	<-p.done
 }
 
+// Done is closed when the helper has exited.
+func (p *Process) Done() <-chan struct{} { return p.done }
+
 // Pid is the helper's process id.
 func (p *Process) Pid() int { return p.cmd.Process.Pid }
 
