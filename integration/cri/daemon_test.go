@@ -168,7 +168,7 @@ func startDaemon(t testing.TB, f flavor) *daemon {
 func (d *daemon) startHelper(t testing.TB, bin string) {
 	t.Helper()
 	d.helperSocket = filepath.Join(d.dir, "helper.sock")
-	h, err := helperproc.Start(filepath.Join(bin, "sysgate"), d.policyPath, d.helperSocket)
+	h, err := helperproc.StartSupervised(filepath.Join(bin, "sysgate"), d.policyPath, d.helperSocket)
 	if err != nil {
 		t.Fatal(err)
 	}
