@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -34,7 +35,19 @@ func main() {
 	}
 }
 
+// version is set at build time like sysgate's (make build); `sysgate
+// doctor` compares the two to find a stale helper.
+var version = "dev"
+
 func run(args []string, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "version" {
+		// What doctor asks any helper binary: `version --output json`.
+		if len(args) == 3 && args[1] == "--output" && args[2] == "json" {
+			return json.NewEncoder(os.Stdout).Encode(map[string]string{"sysgate": version})
+		}
+		fmt.Println("sysgate-helper", version)
+		return nil
+	}
 	fs := flag.NewFlagSet("sysgate-helper", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	socket := fs.String("socket", shim.DefaultHelperSocket, "the socket sysgate-runc connects to (sysgate-runc reads "+shim.HelperSocketEnv+")")
