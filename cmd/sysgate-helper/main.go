@@ -8,21 +8,14 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"os/signal"
-	"path/filepath"
-	"sync/atomic"
-	"syscall"
 
 	"github.com/sysgate/sysgate/shim"
-	"github.com/sysgate/sysgate/spec"
 )
 
 func main() {
@@ -50,44 +43,19 @@ func run(args []string, stderr io.Writer) error {
 	}
 	fs := flag.NewFlagSet("sysgate-helper", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	socket := fs.String("socket", shim.DefaultHelperSocket, "the socket sysgate-runc connects to (sysgate-runc reads "+shim.HelperSocketEnv+")")
-	config := fs.String("config", spec.PolicyPath(), "the node policy file; only clients reading this file are served")
-	verbose := fs.Bool("verbose", false, "log every create, not only those handed back")
+	open := shim.HelperFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	policyPath, err := filepath.Abs(*config)
+	socket, policy, log, err := open(stderr)
 	if err != nil {
 		return err
-	}
-	level := slog.LevelInfo
-	if *verbose {
-		level = slog.LevelDebug
-	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	policy, err := spec.LoadPolicy(policyPath)
-	if err != nil {
-		return fmt.Errorf("%w; fix the policy before starting the helper (see docs/policy.md)", err)
 	}
 	if services := policy.HelperServices(); services != "" {
-		return fmt.Errorf("policy %s asks for %s, which sysgate-helper does not serve (it serves creates only); run `sysgate helper`, which serves them too", policyPath, services)
+		return fmt.Errorf("policy %s asks for %s, which sysgate-helper does not serve (it serves creates only); run `sysgate helper`, which serves them too", policy.Path, services)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	var restart atomic.Pointer[string]
-	h := &shim.Helper{PolicyPath: policyPath, Log: log, Restart: func(reason string) { restart.Store(&reason); cancel() }}
-	if err := shim.RunHelper(ctx, h, *socket); err != nil {
-		return err
-	}
-	if reason := restart.Load(); reason != nil {
-		// Exit non-zero so that the service manager starts `sysgate
-		// helper` again, which picks the binary the policy now needs.
-		return errors.New(*reason)
-	}
-	return nil
+	return shim.ServeHelper(&shim.Helper{PolicyPath: policy.Path, Log: log}, socket, nil)
 }

@@ -89,28 +89,26 @@ func TestLeanHelper(t *testing.T) {
 			t.Errorf("exit: %v; want a failure saying it restarts", err)
 		}
 	}
-	t.Run("creates only: the lean binary serves", func(t *testing.T) {
-		policy := writeFile(t, "config.toml", createsOnly)
-		h, err := helperproc.Start(filepath.Join(bin, "sysgate"), policy, filepath.Join(t.TempDir(), "helper.sock"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := exe(h); got != "sysgate-helper" {
-			t.Errorf("serving binary %s, want sysgate-helper", got)
-		}
-		restartsOn(t, h, policy, withMetrics, "metrics_listen")
-	})
-	t.Run("metrics: sysgate serves", func(t *testing.T) {
-		policy := writeFile(t, "config.toml", withMetrics)
-		h, err := helperproc.Start(filepath.Join(bin, "sysgate"), policy, filepath.Join(t.TempDir(), "helper.sock"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := exe(h); got != "sysgate" {
-			t.Errorf("serving binary %s, want sysgate (the lean one serves no metrics)", got)
-		}
-		restartsOn(t, h, policy, createsOnly, "metrics_listen")
-	})
+	// Each policy starts the binary that serves it; an edit to the other
+	// policy makes it exit for a restart.
+	for _, c := range []struct {
+		name, policy, binary, edit string
+	}{
+		{"creates only: the lean binary serves", createsOnly, "sysgate-helper", withMetrics},
+		{"metrics: sysgate serves (the lean one has none)", withMetrics, "sysgate", createsOnly},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			policy := writeFile(t, "config.toml", c.policy)
+			h, err := helperproc.Start(filepath.Join(bin, "sysgate"), policy, filepath.Join(t.TempDir(), "helper.sock"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := exe(h); got != c.binary {
+				t.Errorf("serving binary %s, want %s", got, c.binary)
+			}
+			restartsOn(t, h, policy, c.edit, "metrics_listen")
+		})
+	}
 	t.Run("a lean binary others may write is not run", func(t *testing.T) {
 		untrusted := t.TempDir()
 		for _, b := range []string{"sysgate", "sysgate-helper"} {
