@@ -118,6 +118,11 @@ func (h *Helper) serveOn(ctx context.Context, l helperListener) error {
 	stop := context.AfterFunc(ctx, func() { l.Close() })
 	defer stop()
 	inFlight := make(chan struct{}, helperMaxInFlight)
+	// Requests in flight finish and get their answer before Serve
+	// returns (each is bounded by helperDeadline): a helper stopping, or
+	// exiting to restart, must not cut a create off mid-way.
+	var handlers sync.WaitGroup
+	defer handlers.Wait()
 	var backoff time.Duration
 	for {
 		conn, err := l.AcceptUnix()
@@ -141,10 +146,10 @@ func (h *Helper) serveOn(ctx context.Context, l helperListener) error {
 		backoff = 0
 		select {
 		case inFlight <- struct{}{}:
-			go func() {
+			handlers.Go(func() {
 				defer func() { <-inFlight }()
 				h.handle(conn)
-			}()
+			})
 		default:
 			h.fellBack.Add(1)
 			h.Log.Warn("busy: the client prepares its own bundle", "in flight", helperMaxInFlight)
