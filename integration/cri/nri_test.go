@@ -13,12 +13,7 @@ import (
 	"time"
 
 	"github.com/sysgate/sysgate/conformance/verify"
-	"github.com/sysgate/sysgate/integration/stats"
 	"github.com/sysgate/sysgate/spec"
-
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
 // The NRI daemon: containerd 2.x with NRI on a private socket, the default
@@ -481,50 +476,13 @@ func BenchmarkPodStartNRI(b *testing.B) {
 nri_crun_handlers = ["`+handlerCrunNRI+`"]`)
 	defer d.writePolicy(b, "")
 	d.startPlugin(b)
-	conn, err := grpc.NewClient("unix://"+d.sock, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close()
-	rs := runtimeapi.NewRuntimeServiceClient(conn)
 	handlers := []string{handlerRunc, handlerSysgate, handlerRuncNRI}
+	ratios := [][2]string{{handlerSysgate, handlerRunc}, {handlerRuncNRI, handlerRunc}}
 	if d.crunPolicy != "" {
 		handlers = append(handlers, handlerCrun, handlerCrunNRI)
+		ratios = append(ratios, [2]string{handlerCrunNRI, handlerCrun}, [2]string{handlerCrun, handlerRunc})
 	}
-	p := pod{Name: "bench", Seccomp: runtimeDefault, Containers: []container{{Name: "app"}}}
-	dir := b.TempDir()
-	for _, h := range handlers {
-		podStart(b, rs, h, p, dir) // warm up: the node's cache
-	}
-	times := map[string][]float64{}
-	ratios := map[string][]float64{}
-	var crunRatios []float64 // crun-nri against plain crun
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		took := map[string]time.Duration{}
-		for j := range handlers {
-			h := handlers[(i+j)%len(handlers)]
-			took[h] = podStart(b, rs, h, p, dir)
-			times[h] = append(times[h], float64(took[h].Microseconds())/1000)
-		}
-		for _, h := range handlers[1:] {
-			ratios[h] = append(ratios[h], float64(took[h])/float64(took[handlerRunc]))
-		}
-		if _, ok := took[handlerCrunNRI]; ok {
-			crunRatios = append(crunRatios, float64(took[handlerCrunNRI])/float64(took[handlerCrun]))
-		}
-	}
-	b.StopTimer()
-	for _, h := range handlers {
-		b.ReportMetric(stats.Median(times[h]), h+"-ms")
-		b.ReportMetric(stats.Percentile(times[h], 99), h+"-p99-ms")
-	}
-	for _, h := range handlers[1:] {
-		b.ReportMetric(stats.Median(ratios[h]), h+"/runc")
-	}
-	if len(crunRatios) > 0 {
-		b.ReportMetric(stats.Median(crunRatios), handlerCrunNRI+"/crun")
-	}
+	podStartRounds(b, d, handlers, ratios)
 	// The plugin adjusted each runc-nri container (and so was not skipped).
 	var adjusted int
 	for _, r := range d.decisions(b) {
