@@ -105,7 +105,7 @@ SYSCONFDIR ?= /etc
 UNITDIR ?= /etc/systemd/system
 # Where the built binaries are taken from (tests point it at fakes).
 INSTALL_FROM ?= bin
-INSTALL_BINS := sysgate sysgate-runc containerd-shim-sysgate-v1 sysgate-probe
+INSTALL_BINS := sysgate sysgate-runc sysgate-helper containerd-shim-sysgate-v1 sysgate-probe
 POLICY := $(DESTDIR)$(SYSCONFDIR)/sysgate/config.toml
 
 install: build

@@ -365,7 +365,7 @@ func TestInstallScript(t *testing.T) {
 			for _, d := range []string{host + "/usr/local/bin", host + "/etc/containerd", host + "/etc/systemd/system", img, stubs} {
 				must(t, os.MkdirAll(d, 0o755))
 			}
-			for _, b := range []string{"sysgate-runc", "containerd-shim-sysgate-v1"} {
+			for _, b := range []string{"sysgate-runc", "sysgate-helper", "containerd-shim-sysgate-v1"} {
 				must(t, os.WriteFile(filepath.Join(img, b), []byte("binary "+b), 0o755))
 			}
 			data, err := os.ReadFile(sysgate)

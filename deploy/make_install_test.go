@@ -22,7 +22,7 @@ func TestMakeInstall(t *testing.T) {
 	dir := t.TempDir()
 	from, dest := filepath.Join(dir, "bin"), filepath.Join(dir, "dest")
 	must(t, os.MkdirAll(from, 0o755))
-	bins := []string{"sysgate", "sysgate-runc", "containerd-shim-sysgate-v1", "sysgate-probe"}
+	bins := []string{"sysgate", "sysgate-runc", "sysgate-helper", "containerd-shim-sysgate-v1", "sysgate-probe"}
 	for _, b := range bins {
 		must(t, os.WriteFile(filepath.Join(from, b), []byte("binary "+b), 0o700))
 	}

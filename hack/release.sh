@@ -12,7 +12,7 @@ for arch in amd64 arm64; do
 	name=sysgate-$version-linux-$arch
 	rm -rf "${out:?}/$name"
 	mkdir -p "$out/$name"
-	for b in sysgate sysgate-runc containerd-shim-sysgate-v1 sysgate-probe sysgate-probe-arm; do
+	for b in sysgate sysgate-runc sysgate-helper containerd-shim-sysgate-v1 sysgate-probe sysgate-probe-arm; do
 		[ -f "$src/$b" ] && install -m 0755 "$src/$b" "$out/$name/$b"
 	done
 	case $arch in

@@ -37,6 +37,14 @@ type Helper struct {
 	// Metrics, if set, counts decisions, refusals, cache lookups and plan
 	// time of the creates the helper plans.
 	Metrics CreateMetrics
+	// Services is what this process serves beside creates, as
+	// spec.Policy.HelperServices said at start. Those services start with
+	// the process, so when Restart is set and a reloaded policy asks for
+	// others, the helper hands every create back and calls Restart (the
+	// service manager starts it again, with the right binary and
+	// services). Embedders that serve no services leave Restart nil.
+	Services string
+	Restart  func(reason string)
 
 	mu     sync.Mutex
 	policy spec.Policy
@@ -44,6 +52,7 @@ type Helper struct {
 	self   identity
 
 	served, fellBack, acceptErrors atomic.Int64
+	restartOnce                    sync.Once
 }
 
 // helperDeadline bounds one request; the client gives up earlier
@@ -109,6 +118,11 @@ func (h *Helper) serveOn(ctx context.Context, l helperListener) error {
 	stop := context.AfterFunc(ctx, func() { l.Close() })
 	defer stop()
 	inFlight := make(chan struct{}, helperMaxInFlight)
+	// Requests in flight finish and get their answer before Serve
+	// returns (each is bounded by helperDeadline): a helper stopping, or
+	// exiting to restart, must not cut a create off mid-way.
+	var handlers sync.WaitGroup
+	defer handlers.Wait()
 	var backoff time.Duration
 	for {
 		conn, err := l.AcceptUnix()
@@ -132,10 +146,10 @@ func (h *Helper) serveOn(ctx context.Context, l helperListener) error {
 		backoff = 0
 		select {
 		case inFlight <- struct{}{}:
-			go func() {
+			handlers.Go(func() {
 				defer func() { <-inFlight }()
 				h.handle(conn)
-			}()
+			})
 		default:
 			h.fellBack.Add(1)
 			h.Log.Warn("busy: the client prepares its own bundle", "in flight", helperMaxInFlight)
@@ -392,6 +406,11 @@ func (h *Helper) currentPolicy() (spec.Policy, error) {
 	policy, err := spec.LoadPolicy(h.PolicyPath)
 	if err != nil {
 		h.policy = spec.Policy{}
+		return spec.Policy{}, err
+	}
+	if services := policy.HelperServices(); h.Restart != nil && services != h.Services {
+		err := fmt.Errorf("policy %s now asks the helper to serve %q, not %q; the helper restarts to serve it", h.PolicyPath, services, h.Services)
+		h.restartOnce.Do(func() { h.Restart(err.Error()) })
 		return spec.Policy{}, err
 	}
 	h.policy, h.stamp = policy, stamp

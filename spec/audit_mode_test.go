@@ -164,3 +164,28 @@ func TestRuntimeFlagAnswerIsKept(t *testing.T) {
 		t.Error("runc 1.1 took runc 1.2's kept answer")
 	}
 }
+
+// One policy runtime can stand for crun and for runc: the NRI plugin
+// plans nri_crun_handlers as crun (the program handed over) and every
+// other handler as the policy's runc. The answer for one must not become
+// the other's, in this process or in the kept file: runc 1.1 refuses any
+// flag, so a crun answer kept for its binary would fail every create.
+func TestRuntimeFlagAnswerIsPerKind(t *testing.T) {
+	runc := fakeRuntime(t, "runc", "runc version 1.1.5", "{}")
+	for _, order := range [][]string{{"crun", "runc"}, {"runc", "crun"}} {
+		t.Run(strings.Join(order, " then "), func(t *testing.T) {
+			runtimeFlags.Lock()
+			runtimeFlags.byStamp = nil
+			runtimeFlags.Unlock()
+			p := DefaultPolicy()
+			p.Runtime, p.CacheDir = runc, filepath.Join(t.TempDir(), "cache")
+			for _, kind := range order {
+				p.RuntimeKind = kind
+				ok, why := p.RuntimeTakesLogFlag()
+				if want := kind == "crun"; ok != want {
+					t.Errorf("runtime_kind %s: takes the flag %v (%s), want %v", kind, ok, why, want)
+				}
+			}
+		})
+	}
+}

@@ -55,6 +55,15 @@ var runcVersion = regexp.MustCompile(`(?m)^runc version ([0-9]+)\.([0-9]+)`)
 // cache directory (asking runc costs some 50 ms here, more than the rest of
 // a create).
 func (p Policy) RuntimeTakesLogFlag() (bool, string) {
+	// Handed the program, crun loads it with the flags sysgate compiled
+	// in, whatever the runtime binary would say. Answered before the memo,
+	// which is keyed by the binary alone: the NRI plugin plans crun
+	// handlers (nri_crun_handlers) and runc handlers under one policy
+	// runtime, and a crun answer kept for runc's binary made every later
+	// runc 1.1 create fail ("seccomp flags are not yet supported").
+	if p.HandsOverBPF() {
+		return true, ""
+	}
 	st, err := os.Stat(p.Runtime)
 	if err != nil {
 		return false, "the runtime " + p.Runtime + " cannot be examined: " + err.Error()
@@ -81,9 +90,6 @@ func (p Policy) RuntimeTakesLogFlag() (bool, string) {
 }
 
 func (p Policy) askRuntimeFlags() runtimeFlagInfo {
-	if p.HandsOverBPF() {
-		return runtimeFlagInfo{takesLog: true}
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, p.Runtime, "--version").Output()

@@ -17,7 +17,8 @@ type daemonProc struct {
 	exe            string // /proc/PID/exe's target; "(deleted)" when replaced
 }
 
-// findDaemons lists the running `sysgate SUBCOMMAND` processes, with the
+// findDaemons lists the running `sysgate SUBCOMMAND` processes (for the
+// helper, also the lean sysgate-helper it execs), with the
 // socket and policy their command lines give (defaultSocket and the
 // default policy otherwise), made absolute against each one's working
 // directory.
@@ -34,18 +35,25 @@ func findDaemons(procRoot, subcommand, defaultSocket string) []daemonProc {
 			continue
 		}
 		argv := strings.Split(strings.TrimSuffix(string(raw), "\x00"), "\x00")
-		if len(argv) < 2 || filepath.Base(argv[0]) != "sysgate" || argv[1] != subcommand {
+		var args []string
+		switch {
+		case len(argv) >= 2 && filepath.Base(argv[0]) == "sysgate" && argv[1] == subcommand:
+			args = argv[2:]
+		case subcommand == "helper" && filepath.Base(argv[0]) == leanHelper:
+			// `sysgate helper` execs the lean helper with its own flags.
+			args = argv[1:]
+		default:
 			continue
 		}
 		p := daemonProc{pid: pid, socket: defaultSocket, policy: spec.DefaultPolicyPath}
-		for i := 2; i < len(argv); i++ {
-			name, value, hasValue := strings.Cut(strings.TrimLeft(argv[i], "-"), "=")
+		for i := 0; i < len(args); i++ {
+			name, value, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
 			if name != "config" && name != "socket" {
 				continue
 			}
-			if !hasValue && i+1 < len(argv) {
+			if !hasValue && i+1 < len(args) {
 				i++
-				value = argv[i]
+				value = args[i]
 			}
 			if name == "config" {
 				p.policy = value

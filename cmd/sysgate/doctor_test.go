@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -225,6 +226,26 @@ func TestDoctor(t *testing.T) {
 		defer h.Stop()
 		code, fs, out := n.doctor(t)
 		if f, _ := findingFor(fs, "helper"); code != 0 || f.Status != statusOK || !strings.Contains(f.Detail, "(mode 0600)") {
+			t.Errorf("exit %d, helper %+v\n%s", code, f, out)
+		}
+	})
+
+	// `sysgate helper` execs the lean sysgate-helper for a creates-only
+	// policy: doctor finds it by its own name and asks it its version.
+	t.Run("lean helper serving this policy", func(t *testing.T) {
+		lean := filepath.Join(n.bin, "sysgate-helper")
+		if out, err := exec.Command("go", "build", "-o", lean, "../sysgate-helper").CombinedOutput(); err != nil {
+			t.Fatalf("go build: %v\n%s", err, out)
+		}
+		defer os.Remove(lean)
+		h, err := helperproc.Start(filepath.Join(n.bin, "sysgate"), n.policy, filepath.Join(n.dir, "helper.sock"))
+		must(t, err)
+		defer h.Stop()
+		if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", h.Pid())); exe != lean {
+			t.Fatalf("the helper runs %s, want %s", exe, lean)
+		}
+		code, fs, out := n.doctor(t)
+		if f, _ := findingFor(fs, "helper"); code != 0 || f.Status != statusOK {
 			t.Errorf("exit %d, helper %+v\n%s", code, f, out)
 		}
 	})

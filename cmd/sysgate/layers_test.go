@@ -15,6 +15,7 @@ import (
 var layers = map[string]int{
 	"cmd/sysgate":                          0,
 	"cmd/sysgate-runc":                     0,
+	"cmd/sysgate-helper":                   0,
 	"cmd/containerd-shim-sysgate-v1":       0,
 	"deploy":                               0, // manifests; its Go is tests
 	"shim/containerd":                      1,

@@ -3,6 +3,7 @@ package cri
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -20,65 +21,84 @@ import (
 // (crictl's own process start would blur the difference), on the plain
 // runc handler and each sysgate handler in turn, then plain crun and
 // sysgate's handlers with crun (crun_test.go; ratios to plain crun, too).
-// p99 is the largest sample below 100 iterations. Each iteration runs every
-// handler once, in rotating order, and reports medians and the median of
-// the per-iteration ratios sysgate/runc, which is robust against other
-// load on a shared machine. Removal is not timed.
+// On the crun node (crunNodeFlavor) the deploy snippet's sysgate handlers
+// run crun themselves, with no wrapper choosing their policy, and are
+// timed against plain crun. Removal is not timed.
 func BenchmarkPodStart(b *testing.B) {
 	requireCRI(b)
-	for _, f := range flavors() {
+	all := flavors()
+	if _, err := exec.LookPath("crun"); err == nil {
+		all = append(all, crunNodeFlavor())
+	}
+	for _, f := range all {
 		b.Run(f.name, func(b *testing.B) {
 			if _, err := os.Stat(filepath.Join(f.dir, "containerd")); err != nil {
 				b.Skipf("%s not installed", f.name)
 			}
 			d := startDaemon(b, f)
-			conn, err := grpc.NewClient("unix://"+d.sock, grpc.WithTransportCredentials(insecure.NewCredentials()))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer conn.Close()
-			rs := runtimeapi.NewRuntimeServiceClient(conn)
-			handlers := append([]string{handlerRunc}, sysgateHandlers(d)...)
-			handlers = append(handlers, crunHandlers(d)...)
-			p := pod{Name: "bench", Seccomp: runtimeDefault, Containers: []container{{Name: "app"}}}
-			dir := b.TempDir()
-			for _, h := range handlers {
-				// Warm up: the first sysgate create compiles the filter
-				// into the node's cache, once per node, not per Pod.
-				podStart(b, rs, h, p, dir)
-			}
-			times := map[string][]float64{}
-			ratios := map[string][]float64{}
-			crunRatios := map[string][]float64{} // crun handlers against plain crun
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				took := map[string]time.Duration{}
-				for j := range handlers {
-					h := handlers[(i+j)%len(handlers)]
-					took[h] = podStart(b, rs, h, p, dir)
-					times[h] = append(times[h], float64(took[h].Microseconds())/1000)
-				}
+			var handlers []string
+			var ratios [][2]string // handler, the handler it is measured against
+			if f.crunNode {
+				handlers = append([]string{handlerCrun}, sysgateHandlers(d)...)
 				for _, h := range handlers[1:] {
-					ratios[h] = append(ratios[h], float64(took[h])/float64(took[handlerRunc]))
+					ratios = append(ratios, [2]string{h, handlerCrun})
 				}
-				if _, ok := took[handlerCrun]; ok {
-					for _, h := range crunHandlers(d)[1:] {
-						crunRatios[h] = append(crunRatios[h], float64(took[h])/float64(took[handlerCrun]))
-					}
+			} else {
+				handlers = append([]string{handlerRunc}, sysgateHandlers(d)...)
+				handlers = append(handlers, crunHandlers(d)...)
+				for _, h := range handlers[1:] {
+					ratios = append(ratios, [2]string{h, handlerRunc})
+				}
+				for _, h := range crunHandlers(d)[min(1, len(crunHandlers(d))):] {
+					ratios = append(ratios, [2]string{h, handlerCrun})
 				}
 			}
-			b.StopTimer()
-			for _, h := range handlers {
-				b.ReportMetric(stats.Median(times[h]), h+"-ms")
-				b.ReportMetric(stats.Percentile(times[h], 99), h+"-p99-ms")
-			}
-			for _, h := range handlers[1:] {
-				b.ReportMetric(stats.Median(ratios[h]), h+"/runc")
-			}
-			for _, h := range crunHandlers(d)[min(1, len(crunHandlers(d))):] {
-				b.ReportMetric(stats.Median(crunRatios[h]), h+"/crun")
-			}
+			podStartRounds(b, d, handlers, ratios)
 		})
+	}
+}
+
+// podStartRounds starts a RuntimeDefault Pod on every handler once per
+// iteration, in rotating order, and reports each handler's median and
+// p99 (the largest sample below 100 iterations) and, for each pair, the
+// median of the per-iteration ratios, which is robust against other load
+// on a shared machine.
+func podStartRounds(b *testing.B, d *daemon, handlers []string, ratios [][2]string) {
+	b.Helper()
+	conn, err := grpc.NewClient("unix://"+d.sock, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	rs := runtimeapi.NewRuntimeServiceClient(conn)
+	p := pod{Name: "bench", Seccomp: runtimeDefault, Containers: []container{{Name: "app"}}}
+	dir := b.TempDir()
+	for _, h := range handlers {
+		// Warm up: the first sysgate create compiles the filter into
+		// the node's cache, once per node, not per Pod.
+		podStart(b, rs, h, p, dir)
+	}
+	times := map[string][]float64{}
+	perPair := make([][]float64, len(ratios))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		took := map[string]time.Duration{}
+		for j := range handlers {
+			h := handlers[(i+j)%len(handlers)]
+			took[h] = podStart(b, rs, h, p, dir)
+			times[h] = append(times[h], float64(took[h].Microseconds())/1000)
+		}
+		for k, r := range ratios {
+			perPair[k] = append(perPair[k], float64(took[r[0]])/float64(took[r[1]]))
+		}
+	}
+	b.StopTimer()
+	for _, h := range handlers {
+		b.ReportMetric(stats.Median(times[h]), h+"-ms")
+		b.ReportMetric(stats.Percentile(times[h], 99), h+"-p99-ms")
+	}
+	for k, r := range ratios {
+		b.ReportMetric(stats.Median(perPair[k]), r[0]+"/"+r[1])
 	}
 }
 

@@ -6,6 +6,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/sysgate/sysgate/integration/helperproc"
+	"github.com/sysgate/sysgate/shim"
 )
 
 // Handlers with crun behind them, all through one wrapper (crunWrapper)
@@ -22,10 +25,11 @@ import (
 //
 // Limitations of this machine, documented in docs/benchmarks.md.
 //
-// Because each crun call has its own mount namespace, `sysgate helper`
-// cannot serve sysgate-runc there (it serves only clients in its own mount
-// namespace, where paths mean the same): the BinaryName handler with crun
-// prepares in sysgate-runc itself here.
+// sysgate-runc itself runs in the host's mount namespace (only crun, behind
+// it, gets the private one), so a helper can serve it. A helper serves one
+// policy file, and the crun handlers have their own, so a flavor with a
+// helper gets a second one for the crun policy, as a node with a runc and a
+// crun handler runs one helper per policy.
 const (
 	handlerCrun        = "crun"              // runc shim, BinaryName = the crun wrapper
 	handlerSysgateCrun = "sysgate-crun"      // runc shim, BinaryName = sysgate-runc, policy runtime the crun wrapper
@@ -81,8 +85,17 @@ func (d *daemon) crunConfig(t testing.TB, bin string) string {
 	d.crunPolicy = filepath.Join(d.dir, "sysgate-crun.toml")
 	writeFile(t, d.crunPolicy, fmt.Sprintf("runtime = %q\nruntime_kind = \"crun\"\nprofile_root = %q\ncache_dir = %q\ndecision_log = %q\n",
 		wrapper, d.profileRoot, filepath.Join(d.dir, "bpf-cache"), d.decisionLog))
+	helperSocket := ""
+	if d.flavor.helper {
+		helperSocket = filepath.Join(d.dir, "helper-crun.sock")
+		h, err := helperproc.Start(filepath.Join(bin, "sysgate"), d.crunPolicy, helperSocket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.crunHelper = h
+	}
 	binaryWrapper := filepath.Join(d.dir, "sysgate-runc-crun")
-	writeFile(t, binaryWrapper, fmt.Sprintf("#!/bin/sh\nexport SYSGATE_CONFIG=%q\nexec %q \"$@\"\n", d.crunPolicy, filepath.Join(bin, "sysgate-runc")))
+	writeFile(t, binaryWrapper, fmt.Sprintf("#!/bin/sh\nexport SYSGATE_CONFIG=%q %s=%q\nexec %q \"$@\"\n", d.crunPolicy, shim.HelperSocketEnv, helperSocket, filepath.Join(bin, "sysgate-runc")))
 	shimWrapper := filepath.Join(d.dir, "containerd-shim-sysgate-crun")
 	writeFile(t, shimWrapper, fmt.Sprintf("#!/bin/sh\nexport SYSGATE_CONFIG=%q\nexec %q \"$@\"\n", d.crunPolicy, filepath.Join(bin, "containerd-shim-sysgate-v1")))
 	for _, f := range []string{wrapper, binaryWrapper, shimWrapper} {
@@ -154,6 +167,12 @@ func TestCrunHandlers(t *testing.T) {
 				}
 				if !decided || rec.Type != d.flavor.renderedDefaultType || !rec.Handoff {
 					t.Errorf("decision %+v (found %v): want type %s with the program handed to crun", rec, decided, d.flavor.renderedDefaultType)
+				}
+				// The crun policy's own helper served the BinaryName
+				// handler's create: this is the path the Pod-start
+				// benchmark times.
+				if h == handlerSysgateCrun && d.flavor.helper && rec.Via != "helper" {
+					t.Errorf("sysgate-runc + crun was not served by the crun policy's helper (via %q): %s", rec.Via, d.crunHelper.Log())
 				}
 			})
 		}

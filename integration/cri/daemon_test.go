@@ -47,6 +47,12 @@ type daemon struct {
 	// crunPolicy: the policy of the sysgate shim's crun handler; empty
 	// when the daemon has no crun handlers (crun_test.go).
 	crunPolicy string
+	// crunHelper serves crunPolicy when the flavor has a helper: a helper
+	// serves one policy, as on a node with one helper per policy file.
+	crunHelper *helperproc.Process
+	// runtimeLines name the policy's runtime; runc unless the flavor is
+	// a crun node.
+	runtimeLines string
 }
 
 var daemons struct {
@@ -92,6 +98,13 @@ func startDaemon(t testing.TB, f flavor) *daemon {
 		t.Fatal(err)
 	}
 	config += d.crunConfig(t, bin)
+	if f.crunNode {
+		if d.crunPolicy == "" {
+			t.Fatal("a crun node needs crun (apt-get install crun)")
+		}
+		d.runtimeLines = fmt.Sprintf("runtime = %q\nruntime_kind = \"crun\"", filepath.Join(dir, "crun-cri"))
+		d.writePolicy(t, "")
+	}
 	writeFile(t, filepath.Join(dir, "config.toml"), config)
 	if f.install {
 		d.installHandlers(t, bin, config)
@@ -165,7 +178,7 @@ func startDaemon(t testing.TB, f flavor) *daemon {
 func (d *daemon) startHelper(t testing.TB, bin string) {
 	t.Helper()
 	d.helperSocket = filepath.Join(d.dir, "helper.sock")
-	h, err := helperproc.Start(filepath.Join(bin, "sysgate"), d.policyPath, d.helperSocket)
+	h, err := helperproc.StartSupervised(filepath.Join(bin, "sysgate"), d.policyPath, d.helperSocket)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,8 +278,12 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
 // it at every create, so a test may change it between Pods.
 func (d *daemon) writePolicy(t testing.TB, extra string) {
 	t.Helper()
-	writeFile(t, d.policyPath, fmt.Sprintf("runtime = %q\nprofile_root = %q\ncache_dir = %q\ndecision_log = %q\n%s\n",
-		"/usr/sbin/runc", d.profileRoot, filepath.Join(d.dir, "bpf-cache"), d.decisionLog, extra))
+	runtime := d.runtimeLines
+	if runtime == "" {
+		runtime = `runtime = "/usr/sbin/runc"`
+	}
+	writeFile(t, d.policyPath, fmt.Sprintf("%s\nprofile_root = %q\ncache_dir = %q\ndecision_log = %q\n%s\n",
+		runtime, d.profileRoot, filepath.Join(d.dir, "bpf-cache"), d.decisionLog, extra))
 }
 
 func writeFile(t testing.TB, path, body string) {
@@ -376,6 +393,9 @@ func stopDaemons() {
 		}
 		if d.helper != nil {
 			d.helper.Stop()
+		}
+		if d.crunHelper != nil {
+			d.crunHelper.Stop()
 		}
 		for _, m := range mountsUnder(d.dir) {
 			syscall.Unmount(m, syscall.MNT_DETACH)

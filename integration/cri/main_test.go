@@ -87,6 +87,19 @@ type flavor struct {
 	// runc-nri beside runc (nri_test.go); not in flavors(), only the NRI
 	// tests start it.
 	nri bool
+	// crunNode: the node's policy runs crun (through crun_test.go's
+	// wrapper), so the deploy snippet's sysgate and sysgate-shim handlers
+	// start crun with no policy-selecting wrapper, as on a node whose
+	// runtime is crun; not in flavors(), only the Pod-start benchmark
+	// starts it.
+	crunNode bool
+}
+
+// crunNodeFlavor is containerd 2.x on a node whose sysgate runs crun.
+func crunNodeFlavor() flavor {
+	f := flavors()[1]
+	f.name, f.crunNode = "containerd-2.x-crun-node", true
+	return f
 }
 
 func flavors() []flavor {

@@ -13,12 +13,7 @@ import (
 	"time"
 
 	"github.com/sysgate/sysgate/conformance/verify"
-	"github.com/sysgate/sysgate/integration/stats"
 	"github.com/sysgate/sysgate/spec"
-
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
 // The NRI daemon: containerd 2.x with NRI on a private socket, the default
@@ -29,6 +24,7 @@ import (
 // tolerate_missing_plugins_annotation: any Pod author could set it.
 const (
 	handlerRuncNRI  = "runc-nri"
+	handlerCrunNRI  = "crun-nri" // crun through crun_test.go's wrapper; the plugin hands it the program
 	tolerateMissing = "sysgate.test/tolerate-missing-plugins"
 )
 
@@ -54,6 +50,10 @@ func nriBase(base string) string {
 	return strings.Replace(base, `, "io.containerd.nri.v1.nri"`, "", 1) + "\n" + snippet + `
 [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc-nri]
   runtime_type = 'io.containerd.runc.v2'
+[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.crun-nri]
+  runtime_type = 'io.containerd.runc.v2'
+  [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.crun-nri.options]
+    BinaryName = '{dir}/crun-cri'
 `
 }
 
@@ -462,49 +462,27 @@ func TestNRICompanion(t *testing.T) {
 }
 
 // BenchmarkPodStartNRI is BenchmarkPodStart on the NRI daemon: the plain
-// runc handler, the sysgate handler (BinaryName) and the plugin on runc
-// (handler runc-nri), rotating as there, medians and per-iteration ratios
-// to runc. The plugin is registered throughout and scoped to runc-nri
-// (nri_runtime_handlers), so the other two pay only NRI's call to a plugin
-// that adjusts nothing, as on a node where the plugin serves other handlers.
+// runc handler, the sysgate handler (BinaryName), the plugin on runc
+// (handler runc-nri), and where crun is installed plain crun and the
+// plugin on crun with the program handed over (crun-nri), rotating as
+// there, medians and per-iteration ratios to runc (crun-nri also to
+// crun). The plugin is registered throughout and scoped to runc-nri and
+// crun-nri (nri_runtime_handlers), so the others pay only NRI's call to a
+// plugin that adjusts nothing, as on a node where the plugin serves other
+// handlers.
 func BenchmarkPodStartNRI(b *testing.B) {
 	d := startNRIDaemon(b)
-	d.writePolicy(b, `nri_runtime_handlers = ["`+handlerRuncNRI+`"]`)
+	d.writePolicy(b, `nri_runtime_handlers = ["`+handlerRuncNRI+`", "`+handlerCrunNRI+`"]
+nri_crun_handlers = ["`+handlerCrunNRI+`"]`)
 	defer d.writePolicy(b, "")
 	d.startPlugin(b)
-	conn, err := grpc.NewClient("unix://"+d.sock, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close()
-	rs := runtimeapi.NewRuntimeServiceClient(conn)
 	handlers := []string{handlerRunc, handlerSysgate, handlerRuncNRI}
-	p := pod{Name: "bench", Seccomp: runtimeDefault, Containers: []container{{Name: "app"}}}
-	dir := b.TempDir()
-	for _, h := range handlers {
-		podStart(b, rs, h, p, dir) // warm up: the node's cache
+	ratios := [][2]string{{handlerSysgate, handlerRunc}, {handlerRuncNRI, handlerRunc}}
+	if d.crunPolicy != "" {
+		handlers = append(handlers, handlerCrun, handlerCrunNRI)
+		ratios = append(ratios, [2]string{handlerCrunNRI, handlerCrun}, [2]string{handlerCrun, handlerRunc})
 	}
-	times := map[string][]float64{}
-	ratios := map[string][]float64{}
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		took := map[string]time.Duration{}
-		for j := range handlers {
-			h := handlers[(i+j)%len(handlers)]
-			took[h] = podStart(b, rs, h, p, dir)
-			times[h] = append(times[h], float64(took[h].Microseconds())/1000)
-		}
-		for _, h := range handlers[1:] {
-			ratios[h] = append(ratios[h], float64(took[h])/float64(took[handlerRunc]))
-		}
-	}
-	b.StopTimer()
-	for _, h := range handlers {
-		b.ReportMetric(stats.Median(times[h]), h+"-ms")
-	}
-	for _, h := range handlers[1:] {
-		b.ReportMetric(stats.Median(ratios[h]), h+"/runc")
-	}
+	podStartRounds(b, d, handlers, ratios)
 	// The plugin adjusted each runc-nri container (and so was not skipped).
 	var adjusted int
 	for _, r := range d.decisions(b) {
@@ -584,4 +562,45 @@ func TestNRIPsAndVerify(t *testing.T) {
 			t.Errorf("%s: ps %s\nverify %s", name, dump(r), dump(v))
 		}
 	}
+}
+
+// TestNRICrunHandoff: in plugin mode, a handler listed in
+// nri_crun_handlers gets the compiled program in run.oci.seccomp_bpf_data,
+// and crun loads it: one filter, denying what RuntimeDefault and a
+// Localhost profile deny. (`sysgate verify` cannot name these containers
+// here: this machine's crun runs without cgroups, and NRI's decisions
+// carry no bundle path; docs/benchmarks.md.)
+func TestNRICrunHandoff(t *testing.T) {
+	d := startNRIDaemon(t)
+	if d.crunPolicy == "" {
+		t.Skip("crun is not installed")
+	}
+	d.writePolicy(t, `nri_crun_handlers = ["`+handlerCrunNRI+`"]`)
+	defer d.writePolicy(t, "")
+	d.startPlugin(t)
+	rp, err := d.runPod(t, handlerCrunNRI, pod{Name: "nri-crun", Containers: []container{{Name: "app", Seccomp: runtimeDefault}, {Name: "sidecar", Seccomp: auditProfile}}})
+	if err != nil {
+		t.Fatalf("%v\ncontainerd log:\n%s", err, d.logTail())
+	}
+	for name, id := range rp.Containers {
+		r := d.decisions(t)[id]
+		if r.Via != spec.ViaNRI || !r.Handoff {
+			t.Errorf("%s: decided via %q with handoff %v; want the plugin, handing crun the program", name, r.Via, r.Handoff)
+		}
+		o := d.observe(t, id)
+		if o.HostSeccomp != "2" || o.HostFilters != "1" || o.UnshareOK {
+			t.Errorf("%s: Seccomp %q, filters %q, unshare allowed %v; want one filter denying unshare", name, o.HostSeccomp, o.HostFilters, o.UnshareOK)
+		}
+		if want := name == "sidecar"; o.mkdirEPERM() != want {
+			t.Errorf("%s: mkdir %q; want blocked=%v", name, o.Mkdir, want)
+		}
+	}
+	// The plugin plans crun-nri as crun and runc's handler as runc under
+	// one policy runtime: a runc Pod after the crun one gets no flag runc
+	// 1.1 refuses (the answer about flags was once kept per binary).
+	rp, err = d.runPod(t, handlerRunc, pod{Name: "nri-runc-after-crun", Containers: []container{{Name: "app", Seccomp: runtimeDefault}}})
+	if err != nil {
+		t.Fatalf("a runc Pod after a crun one: %v", err)
+	}
+	check(t, d, "app", rp.Containers["app"], expect{filtered: true, rendered: true, source: "cri field", typ: "RuntimeDefault"})
 }

@@ -28,16 +28,33 @@ func TestRecordThroughCRI(t *testing.T) {
 			return fmt.Sprintf("record_namespaces = [%q]\nrecord_dir = %q\nrecord_socket = %q\n", namespaces, recordDir, socket)
 		}
 		d.writePolicy(t, policy("default"))
-		t.Cleanup(func() { d.writePolicy(t, "") })
-		// The helper reads record_namespaces at start: one of its own for
-		// this policy (a flavor's create helper keeps serving creates).
-		h, err := helperproc.Start(filepath.Join(tools(t), "sysgate"), d.policyPath, filepath.Join(d.dir, "record-helper.sock"))
-		if err != nil {
-			t.Fatal(err)
+		// The helper starts its record server with the process: the
+		// flavor's helper restarts for the edit, as under its unit
+		// (the lean one gives way to sysgate helper), and back after.
+		// A flavor without one gets a helper for the recordings alone.
+		h := d.helper
+		if h != nil {
+			if err := h.Reload(d.policyPath); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			var err error
+			h, err = helperproc.Start(filepath.Join(tools(t), "sysgate"), d.policyPath, filepath.Join(d.dir, "record-helper.sock"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				if err := h.Stop(); err != nil {
+					t.Errorf("helper: %v", err)
+				}
+			})
 		}
 		t.Cleanup(func() {
-			if err := h.Stop(); err != nil {
-				t.Errorf("helper: %v", err)
+			d.writePolicy(t, "")
+			if d.helper != nil {
+				if err := d.helper.Reload(d.policyPath); err != nil {
+					t.Error(err)
+				}
 			}
 		})
 

@@ -167,7 +167,7 @@ func startCluster(t testing.TB) (c *cluster, err error) {
 	if err := nodekit.WriteProfile(c.profileRoot, "profiles/audit.json", nodekit.AuditJSON()); err != nil {
 		return c, err
 	}
-	if c.helper, err = helperproc.Start(filepath.Join(c.tools, "sysgate"), c.policyPath, filepath.Join(dir, "helper.sock")); err != nil {
+	if c.helper, err = helperproc.StartSupervised(filepath.Join(c.tools, "sysgate"), c.policyPath, filepath.Join(dir, "helper.sock")); err != nil {
 		return c, err
 	}
 	if err := c.startContainerd(); err != nil {

@@ -7,7 +7,7 @@ import (
 )
 
 // Binaries are the sysgate programs a node runs.
-var Binaries = []string{"sysgate-runc", "containerd-shim-sysgate-v1", "sysgate"}
+var Binaries = []string{"sysgate-runc", "containerd-shim-sysgate-v1", "sysgate", "sysgate-helper"}
 
 // BuildBinaries builds Binaries static, like `make build`, into dir.
 func BuildBinaries(dir string) error {

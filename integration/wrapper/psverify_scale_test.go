@@ -57,6 +57,9 @@ func TestPsVerifyScale(t *testing.T) {
 		ids[id] = true
 	}
 	t.Logf("started %d containers in %v", scaleContainers, time.Since(start).Round(time.Millisecond))
+	for id := range ids {
+		n.waitExeced(id) // the last ones may still be the runtime's init
+	}
 
 	for _, args := range [][]string{{"ps"}, {"verify", "--all"}} {
 		var times, cpu []time.Duration

@@ -205,6 +205,8 @@ func TestVerifyCatchesAnotherProfile(t *testing.T) {
 		t.Fatalf("plain %s run: %s", rt.name, r)
 	}
 	t.Cleanup(func() { n.cmd(true, "delete", "--force", id) })
+	// `run --detach` returns before the init has exec'd the workload.
+	n.waitExeced(id)
 
 	inv, code, stderr := n.sysgateCmd("verify", id, "--output", "json")
 	r := inv.report(t, id)
