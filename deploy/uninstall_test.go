@@ -80,7 +80,7 @@ func TestUninstallScript(t *testing.T) {
 	data, err := os.ReadFile(sysgate)
 	must(t, err)
 	must(t, os.WriteFile(filepath.Join(img, "sysgate"), data, 0o755))
-	for _, b := range []string{"sysgate-runc", "containerd-shim-sysgate-v1"} {
+	for _, b := range []string{"sysgate-runc", "sysgate-helper", "containerd-shim-sysgate-v1"} {
 		must(t, os.WriteFile(filepath.Join(img, b), []byte("binary "+b), 0o755))
 	}
 	for cm, sub := range map[string]string{"sysgate-policy": "policy", "sysgate-profiles": "profiles", "sysgate-containerd": "containerd"} {

@@ -109,7 +109,7 @@ func (c *cluster) rollout(t testing.TB, ds string) {
 // the paths it writes on a node, here the host's own.
 func hostGuard() map[string]string {
 	out := map[string]string{}
-	for _, p := range []string{"/usr/local/bin/sysgate", "/usr/local/bin/sysgate-runc", "/usr/local/bin/containerd-shim-sysgate-v1",
+	for _, p := range []string{"/usr/local/bin/sysgate", "/usr/local/bin/sysgate-runc", "/usr/local/bin/sysgate-helper", "/usr/local/bin/containerd-shim-sysgate-v1",
 		"/etc/sysgate/config.toml", "/etc/containerd/config.toml", "/etc/systemd/system/sysgate-helper.service",
 		"/var/lib/sysgate/install.json", "/var/lib/kubelet/seccomp/profiles/block-mkdir.json"} {
 		data, err := os.ReadFile(p)
