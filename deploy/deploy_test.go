@@ -359,27 +359,8 @@ func TestInstallScript(t *testing.T) {
 		{"version 3 config", "version = 3\n[plugins.'io.containerd.cri.v1.images'.pinned_images]\n  sandbox = 'registry.k8s.io/pause:3.10'\n", 3, []string{"sysgate", "sysgate-shim"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			dir := t.TempDir()
-			host, img, cfgDir, stubs := filepath.Join(dir, "host"), filepath.Join(dir, "image"), filepath.Join(dir, "config"), filepath.Join(dir, "stubs")
-			calls := filepath.Join(dir, "calls")
-			for _, d := range []string{host + "/usr/local/bin", host + "/etc/containerd", host + "/etc/systemd/system", img, stubs} {
-				must(t, os.MkdirAll(d, 0o755))
-			}
-			for _, b := range []string{"sysgate-runc", "sysgate-helper", "containerd-shim-sysgate-v1"} {
-				must(t, os.WriteFile(filepath.Join(img, b), []byte("binary "+b), 0o755))
-			}
-			data, err := os.ReadFile(sysgate)
-			must(t, err)
-			must(t, os.WriteFile(filepath.Join(img, "sysgate"), data, 0o755))
-			for cm, sub := range map[string]string{"sysgate-policy": "policy", "sysgate-profiles": "profiles", "sysgate-containerd": "containerd"} {
-				must(t, os.MkdirAll(filepath.Join(cfgDir, sub), 0o755))
-				for k, v := range o.configMaps[cm].Data {
-					must(t, os.WriteFile(filepath.Join(cfgDir, sub, k), []byte(v), 0o644))
-				}
-			}
-			for _, stub := range []string{"nsenter", "kubectl"} {
-				must(t, os.WriteFile(filepath.Join(stubs, stub), []byte("#!/bin/sh\necho \""+stub+" $*\" >> '"+calls+"'\n"), 0o755))
-			}
+			n := stageNode(t, o, sysgate)
+			host, img, cfgDir, stubs, calls := n.host, n.img, n.cfgDir, n.stubs, n.calls
 			cfg := filepath.Join(host, "etc/containerd/config.toml")
 			wantMode, wantUID := os.FileMode(0o644), os.Getuid()
 			if c.existing != "" {
@@ -474,4 +455,40 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// fakeNode is a fake host for install.sh and uninstall.sh: the host's
+// directories the DaemonSet mounts, the image's binaries (the real
+// sysgate, the others stand-ins), the ConfigMaps as the Pod sees them, and
+// nsenter and kubectl stubs that log their calls.
+type fakeNode struct {
+	host, img, cfgDir, stubs, calls string
+}
+
+func stageNode(t *testing.T, o objects, sysgate string, hostDirs ...string) fakeNode {
+	t.Helper()
+	dir := t.TempDir()
+	n := fakeNode{filepath.Join(dir, "host"), filepath.Join(dir, "image"), filepath.Join(dir, "config"), filepath.Join(dir, "stubs"), filepath.Join(dir, "calls")}
+	for _, d := range append([]string{"/usr/local/bin", "/etc/containerd", "/etc/systemd/system"}, hostDirs...) {
+		must(t, os.MkdirAll(n.host+d, 0o755))
+	}
+	for _, d := range []string{n.img, n.stubs} {
+		must(t, os.MkdirAll(d, 0o755))
+	}
+	for _, b := range []string{"sysgate-runc", "sysgate-helper", "containerd-shim-sysgate-v1"} {
+		must(t, os.WriteFile(filepath.Join(n.img, b), []byte("binary "+b), 0o755))
+	}
+	data, err := os.ReadFile(sysgate)
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join(n.img, "sysgate"), data, 0o755))
+	for cm, sub := range map[string]string{"sysgate-policy": "policy", "sysgate-profiles": "profiles", "sysgate-containerd": "containerd"} {
+		must(t, os.MkdirAll(filepath.Join(n.cfgDir, sub), 0o755))
+		for k, v := range o.configMaps[cm].Data {
+			must(t, os.WriteFile(filepath.Join(n.cfgDir, sub, k), []byte(v), 0o644))
+		}
+	}
+	for _, stub := range []string{"nsenter", "kubectl"} {
+		must(t, os.WriteFile(filepath.Join(n.stubs, stub), []byte("#!/bin/sh\necho \""+stub+" $*\" >> '"+n.calls+"'\n"), 0o755))
+	}
+	return n
 }

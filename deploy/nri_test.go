@@ -72,26 +72,8 @@ func TestInstallScriptModes(t *testing.T) {
 	}
 	for _, mode := range []string{"nri", "both", "bogus"} {
 		t.Run(mode, func(t *testing.T) {
-			dir := t.TempDir()
-			host, img, cfgDir, stubs, calls := filepath.Join(dir, "host"), filepath.Join(dir, "image"), filepath.Join(dir, "config"), filepath.Join(dir, "stubs"), filepath.Join(dir, "calls")
-			for _, d := range []string{host + "/usr/local/bin", host + "/etc/containerd", host + "/etc/systemd/system", img, stubs} {
-				must(t, os.MkdirAll(d, 0o755))
-			}
-			for _, b := range []string{"sysgate-runc", "sysgate-helper", "containerd-shim-sysgate-v1"} {
-				must(t, os.WriteFile(filepath.Join(img, b), []byte("binary "+b), 0o755))
-			}
-			data, err := os.ReadFile(sysgate)
-			must(t, err)
-			must(t, os.WriteFile(filepath.Join(img, "sysgate"), data, 0o755))
-			for cm, sub := range map[string]string{"sysgate-policy": "policy", "sysgate-profiles": "profiles", "sysgate-containerd": "containerd"} {
-				must(t, os.MkdirAll(filepath.Join(cfgDir, sub), 0o755))
-				for k, v := range o.configMaps[cm].Data {
-					must(t, os.WriteFile(filepath.Join(cfgDir, sub, k), []byte(v), 0o644))
-				}
-			}
-			for _, stub := range []string{"nsenter", "kubectl"} {
-				must(t, os.WriteFile(filepath.Join(stubs, stub), []byte("#!/bin/sh\necho \""+stub+" $*\" >> '"+calls+"'\n"), 0o755))
-			}
+			n := stageNode(t, o, sysgate)
+			host, img, cfgDir, stubs, calls := n.host, n.img, n.cfgDir, n.stubs, n.calls
 			must(t, os.WriteFile(filepath.Join(host, "etc/containerd/config.toml"), []byte("version = 3\n"), 0o644))
 			cmd := exec.Command("sh", filepath.Join(cfgDir, "containerd", "install.sh"))
 			cmd.Env = append(os.Environ(), "PATH="+stubs+":"+os.Getenv("PATH"), "SYSGATE_HOST="+host,

@@ -69,29 +69,11 @@ func TestUninstallScript(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", sysgate, "../cmd/sysgate").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	host, img, cfgDir, stubs, calls := filepath.Join(dir, "host"), filepath.Join(dir, "image"), filepath.Join(dir, "config"), filepath.Join(dir, "stubs"), filepath.Join(dir, "calls")
-	for _, d := range []string{host + "/usr/local/bin", host + "/etc/containerd", host + "/etc/systemd/system", host + "/etc/sysgate",
-		host + "/var/lib/sysgate", host + "/var/lib/kubelet/seccomp/other", host + "/var/log/sysgate", host + "/var/cache/sysgate", img, stubs} {
-		must(t, os.MkdirAll(d, 0o755))
-	}
+	n := stageNode(t, o, sysgate, "/etc/sysgate", "/var/lib/sysgate", "/var/lib/kubelet/seccomp/other", "/var/log/sysgate", "/var/cache/sysgate")
+	host, img, cfgDir, stubs, calls := n.host, n.img, n.cfgDir, n.stubs, n.calls
 	must(t, os.WriteFile(filepath.Join(host, "etc/containerd/config.toml"), []byte("version = 3\n[plugins.'io.containerd.cri.v1.images'.pinned_images]\n  sandbox = 'registry.k8s.io/pause:3.10'\n"), 0o600))
 	must(t, os.WriteFile(filepath.Join(host, "var/lib/kubelet/seccomp/other/keep.json"), []byte(`{"defaultAction":"SCMP_ACT_ALLOW"}`), 0o644))
 	must(t, os.WriteFile(filepath.Join(host, "usr/local/bin/other-tool"), []byte("not sysgate's"), 0o755))
-	data, err := os.ReadFile(sysgate)
-	must(t, err)
-	must(t, os.WriteFile(filepath.Join(img, "sysgate"), data, 0o755))
-	for _, b := range []string{"sysgate-runc", "sysgate-helper", "containerd-shim-sysgate-v1"} {
-		must(t, os.WriteFile(filepath.Join(img, b), []byte("binary "+b), 0o755))
-	}
-	for cm, sub := range map[string]string{"sysgate-policy": "policy", "sysgate-profiles": "profiles", "sysgate-containerd": "containerd"} {
-		must(t, os.MkdirAll(filepath.Join(cfgDir, sub), 0o755))
-		for k, v := range o.configMaps[cm].Data {
-			must(t, os.WriteFile(filepath.Join(cfgDir, sub, k), []byte(v), 0o644))
-		}
-	}
-	for _, stub := range []string{"nsenter", "kubectl"} {
-		must(t, os.WriteFile(filepath.Join(stubs, stub), []byte("#!/bin/sh\necho \""+stub+" $*\" >> '"+calls+"'\n"), 0o755))
-	}
 	run := func(script string) string {
 		t.Helper()
 		os.Remove(calls)

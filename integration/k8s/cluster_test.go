@@ -512,23 +512,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
   path = "{dir}/containerd/opt"
 [plugins.'io.containerd.nri.v1.nri']
   socket_path = "{dir}/nri.sock"
-[plugins.'io.containerd.cri.v1.images']
-  snapshotter = 'overlayfs'
-  [plugins.'io.containerd.cri.v1.images'.pinned_images]
-    sandbox = '{pause}'
-[plugins.'io.containerd.cri.v1.runtime']
-  restrict_oom_score_adj = true
-  disable_apparmor = true
-  [plugins.'io.containerd.cri.v1.runtime'.cni]
-    bin_dirs = ['/usr/lib/cni']
-    conf_dir = '{dir}/cni'
-  [plugins.'io.containerd.cri.v1.runtime'.containerd]
-    default_runtime_name = 'runc'
-    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
-      runtime_type = 'io.containerd.runc.v2'
-[plugins.'io.containerd.grpc.v1.cri']
-  stream_server_port = '0'
-`
+` + criPlugins
 
 // bridgeCNI gives Pods their own network namespace (the seed's Pods do
 // not ask for the host's): Debian's bridge and host-local plugins, on a
@@ -706,3 +690,25 @@ func cgroupDirs(path string) []string {
 	}
 	return out
 }
+
+// criPlugins is the CRI part of both nodes' containerd configs: the
+// pause image imported, no OOM score lowering (this machine's process
+// cannot), Debian's CNI plugins with the node's own config, and plain
+// runc as the default handler.
+const criPlugins = `[plugins.'io.containerd.cri.v1.images']
+  snapshotter = 'overlayfs'
+  [plugins.'io.containerd.cri.v1.images'.pinned_images]
+    sandbox = '{pause}'
+[plugins.'io.containerd.cri.v1.runtime']
+  restrict_oom_score_adj = true
+  disable_apparmor = true
+  [plugins.'io.containerd.cri.v1.runtime'.cni]
+    bin_dirs = ['/usr/lib/cni']
+    conf_dir = '{dir}/cni'
+  [plugins.'io.containerd.cri.v1.runtime'.containerd]
+    default_runtime_name = 'runc'
+    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+      runtime_type = 'io.containerd.runc.v2'
+[plugins.'io.containerd.grpc.v1.cri']
+  stream_server_port = '0'
+`

@@ -172,23 +172,7 @@ const sdContainerdConfig = `version = 3
 disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.erofs"]
 [plugins.'io.containerd.internal.v1.opt']
   path = '{dir}/opt'
-[plugins.'io.containerd.cri.v1.images']
-  snapshotter = 'overlayfs'
-  [plugins.'io.containerd.cri.v1.images'.pinned_images]
-    sandbox = '{pause}'
-[plugins.'io.containerd.cri.v1.runtime']
-  restrict_oom_score_adj = true
-  disable_apparmor = true
-  [plugins.'io.containerd.cri.v1.runtime'.cni]
-    bin_dirs = ['/usr/lib/cni']
-    conf_dir = '{dir}/cni'
-  [plugins.'io.containerd.cri.v1.runtime'.containerd]
-    default_runtime_name = 'runc'
-    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
-      runtime_type = 'io.containerd.runc.v2'
-[plugins.'io.containerd.grpc.v1.cri']
-  stream_server_port = '0'
-`
+` + criPlugins
 
 // The node's PID 1 before systemd: in the new namespaces (mount
 // propagation private, so nothing here reaches the host), it binds the
@@ -547,12 +531,8 @@ func (n *sdNode) stop() error {
 			errs = append(errs, fmt.Errorf("the node's mount point %s (absent before): %v", p, err))
 		}
 	}
-	if os.Getenv(EnvKeep) == "" {
-		if err := os.RemoveAll(n.dir); err != nil {
-			errs = append(errs, err)
-		}
-	} else {
-		fmt.Fprintf(os.Stderr, "%s set: the node's files stay in %s\n", EnvKeep, n.dir)
+	if err := removeUnlessKept(n.dir, "the node's"); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

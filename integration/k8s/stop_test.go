@@ -59,14 +59,20 @@ func (c *cluster) stop() error {
 		}
 	}
 	errs = append(errs, c.restoreHostPaths()...)
-	if os.Getenv(EnvKeep) == "" {
-		if err := os.RemoveAll(c.dir); err != nil {
-			errs = append(errs, err)
-		}
-	} else {
-		fmt.Fprintf(os.Stderr, "%s set: the cluster's files stay in %s\n", EnvKeep, c.dir)
+	if err := removeUnlessKept(c.dir, "the cluster's"); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// removeUnlessKept removes dir, or keeps it for a post-mortem when
+// EnvKeep is set and says where it is.
+func removeUnlessKept(dir, whose string) error {
+	if os.Getenv(EnvKeep) != "" {
+		fmt.Fprintf(os.Stderr, "%s set: %s files stay in %s\n", EnvKeep, whose, dir)
+		return nil
+	}
+	return os.RemoveAll(dir)
 }
 
 // crictl talks to the cluster's containerd. Its output is stdout; on an
