@@ -56,7 +56,7 @@ func (n *testNode) prepare(id string, annotations map[string]string) string {
 
 func (n *testNode) inventory() *inventory {
 	inv := &inventory{policy: n.policy, key: n.policy.RecordKey()}
-	if err := inv.readDecisionLog(nil, nil); err != nil {
+	if err := inv.readDecisionLog(nil, nil, nil); err != nil {
 		n.t.Fatal(err)
 	}
 	// readDecisionLog keeps only ids it is told of; take them all.
@@ -225,5 +225,23 @@ func TestDecisionForUnnamedContainer(t *testing.T) {
 	f, err := inv.decisionFor(&node.Container{}, time.Now())
 	if err != nil || f.decided {
 		t.Errorf("an unnamed container took a decision: %+v, %v", f, err)
+	}
+}
+
+func TestContainerdTaskID(t *testing.T) {
+	for _, c := range []struct {
+		bundle, id string
+		ok         bool
+	}{
+		{"/run/containerd/io.containerd.runtime.v2.task/k8s.io/abc123", "abc123", true},
+		{"/tmp/sgcri-1/state/io.containerd.runtime.v2.task/default/x", "x", true},
+		{"/run/containerd/io.containerd.runtime.v2.task/abc123", "", false}, // no namespace level
+		{"/var/lib/bundles/k8s.io/abc123", "", false},
+		{"/io.containerd.runtime.v2.task/ns", "", false},
+	} {
+		id, ok := containerdTaskID(c.bundle)
+		if id != c.id || ok != c.ok {
+			t.Errorf("%s: %q %v, want %q %v", c.bundle, id, ok, c.id, c.ok)
+		}
 	}
 }

@@ -96,10 +96,15 @@ func Run(opts Options) (*Result, error) {
 	}
 	roots := node.RootPaths(unbundled)
 	bundles := map[string]bool{}
+	taskIDs := map[string]string{} // bundle -> the id containerd's task directory names
 	for _, root := range roots {
-		bundles[filepath.Dir(root)] = true
+		dir := filepath.Dir(root)
+		bundles[dir] = true
+		if id, ok := containerdTaskID(dir); ok {
+			taskIDs[dir] = id
+		}
 	}
-	if err := inv.readDecisionLog(scan.Containers, bundles); err != nil {
+	if err := inv.readDecisionLog(scan.Containers, bundles, taskIDs); err != nil {
 		res.Warnings = append(res.Warnings, err.Error())
 	}
 	byBundle := map[string]string{} // bundle -> the id of its newest decision
@@ -114,7 +119,7 @@ func Run(opts Options) (*Result, error) {
 	parallel(len(scan.Containers), func(i int) {
 		c := scan.Containers[i]
 		if root, ok := roots[c.Init.TID]; ok && c.Bundle == "" {
-			inv.locateBundle(c, root, byBundle)
+			inv.locateBundle(c, root, byBundle, taskIDs)
 		}
 	})
 
@@ -152,7 +157,7 @@ func parallel(n int, do func(i int)) {
 
 // readDecisionLog keeps the records of the containers found, by id, and
 // of the bundles that containers without an id were started from.
-func (inv *inventory) readDecisionLog(containers []*node.Container, bundles map[string]bool) error {
+func (inv *inventory) readDecisionLog(containers []*node.Container, bundles map[string]bool, taskIDs map[string]string) error {
 	inv.records = map[string][]spec.DecisionRecord{}
 	if inv.policy.DecisionLog == "" {
 		return fmt.Errorf("the policy (%s) sets no decision_log: sysgate's decisions are found only in bundles whose runtime state is at a known place", policyName(inv.policy))
@@ -162,6 +167,9 @@ func (inv *inventory) readDecisionLog(containers []*node.Container, bundles map[
 		if c.ID != "" {
 			ids[c.ID] = true
 		}
+	}
+	for _, id := range taskIDs {
+		ids[id] = true
 	}
 	var needles [][]byte
 	for b := range bundles {
@@ -194,9 +202,9 @@ var runtimeInits = map[string]bool{"runc:[2:INIT]": true, "crun": true}
 
 // locateBundle takes the directory above a container's root filesystem
 // for its bundle when that bundle's config.json says so, and names the
-// container after the newest decision for that bundle when nothing named
-// it before.
-func (inv *inventory) locateBundle(c *node.Container, root string, byBundle map[string]string) {
+// container, when nothing named it before, after the newest decision for
+// that bundle or else after containerd's task directory.
+func (inv *inventory) locateBundle(c *node.Container, root string, byBundle, taskIDs map[string]string) {
 	dir := filepath.Dir(root)
 	s, err := inv.bundleSpec(dir)
 	if err != nil || s.Root == nil {
@@ -213,6 +221,24 @@ func (inv *inventory) locateBundle(c *node.Container, root string, byBundle map[
 	if c.ID == "" {
 		c.ID = byBundle[dir]
 	}
+	if c.ID == "" {
+		c.ID = taskIDs[dir]
+	}
+}
+
+// containerdTaskID is the container id containerd's v2 runtime names a
+// bundle after: <state>/io.containerd.runtime.v2.task/<namespace>/<id>.
+// It names crun's containers under the NRI plugin (whose decisions carry
+// no bundle) where crun keeps no cgroup that would; the id only selects
+// which decisions to read, and the bundle's record is still checked
+// against the node's key for that id.
+func containerdTaskID(bundle string) (string, bool) {
+	ns := filepath.Dir(bundle)
+	if filepath.Base(filepath.Dir(ns)) != "io.containerd.runtime.v2.task" || filepath.Base(ns) == "" {
+		return "", false
+	}
+	id := filepath.Base(bundle)
+	return id, id != "" && id != "." && id != "/"
 }
 
 // examine is one container's report.

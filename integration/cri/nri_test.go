@@ -567,9 +567,8 @@ func TestNRIPsAndVerify(t *testing.T) {
 // TestNRICrunHandoff: in plugin mode, a handler listed in
 // nri_crun_handlers gets the compiled program in run.oci.seccomp_bpf_data,
 // and crun loads it: one filter, denying what RuntimeDefault and a
-// Localhost profile deny. (`sysgate verify` cannot name these containers
-// here: this machine's crun runs without cgroups, and NRI's decisions
-// carry no bundle path; docs/benchmarks.md.)
+// Localhost profile deny, and `sysgate verify` finds it equal to the
+// plugin's decision.
 func TestNRICrunHandoff(t *testing.T) {
 	d := startNRIDaemon(t)
 	if d.crunPolicy == "" {
@@ -593,6 +592,16 @@ func TestNRICrunHandoff(t *testing.T) {
 		}
 		if want := name == "sidecar"; o.mkdirEPERM() != want {
 			t.Errorf("%s: mkdir %q; want blocked=%v", name, o.Mkdir, want)
+		}
+		// By PID: crun keeps its state in its own format under the runc
+		// shim's root, and here no cgroup; containerd's task directory
+		// names the container.
+		verified, _ := d.sysgate(t, "verify", strconv.Itoa(o.Pid))
+		if v := verified.byID()[id]; v == nil || v.Status != verify.StatusEqual {
+			t.Errorf("%s: verify %d: %+v; want the kernel's filter equal to the plugin's decision", name, o.Pid, verified)
+			for _, c := range verified.Containers {
+				t.Log(dump(c))
+			}
 		}
 	}
 	// The plugin plans crun-nri as crun and runc's handler as runc under
