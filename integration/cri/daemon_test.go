@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sysgate/sysgate/integration/helperproc"
+	"github.com/sysgate/sysgate/integration/nodekit"
 	"github.com/sysgate/sysgate/shim"
 )
 
@@ -388,7 +389,7 @@ func stopDaemons() {
 			d.cmd.Process.Kill()
 			<-d.exited
 		}
-		for _, pid := range shimPids(d) {
+		for _, pid := range nodekit.ShimPids(d.sock) {
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
 		if d.helper != nil {
@@ -397,46 +398,11 @@ func stopDaemons() {
 		if d.crunHelper != nil {
 			d.crunHelper.Stop()
 		}
-		for _, m := range mountsUnder(d.dir) {
+		for _, m := range nodekit.MountsUnder(d.dir) {
 			syscall.Unmount(m, syscall.MNT_DETACH)
 		}
 		if os.Getenv("SYSGATE_CRI_KEEP") == "" {
 			os.RemoveAll(d.dir)
 		}
 	}
-}
-
-// shimPids are the shims this daemon started that are still running: their
-// command line names the daemon's socket.
-func shimPids(d *daemon) []int {
-	var pids []int
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		var pid int
-		if _, err := fmt.Sscan(e.Name(), &pid); err != nil {
-			continue
-		}
-		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
-		args := strings.Split(string(cmdline), "\x00")
-		if strings.Contains(filepath.Base(args[0]), "containerd-shim") && bytes.Contains(cmdline, []byte(d.sock)) {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
-// mountsUnder lists mount points below dir, deepest first.
-func mountsUnder(dir string) []string {
-	data, _ := os.ReadFile("/proc/self/mountinfo")
-	var out []string
-	for _, line := range strings.Split(string(data), "\n") {
-		f := strings.Fields(line)
-		if len(f) > 4 && strings.HasPrefix(f[4], dir+"/") {
-			out = append([]string{f[4]}, out...)
-		}
-	}
-	return out
 }

@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sysgate/sysgate/integration/nodekit"
 )
 
 // startDockerd runs a private dockerd from Debian's docker.io: its own
@@ -47,7 +49,7 @@ func startDockerd(t *testing.T, dir, conf, policy string) func(args ...string) (
 			d.Process.Kill()
 			<-exited
 		}
-		for _, m := range mountsUnder(dir) {
+		for _, m := range nodekit.MountsUnder(dir) {
 			syscall.Unmount(m, syscall.MNT_DETACH)
 		}
 		if os.Getenv("SYSGATE_CRI_KEEP") == "" {

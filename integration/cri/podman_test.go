@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sysgate/sysgate/integration/nodekit"
 	"github.com/sysgate/sysgate/spec"
 )
 
@@ -52,7 +53,7 @@ func newPodman(t *testing.T) *podmanNode {
 		// podman keeps its overlay storage mounted; TempDir's removal
 		// would fail on it.
 		n.podman("rmi", "-a", "-f")
-		for _, m := range mountsUnder(dir) {
+		for _, m := range nodekit.MountsUnder(dir) {
 			syscall.Unmount(m, syscall.MNT_DETACH)
 		}
 		os.RemoveAll(dir)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sysgate/sysgate/integration/nodekit"
 	"github.com/sysgate/sysgate/spec"
 )
 
@@ -187,13 +188,13 @@ func (d *daemon) assertNothingLeft(t *testing.T, ids []string) {
 		t.Errorf("containerd tasks left: %s", out)
 	}
 	deadline := time.Now().Add(15 * time.Second)
-	for len(shimPids(d)) > 0 && time.Now().Before(deadline) {
+	for len(nodekit.ShimPids(d.sock)) > 0 && time.Now().Before(deadline) {
 		time.Sleep(200 * time.Millisecond)
 	}
-	if pids := shimPids(d); len(pids) > 0 {
+	if pids := nodekit.ShimPids(d.sock); len(pids) > 0 {
 		t.Errorf("shim processes left: %v", pids)
 	}
-	if m := mountsUnder(d.dir); len(m) > 0 {
+	if m := nodekit.MountsUnder(d.dir); len(m) > 0 {
 		t.Errorf("mounts left: %v", m)
 	}
 	for _, dir := range []string{

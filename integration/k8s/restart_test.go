@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sysgate/sysgate/integration/nodekit"
 )
 
 // nodeView is how a test reaches one node's containerd and processes: the
@@ -159,7 +161,7 @@ func (s survivors) check(t testing.TB, c *cluster, v nodeView) {
 // running.
 func (c *cluster) restartContainerd(t testing.TB) {
 	t.Helper()
-	shimsBefore := c.shimPids()
+	shimsBefore := nodekit.ShimPids(c.sock)
 	slices.Sort(shimsBefore)
 	stopProc(c.containerd, 30*time.Second)
 	if c.containerd.cmd.ProcessState == nil || !c.containerd.cmd.ProcessState.Success() {
@@ -171,7 +173,7 @@ func (c *cluster) restartContainerd(t testing.TB) {
 		t.Fatalf("starting containerd again: %v", err)
 	}
 	t.Logf("containerd restarted: serving again in %v", time.Since(start).Round(time.Millisecond))
-	shimsAfter := c.shimPids()
+	shimsAfter := nodekit.ShimPids(c.sock)
 	slices.Sort(shimsAfter)
 	if !slices.Equal(shimsBefore, shimsAfter) {
 		t.Errorf("shims before the restart %v, after %v: a restart must leave them running", shimsBefore, shimsAfter)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sysgate/sysgate/integration/nodekit"
 	"golang.org/x/sys/unix"
 )
 
@@ -523,7 +524,7 @@ func (n *sdNode) stop() error {
 	}
 	// Nothing of the node is mounted on the host: every mount was made in
 	// its own mount namespace.
-	if m := mountsUnder(n.dir); len(m) > 0 {
+	if m := nodekit.MountsUnder(n.dir); len(m) > 0 {
 		errs = append(errs, fmt.Errorf("mounts of the node on the host: %v", m))
 	}
 	for _, p := range slices.Backward(n.made) {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/sysgate/sysgate/integration/nodekit"
 )
 
 // stop ends the cluster and puts the machine back as it was: the Pods and
@@ -29,7 +31,7 @@ func (c *cluster) stop() error {
 		}
 	}
 	stopProc(c.containerd, 30*time.Second)
-	for _, pid := range c.shimPids() {
+	for _, pid := range nodekit.ShimPids(c.sock) {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 	if c.helper != nil {
@@ -40,7 +42,7 @@ func (c *cluster) stop() error {
 	for _, name := range []string{"kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"} {
 		stopProc(c.procs[name], 30*time.Second)
 	}
-	for _, m := range mountsUnder(c.dir) {
+	for _, m := range nodekit.MountsUnder(c.dir) {
 		if err := syscall.Unmount(m, syscall.MNT_DETACH); err != nil {
 			errs = append(errs, fmt.Errorf("unmount %s: %v", m, err))
 		}
@@ -137,43 +139,6 @@ func removeIfEmpty(dir string) error {
 		names = append(names, e.Name())
 	}
 	return fmt.Errorf("the kubelet left %s behind, holding %v: %v", dir, names, err)
-}
-
-// shimPids are the shims this cluster's containerd started that still run:
-// their command line names its socket.
-func (c *cluster) shimPids() []int {
-	var pids []int
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		var pid int
-		if _, err := fmt.Sscan(e.Name(), &pid); err != nil {
-			continue
-		}
-		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
-		args := strings.Split(string(cmdline), "\x00")
-		if strings.Contains(filepath.Base(args[0]), "containerd-shim") && bytes.Contains(cmdline, []byte(c.sock)) {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
-// mountsUnder lists mount points at or below dir, deepest first (the
-// kubelet bind-mounts its root dir onto itself).
-func mountsUnder(dir string) []string {
-	data, _ := os.ReadFile("/proc/self/mountinfo")
-	var out []string
-	for _, line := range strings.Split(string(data), "\n") {
-		f := strings.Fields(line)
-		if len(f) > 4 && (f[4] == dir || strings.HasPrefix(f[4], dir+"/")) {
-			out = append(out, f[4])
-		}
-	}
-	slices.Reverse(out)
-	return out
 }
 
 // removeCgroups removes root's cgroups in every hierarchy, children first.
