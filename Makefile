@@ -68,6 +68,7 @@ fuzz: deps
 	$(GO) test -run '^$$' -fuzz '^FuzzParseProfile$$' -fuzztime $(FUZZTIME) ./spec/profile/
 	$(GO) test -run '^$$' -fuzz '^FuzzRun$$' -fuzztime $(FUZZTIME) ./filter/bpf/
 	$(GO) test -run '^$$' -fuzz '^FuzzWithMembers$$' -fuzztime $(FUZZTIME) ./spec/internal/jsonobj/
+	$(GO) test -run '^$$' -fuzz '^FuzzScanNested$$' -fuzztime $(FUZZTIME) ./spec/internal/jsonobj/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseHelperRequest$$' -fuzztime $(FUZZTIME) ./shim/
 	$(GO) test -run '^$$' -fuzz '^FuzzEditor$$' -fuzztime $(FUZZTIME) ./deploy/install/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseRecord$$' -fuzztime $(FUZZTIME) ./shim/denials/

@@ -53,6 +53,16 @@ func Scan(doc []byte, what string, edited ...string) (Members, error) {
 // config.json's linux member holds the whole profile, and scanning it a
 // second time was a quarter of create's work.
 func ScanNested(doc []byte, what string, nested []string, edited ...string) (Members, error) {
+	if json.Valid(doc) {
+		return scanValid(doc, what, nested, edited)
+	}
+	return scanWithDecoder(doc, what, nested, edited)
+}
+
+// scanWithDecoder is ScanNested through encoding/json's tokens: it names
+// what is wrong in a document that is not valid JSON, and FuzzScanNested
+// holds scanValid to its answers on valid ones.
+func scanWithDecoder(doc []byte, what string, nested, edited []string) (Members, error) {
 	m := Members{spans: map[string]Span{}}
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
@@ -70,10 +80,8 @@ func ScanNested(doc []byte, what string, nested []string, edited ...string) (Mem
 		if err := folded.add(what, name); err != nil {
 			return m, err
 		}
-		for _, e := range edited {
-			if strings.EqualFold(name, e) && name != e {
-				return m, fmt.Errorf("%s has the member %q; write it as %q", what, name, e)
-			}
+		if err := checkEdited(what, name, edited); err != nil {
+			return m, err
 		}
 		if slices.Contains(nested, name) && nextByte(doc, int(dec.InputOffset())) == '{' {
 			start, end, err := checkMembers(dec, doc, what+": "+name)
@@ -122,6 +130,17 @@ func checkMembers(dec *json.Decoder, doc []byte, what string) (start, end int, e
 		return 0, 0, fmt.Errorf("%s: unterminated object", what)
 	}
 	return start, int(dec.InputOffset()), nil
+}
+
+// checkEdited refuses a member whose name is one sysgate edits written in
+// another case: crun would read it as another member than the edited one.
+func checkEdited(what, name string, edited []string) error {
+	for _, e := range edited {
+		if strings.EqualFold(name, e) && name != e {
+			return fmt.Errorf("%s has the member %q; write it as %q", what, name, e)
+		}
+	}
+	return nil
 }
 
 // nextByte is the first byte at or after off that is neither white space
