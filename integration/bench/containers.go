@@ -265,6 +265,7 @@ func containerSection(binDir string, starts int) (string, error) {
 	fmt.Fprintf(&report, "After 1,000 more creates asked over its protocol (runc's policy): %s.\n\n", runcHelper.Memory())
 	report.WriteString("Bundles and runtime state are on a tmpfs, as under containerd's /run; sysgate's cache is on disk. " +
 		"\"helper\" is `sysgate helper` running (docs/design.md, \"The create helper\"), which for these creates-only policies execs the lean sysgate-helper beside it; the other sysgate-runc rows start without one. " +
+		"The exec-only rows run the runtime through a static C program that does nothing but exec it (integration/bench/execwrapper): what the BinaryName contract alone costs, one exec per runtime call, and so the least any wrapper can add; sysgate-runc in front of runc is set against it in the last column. " +
 		"The shim path row is what containerd-shim-sysgate-v1 does: the policy read and shim.Prepare in a process that is already running (the bench itself, as the shim serving a Pod), timed with crun's commands. " +
 		"crun 1.8.1 refuses this machine's hybrid cgroup layout, so every crun row runs in a private mount namespace with cgroup2 and `--cgroup-manager=disabled`.\n")
 	return report.String(), nil
