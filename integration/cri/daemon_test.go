@@ -247,7 +247,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
 
 // baseConfigV3 is the same daemon for containerd 2.x. NRI is off: its
 // socket is machine-wide and this daemon is not the machine's.
-const baseConfigV3 = `version = 3
+var baseConfigV3 = `version = 3
 root = "{root}"
 state = "{state}"
 disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.erofs", "io.containerd.nri.v1.nri"]
@@ -257,23 +257,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
   address = "{sock}.ttrpc"
 [plugins.'io.containerd.internal.v1.opt']
   path = "{dir}/opt"
-[plugins.'io.containerd.cri.v1.images']
-  snapshotter = 'overlayfs'
-  [plugins.'io.containerd.cri.v1.images'.pinned_images]
-    sandbox = '{pause}'
-[plugins.'io.containerd.cri.v1.runtime']
-  restrict_oom_score_adj = true
-  disable_apparmor = true
-  [plugins.'io.containerd.cri.v1.runtime'.cni]
-    bin_dirs = ['{dir}/cni/bin']
-    conf_dir = '{dir}/cni/conf'
-  [plugins.'io.containerd.cri.v1.runtime'.containerd]
-    default_runtime_name = 'runc'
-    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
-      runtime_type = 'io.containerd.runc.v2'
-[plugins.'io.containerd.grpc.v1.cri']
-  stream_server_port = '0'
-`
+` + nodekit.CRIPluginsV3("{dir}/cni/bin", "{dir}/cni/conf")
 
 // writePolicy is the node's sysgate policy; sysgate-runc and the shim read
 // it at every create, so a test may change it between Pods.

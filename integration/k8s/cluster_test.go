@@ -500,7 +500,7 @@ func (c *cluster) startControlPlane() error {
 // sandbox, and the deploy/ snippet's handlers (sysgate, sysgate-shim)
 // beside plain runc. restrict_oom_score_adj: this machine's containerd
 // cannot lower oom_score_adj.
-const containerdConfig = `version = 3
+var containerdConfig = `version = 3
 root = "{dir}/containerd/root"
 state = "{dir}/containerd/state"
 disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.erofs"]
@@ -691,24 +691,6 @@ func cgroupDirs(path string) []string {
 	return out
 }
 
-// criPlugins is the CRI part of both nodes' containerd configs: the
-// pause image imported, no OOM score lowering (this machine's process
-// cannot), Debian's CNI plugins with the node's own config, and plain
-// runc as the default handler.
-const criPlugins = `[plugins.'io.containerd.cri.v1.images']
-  snapshotter = 'overlayfs'
-  [plugins.'io.containerd.cri.v1.images'.pinned_images]
-    sandbox = '{pause}'
-[plugins.'io.containerd.cri.v1.runtime']
-  restrict_oom_score_adj = true
-  disable_apparmor = true
-  [plugins.'io.containerd.cri.v1.runtime'.cni]
-    bin_dirs = ['/usr/lib/cni']
-    conf_dir = '{dir}/cni'
-  [plugins.'io.containerd.cri.v1.runtime'.containerd]
-    default_runtime_name = 'runc'
-    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
-      runtime_type = 'io.containerd.runc.v2'
-[plugins.'io.containerd.grpc.v1.cri']
-  stream_server_port = '0'
-`
+// criPlugins is the CRI part of both nodes' containerd configs, with
+// Debian's CNI plugins and the node's own CNI config.
+var criPlugins = nodekit.CRIPluginsV3("/usr/lib/cni", "{dir}/cni")

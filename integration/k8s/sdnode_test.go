@@ -169,7 +169,7 @@ var sdNodeMaskDirs = []string{"sysinit.target.wants", "sockets.target.wants", "b
 // socket (its private /var/lib/containerd and /run), no sysgate handler
 // (the installer adds them), a bridge CNI of its own, and its opt plugin's
 // directory under the node's (its default, /opt/containerd, is the host's).
-const sdContainerdConfig = `version = 3
+var sdContainerdConfig = `version = 3
 disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.erofs"]
 [plugins.'io.containerd.internal.v1.opt']
   path = '{dir}/opt'
